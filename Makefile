@@ -1,0 +1,53 @@
+# The two commands a new machine needs: `make run` and `make test`.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
+
+.PHONY: install run test lint openapi bench migrate seed clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## Migrate the embedded database, load the demo community once, print an admin key, serve.
+run: $(STAMP)
+	$(BIN)/leergemeenschap migrate
+	$(BIN)/leergemeenschap seed-demo --if-empty
+	$(BIN)/leergemeenschap api-keys create --role admin --name "local admin (make run)"
+	$(BIN)/leergemeenschap serve --host $(HOST) --port $(PORT)
+
+## The whole suite on SQLite, and on Postgres when one is reachable (REQUIRE_POSTGRES=1: must be).
+test: $(STAMP)
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check app tests migrations benchmarks
+	$(BIN)/ruff format --check app tests migrations benchmarks
+	$(BIN)/mypy
+	$(BIN)/leergemeenschap openapi --check
+	npx --yes @stoplight/spectral-cli@6.16.3 lint --ruleset ../shared/adr/linter.yaml --fail-severity warn openapi/openapi.json
+	$(BIN)/hadolint Dockerfile
+
+openapi: $(STAMP)
+	$(BIN)/leergemeenschap openapi
+
+migrate: $(STAMP)
+	$(BIN)/leergemeenschap migrate
+
+seed: $(STAMP)
+	$(BIN)/leergemeenschap seed-demo
+
+## Load test against Postgres (see benchmarks/README.md); writes benchmarks/results.json.
+bench: $(STAMP)
+	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
+	$(BIN)/python -m benchmarks.run
+
+clean:
+	rm -rf $(VENV) data/*.db data/*.db-*

@@ -1,0 +1,1 @@
+"""API keys: how scripts, intranet systems and local admins authenticate."""

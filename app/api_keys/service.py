@@ -1,0 +1,69 @@
+"""Issuing and revoking API keys. The key is returned once, at creation."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from app.api_keys import repository
+from app.api_keys.models import Role
+from app.core import audit
+from app.core.auth import generate_key, hash_key, key_cache
+from app.core.context import Principal
+from app.core.errors import InvalidInput, InvalidParam
+from app.core.models import utcnow
+from app.core.permissions import ensure_admin
+from app.core.repository import require_references
+from app.members.models import Member
+
+OBJECT = "api-key"
+
+
+async def issue_key(
+    conn: AsyncConnection,
+    principal: Principal,
+    *,
+    name: str,
+    role: Role,
+    member_id: uuid.UUID | None = None,
+    expires_at: datetime | None = None,
+) -> dict[str, Any]:
+    ensure_admin(principal, "issue API keys")
+    await require_references(conn, {"memberId": (Member.__table__, member_id)})
+    if expires_at is not None and expires_at <= utcnow():
+        raise InvalidInput([InvalidParam("expiresAt", "The expiry must lie in the future.")])
+    key = generate_key()
+    key_id = await repository.create(
+        conn,
+        {
+            "name": name,
+            "role": role,
+            "member_id": member_id,
+            "key_hash": hash_key(key),
+            "prefix": key[:12],
+            "created_at": utcnow(),
+            "expires_at": expires_at,
+        },
+    )
+    await audit.record(
+        conn, "api-keys-create", OBJECT, key_id, detail={"role": role.value, "name": name},
+        principal=principal,
+    )
+    item = await repository.get(conn, key_id)
+    return {**item, "key": key}
+
+
+async def revoke_key(
+    conn: AsyncConnection, principal: Principal, key_id: uuid.UUID
+) -> dict[str, Any]:
+    ensure_admin(principal, "revoke API keys")
+    current = await repository.get(conn, key_id)
+    if current["revokedAt"] is None:
+        await repository.revoke(conn, key_id, utcnow())
+        await audit.record(conn, "api-keys-revoke", OBJECT, key_id)
+        # This worker forgets at once; the others within API_KEY_CACHE_SECONDS.
+        key_cache.clear()
+    return await repository.get(conn, key_id)

@@ -1,0 +1,173 @@
+"""The `leergemeenschap` command: migrate, seed-demo, serve, api-keys, openapi."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+import uuid
+from datetime import datetime
+from pathlib import Path
+
+from app.core.config import get_settings
+
+OPENAPI_PATH = Path("openapi/openapi.json")
+
+
+def alembic_config(url: str | None = None) -> object:
+    from alembic.config import Config
+
+    import migrations
+
+    config = Config()
+    config.set_main_option("script_location", str(Path(migrations.__file__).parent))
+    if url:
+        config.attributes["url"] = url
+    return config
+
+
+def migrate(revision: str = "head", url: str | None = None) -> None:
+    from alembic import command
+
+    command.upgrade(alembic_config(url), revision)  # type: ignore[arg-type]
+
+
+def openapi_text() -> str:
+    from app.main import create_app, openapi_document
+
+    document = openapi_document(create_app())
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+
+
+def _cmd_openapi(args: argparse.Namespace) -> int:
+    text = openapi_text()
+    path = Path(args.output)
+    if args.check:
+        if not path.exists() or path.read_text(encoding="utf-8") != text:
+            print(f"{path} differs from the app's document; run `leergemeenschap openapi`.",
+                  file=sys.stderr)
+            return 1
+        print(f"{path} matches the app.")
+        return 0
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    print(f"wrote {path}")
+    return 0
+
+
+def _cmd_migrate(_: argparse.Namespace) -> int:
+    migrate()
+    return 0
+
+
+async def _with_database(coro_factory):  # type: ignore[no-untyped-def]
+    from app.core.db import database
+
+    database.configure(get_settings())
+    try:
+        return await coro_factory()
+    finally:
+        await database.dispose()
+
+
+def _cmd_seed(args: argparse.Namespace) -> int:
+    from app.demo import seed_demo
+
+    async def run() -> str:
+        return await seed_demo(if_empty=args.if_empty)
+
+    print(asyncio.run(_with_database(run)))
+    return 0
+
+
+def _cmd_api_key(args: argparse.Namespace) -> int:
+    from app.api_keys.models import Role
+    from app.api_keys.service import issue_key
+    from app.core.context import SYSTEM
+    from app.core.db import database
+
+    try:
+        role = Role(args.role)
+    except ValueError:
+        print(f"unknown role {args.role!r}; one of: {', '.join(r.value for r in Role)}",
+              file=sys.stderr)
+        return 2
+    member_id = uuid.UUID(args.member_id) if args.member_id else None
+    expires_at = datetime.fromisoformat(args.expires_at) if args.expires_at else None
+
+    async def run() -> dict[str, object]:
+        async with database.engine.begin() as conn:
+            return await issue_key(
+                conn, SYSTEM, name=args.name, role=role, member_id=member_id,
+                expires_at=expires_at,
+            )
+
+    item = asyncio.run(_with_database(run))
+    print(f"Created API key {item['id']} ({item['role']}, {item['name']}). "
+          "Keep it safe: it is shown only this once.")
+    print(item["key"])
+    return 0
+
+
+def _cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    uvicorn.run(
+        "app.main:create_app",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        proxy_headers=True,
+        forwarded_allow_ips=args.forwarded_allow_ips,
+        timeout_graceful_shutdown=args.graceful_timeout,
+        access_log=not args.no_access_log,
+    )
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="leergemeenschap", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    sub.add_parser("migrate", help="apply the Alembic migrations up to head").set_defaults(
+        func=_cmd_migrate
+    )
+
+    seed = sub.add_parser("seed-demo", help="load the demo community (idempotent)")
+    seed.add_argument("--if-empty", action="store_true", help="only when no members exist yet")
+    seed.set_defaults(func=_cmd_seed)
+
+    serve = sub.add_parser("serve", help="serve the API with uvicorn")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=1)
+    serve.add_argument("--forwarded-allow-ips", default="127.0.0.1")
+    serve.add_argument("--graceful-timeout", type=int, default=20)
+    serve.add_argument("--no-access-log", action="store_true")
+    serve.set_defaults(func=_cmd_serve)
+
+    keys = sub.add_parser("api-keys", help="manage API keys")
+    keys_sub = keys.add_subparsers(dest="keys_command", required=True)
+    create = keys_sub.add_parser("create", help="issue a key; it is printed on the last line")
+    create.add_argument("--role", required=True)
+    create.add_argument("--name", required=True)
+    create.add_argument("--member-id")
+    create.add_argument("--expires-at", help="ISO 8601 date-time with offset")
+    create.set_defaults(func=_cmd_api_key)
+
+    openapi = sub.add_parser("openapi", help="write (or --check) openapi/openapi.json")
+    openapi.add_argument("--check", action="store_true")
+    openapi.add_argument("--output", default=str(OPENAPI_PATH))
+    openapi.set_defaults(func=_cmd_openapi)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Shared mechanisms every domain uses: configuration, database, errors, auth, HTTP contract."""

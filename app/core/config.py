@@ -1,0 +1,61 @@
+"""Runtime configuration, read once from the environment."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./data/leergemeenschap.db"
+
+
+def _int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    return int(raw) if raw else default
+
+
+def _float(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    return float(raw) if raw else default
+
+
+def _list(name: str) -> tuple[str, ...]:
+    raw = os.environ.get(name, "")
+    return tuple(item.strip() for item in raw.split(",") if item.strip())
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = DEFAULT_DATABASE_URL
+    # How long a verified API key is trusted without asking the database again.
+    # This bounds how late a revocation takes effect in every worker.
+    api_key_cache_seconds: float = 5.0
+    cors_origins: tuple[str, ...] = field(default_factory=tuple)
+    # Request bodies: a general bound, and a larger one for bulk member syncs.
+    max_body_bytes: int = 1_048_576
+    max_sync_body_bytes: int = 16_777_216
+    max_json_depth: int = 32
+    db_pool_size: int = 10
+    db_max_overflow: int = 10
+    db_statement_timeout_ms: int = 15_000
+    sqlite_busy_timeout_ms: int = 5_000
+    idempotency_lock_seconds: int = 60
+    public_host: str = "localhost:8000"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings(
+        database_url=os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL,
+        api_key_cache_seconds=_float("API_KEY_CACHE_SECONDS", 5.0),
+        cors_origins=_list("CORS_ORIGINS"),
+        max_body_bytes=_int("MAX_BODY_BYTES", 1_048_576),
+        max_sync_body_bytes=_int("MAX_SYNC_BODY_BYTES", 16_777_216),
+        max_json_depth=_int("MAX_JSON_DEPTH", 32),
+        db_pool_size=_int("DB_POOL_SIZE", 10),
+        db_max_overflow=_int("DB_MAX_OVERFLOW", 10),
+        db_statement_timeout_ms=_int("DB_STATEMENT_TIMEOUT_MS", 15_000),
+        sqlite_busy_timeout_ms=_int("SQLITE_BUSY_TIMEOUT_MS", 5_000),
+        idempotency_lock_seconds=_int("IDEMPOTENCY_LOCK_SECONDS", 60),
+        public_host=os.environ.get("PUBLIC_HOST") or "localhost:8000",
+    )

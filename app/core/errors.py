@@ -1,0 +1,324 @@
+"""Problem details (RFC 9457): the domain errors, and the handlers that render every error."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import orjson
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import Response
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+log = logging.getLogger("leergemeenschap.errors")
+
+PROBLEM_JSON = "application/problem+json"
+PROBLEM_BASE = "https://leergemeenschap.amsterdam.example/problems/"
+
+
+class DomainError(Exception):
+    """An error that carries its HTTP status; one handler renders every subclass."""
+
+    status = 400
+    slug = "bad-request"
+    title = "Bad request"
+
+    def __init__(
+        self,
+        detail: str,
+        *,
+        headers: dict[str, str] | None = None,
+        extra: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.headers = headers or {}
+        self.extra = extra or {}
+
+
+class InvalidParam(dict[str, str]):
+    """One entry of `invalidParams`: where (`in`), which (`name`), why (`reason`, `code`)."""
+
+    def __init__(self, name: str, reason: str, code: str = "invalid", where: str = "body"):
+        super().__init__(name=name, reason=reason, code=code)
+        self["in"] = where
+
+
+class InvalidInput(DomainError):
+    status = 400
+    slug = "invalid-input"
+    title = "Invalid input"
+
+    def __init__(self, params: Sequence[InvalidParam], detail: str | None = None) -> None:
+        names = ", ".join(p["name"] for p in params)
+        super().__init__(
+            detail or f"The request has {len(params)} invalid parameter(s): {names}.",
+            extra={"invalidParams": list(params)},
+        )
+
+
+class Unauthenticated(DomainError):
+    status = 401
+    slug = "unauthenticated"
+    title = "Authentication required"
+
+    def __init__(self, detail: str, error: str = "invalid_token") -> None:
+        super().__init__(
+            detail,
+            headers={"WWW-Authenticate": f'Bearer realm="leergemeenschap", error="{error}"'},
+        )
+
+
+class Forbidden(DomainError):
+    status = 403
+    slug = "forbidden"
+    title = "Not allowed"
+
+
+class NotFound(DomainError):
+    status = 404
+    slug = "not-found"
+    title = "Not found"
+
+
+class Conflict(DomainError):
+    status = 409
+    slug = "conflict"
+    title = "Conflict"
+
+
+class PreconditionFailed(DomainError):
+    status = 412
+    slug = "precondition-failed"
+    title = "Precondition failed"
+
+
+class PayloadTooLarge(DomainError):
+    status = 413
+    slug = "payload-too-large"
+    title = "Request body too large"
+
+
+class UnsupportedMediaType(DomainError):
+    status = 415
+    slug = "unsupported-media-type"
+    title = "Unsupported media type"
+
+
+class Unprocessable(DomainError):
+    status = 422
+    slug = "unprocessable"
+    title = "Unprocessable request"
+
+
+class ServiceUnavailable(DomainError):
+    status = 503
+    slug = "service-unavailable"
+    title = "Service temporarily unavailable"
+
+    def __init__(self, detail: str, retry_after: int = 2) -> None:
+        super().__init__(detail, headers={"Retry-After": str(retry_after)})
+
+
+_STATUS_TITLES = {
+    400: "Bad request",
+    401: "Authentication required",
+    403: "Not allowed",
+    404: "Not found",
+    405: "Method not allowed",
+    406: "Not acceptable",
+    409: "Conflict",
+    412: "Precondition failed",
+    413: "Request body too large",
+    415: "Unsupported media type",
+    422: "Unprocessable request",
+    429: "Too many requests",
+    500: "Internal server error",
+    503: "Service temporarily unavailable",
+}
+
+
+def problem_body(
+    status: int,
+    title: str,
+    detail: str,
+    instance: str,
+    slug: str | None = None,
+    extra: dict[str, Any] | None = None,
+) -> bytes:
+    body: dict[str, Any] = {
+        "type": PROBLEM_BASE + slug if slug else "about:blank",
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "instance": instance,
+    }
+    if extra:
+        body.update(extra)
+    return orjson.dumps(body)
+
+
+def problem_response(
+    request: Request | None,
+    status: int,
+    detail: str,
+    *,
+    title: str | None = None,
+    slug: str | None = None,
+    headers: dict[str, str] | None = None,
+    extra: dict[str, Any] | None = None,
+    instance: str | None = None,
+) -> Response:
+    if instance is None:
+        instance = request.url.path if request is not None else "/"
+    return Response(
+        problem_body(
+            status,
+            title or _STATUS_TITLES.get(status, "Error"),
+            detail,
+            instance,
+            slug,
+            extra,
+        ),
+        status_code=status,
+        media_type=PROBLEM_JSON,
+        headers=headers,
+    )
+
+
+def _loc_to_param(loc: Iterable[Any]) -> tuple[str, str]:
+    parts = list(loc)
+    where = str(parts[0]) if parts else "body"
+    rest = [str(p) for p in parts[1:]]
+    if where == "body":
+        # Pydantic reports a body field as ("body", "field", 0, "sub"); name it as a JSON path.
+        name = ""
+        for p in rest:
+            name += f"[{p}]" if p.isdigit() else (f".{p}" if name else p)
+        return where, name or "body"
+    return where, ".".join(rest) or where
+
+
+def _validation_params(exc: RequestValidationError) -> list[InvalidParam]:
+    params: list[InvalidParam] = []
+    for error in exc.errors():
+        where, name = _loc_to_param(error.get("loc", ()))
+        code = str(error.get("type", "invalid"))
+        reason = str(error.get("msg", "is invalid"))
+        if code == "extra_forbidden":
+            reason = "Unknown property; it cannot be set by a client."
+        elif code == "json_invalid":
+            name = "body"
+            reason = f"The body is not valid JSON: {error.get('ctx', {}).get('error', '')}".strip()
+        params.append(InvalidParam(name=name, reason=reason, code=code, where=where))
+    return params
+
+
+async def _audit_refusal(request: Request, status: int, detail: str) -> None:
+    # Imported late: audit depends on the database layer, which imports nothing from here.
+    from app.core.audit import record_refusal
+
+    await record_refusal(request, status, detail)
+
+
+async def _render(request: Request, exc: DomainError) -> Response:
+    await _audit_refusal(request, exc.status, exc.detail)
+    return problem_response(
+        request,
+        exc.status,
+        exc.detail,
+        title=exc.title,
+        slug=exc.slug,
+        headers=exc.headers,
+        extra=exc.extra,
+    )
+
+
+async def domain_error_handler(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, DomainError)
+    return await _render(request, exc)
+
+
+async def validation_error_handler(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    return await _render(request, InvalidInput(_validation_params(exc)))
+
+
+async def http_error_handler(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StarletteHTTPException)
+    status = exc.status_code
+    headers = dict(exc.headers or {})
+    if status == 404:
+        detail = f"There is no resource at {request.url.path}."
+    elif status == 405:
+        detail = f"{request.method} is not allowed on {request.url.path}."
+    elif isinstance(exc.detail, str):
+        detail = exc.detail
+    else:
+        detail = _STATUS_TITLES.get(status, "Error")
+    if status == 400 and "parsing the body" in detail:
+        error = InvalidInput(
+            [InvalidParam(name="body", reason="The body could not be parsed as JSON.")],
+        )
+        return await _render(request, error)
+    if status >= 400 and "route" in request.scope:
+        await _audit_refusal(request, status, detail)
+    return problem_response(request, status, detail, headers=headers)
+
+
+def _is_unavailable(exc: DBAPIError) -> bool:
+    if exc.connection_invalidated:
+        return True
+    text = str(exc.orig).lower() if exc.orig is not None else str(exc).lower()
+    markers = (
+        "database is locked",
+        "database table is locked",
+        "statement timeout",
+        "canceling statement",
+        "connection",
+        "terminat",
+        "shutting down",
+        "too many clients",
+    )
+    return any(marker in text for marker in markers)
+
+
+async def database_error_handler(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, DBAPIError)
+    if isinstance(exc, IntegrityError):
+        log.info("integrity error on %s: %s", request.url.path, exc.orig)
+        return await _render(
+            request,
+            Conflict("The change conflicts with the current state of another resource."),
+        )
+    if isinstance(exc, OperationalError) or _is_unavailable(exc):
+        log.warning("database unavailable on %s: %s", request.url.path, exc.orig)
+        return problem_response(
+            request,
+            503,
+            "The database is busy or unreachable; retry shortly.",
+            slug="service-unavailable",
+            headers={"Retry-After": "2"},
+        )
+    return await unexpected_error_handler(request, exc)
+
+
+async def unexpected_error_handler(request: Request, exc: Exception) -> Response:
+    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return problem_response(
+        request,
+        500,
+        "The server could not complete the request. The error has been logged.",
+        slug="internal-error",
+    )
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(DomainError, domain_error_handler)
+    app.add_exception_handler(RequestValidationError, validation_error_handler)
+    app.add_exception_handler(StarletteHTTPException, http_error_handler)
+    app.add_exception_handler(DBAPIError, database_error_handler)
+    app.add_exception_handler(Exception, unexpected_error_handler)

@@ -1,0 +1,109 @@
+"""HTTP contract helpers: JSON and CSV responses, ETag / If-Match, and written responses
+that also complete a pending idempotency record inside the request's transaction."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Annotated, Any
+
+import orjson
+from fastapi import Depends, Header, Request
+from fastapi.responses import Response
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from app.core.errors import PreconditionFailed
+
+_ETAG_RE = re.compile(r'^\s*(?:W/)?"(\d+)"\s*$')
+
+
+def dumps(data: Any) -> bytes:
+    return orjson.dumps(data, option=orjson.OPT_NON_STR_KEYS)
+
+
+def json_response(
+    data: Any, status: int = 200, headers: Mapping[str, str] | None = None
+) -> Response:
+    return Response(dumps(data), status_code=status, media_type="application/json", headers=headers)
+
+
+def etag(version: int) -> str:
+    return f'"{version}"'
+
+
+def parse_if_match(header: str | None) -> int | None:
+    """The version the client says it has seen, or None when it did not say (or said `*`).
+
+    An If-Match that names no version of ours can never match: that is a 412, not a 400."""
+    if header is None or header.strip() == "*":
+        return None
+    for candidate in header.split(","):
+        match = _ETAG_RE.match(candidate)
+        if match:
+            return int(match.group(1))
+    raise PreconditionFailed("The If-Match header names no version of this resource.")
+
+
+def if_match(
+    header: Annotated[
+        str | None,
+        Header(
+            alias="If-Match",
+            max_length=200,
+            description="The ETag last seen; the write is refused (412) if it is stale.",
+        ),
+    ] = None,
+) -> int | None:
+    return parse_if_match(header)
+
+
+def idempotency_key(
+    key: Annotated[
+        str | None,
+        Header(
+            alias="Idempotency-Key",
+            min_length=1,
+            max_length=255,
+            description=(
+                "Makes a retried POST safe: the same key with the same body answers the first "
+                "response again; with another body it is a 422; while the first is in flight, 409."
+            ),
+        ),
+    ] = None,
+) -> None:
+    """Documents the header; the contract middleware does the work before the route runs."""
+
+
+IfMatch = Annotated[int | None, Depends(if_match)]
+IDEMPOTENT = Depends(idempotency_key)
+
+
+def check_version(current: int, expected: int | None) -> None:
+    if expected is not None and expected != current:
+        raise PreconditionFailed(
+            f"The resource is at version {current}, not {expected}; fetch it again and retry.",
+            extra={"currentVersion": current},
+        )
+
+
+async def written(
+    conn: AsyncConnection,
+    request: Request,
+    data: Any,
+    *,
+    status: int = 200,
+    headers: Mapping[str, str] | None = None,
+    replay: Any = None,
+) -> Response:
+    """The response to a successful write. A POST that carried an Idempotency-Key stores this
+    exact answer in the same transaction as its effect, so a retry can never act twice.
+    `replay` is what a retry is shown instead, when the answer holds a secret not to keep."""
+    body = dumps(data)
+    response_headers = dict(headers or {})
+    from app.core.idempotency import complete_in_transaction
+
+    stored = body if replay is None else dumps(replay)
+    await complete_in_transaction(conn, request, status, response_headers, stored)
+    return Response(
+        body, status_code=status, media_type="application/json", headers=response_headers
+    )

@@ -1,0 +1,342 @@
+"""One pure-ASGI middleware for the contract every response keeps: request id and origin,
+version and security headers, CORS, body limits, JSON depth, Idempotency-Key on POST, and a
+problem-details 500 in place of any traceback."""
+
+from __future__ import annotations
+
+import logging
+import re
+import uuid
+from typing import Any
+
+
+from app import __version__
+from app.core import idempotency
+from app.core.config import Settings
+from app.core.context import RequestOrigin, current_origin, current_principal
+from app.core.errors import PROBLEM_JSON, problem_body
+
+log = logging.getLogger("leergemeenschap.http")
+
+Scope = dict[str, Any]
+Message = dict[str, Any]
+
+_REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._:-]{1,100}$")
+_IDEMPOTENCY_KEY_RE = re.compile(r"^[\x21-\x7e]{1,255}$")
+_STRING_RE = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
+
+PUBLIC_CORS_PATHS = frozenset({"/v1/openapi.json", "/scim/v2/openapi.json"})
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+LARGE_BODY_PATHS = ("/v1/member-syncs", "/scim/v2/Bulk")
+
+_STATIC_HEADERS: list[tuple[bytes, bytes]] = [
+    (b"api-version", __version__.encode()),
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"content-security-policy", b"frame-ancestors 'none'"),
+    (b"referrer-policy", b"no-referrer"),
+]
+
+
+def json_depth_exceeds(body: bytes, limit: int) -> bool:
+    """True when JSON nests deeper than `limit`; strings are skipped, so brackets in text
+    do not count. Only bracket bytes are walked in Python."""
+    if body.count(b"[") + body.count(b"{") <= limit:
+        return False
+    brackets = _STRING_RE.sub(b'""', body).translate(None, _NOT_BRACKETS)
+    depth = 0
+    for byte in brackets:
+        if byte in (0x5B, 0x7B):
+            depth += 1
+            if depth > limit:
+                return True
+        else:
+            depth -= 1
+    return False
+
+
+class ContractMiddleware:
+    def __init__(self, app: Any, settings: Settings) -> None:
+        self.app = app
+        self.settings = settings
+        self.cors_origins = frozenset(settings.cors_origins)
+
+    async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope["headers"])
+        raw_id = headers.get(b"x-request-id", b"").decode("latin-1")
+        request_id = raw_id if _REQUEST_ID_RE.match(raw_id) else uuid.uuid4().hex
+        client = scope.get("client")
+        user_agent = headers.get(b"user-agent")
+        current_origin.set(
+            RequestOrigin(
+                request_id=request_id,
+                client_address=client[0] if client else None,
+                user_agent=user_agent.decode("latin-1") if user_agent else None,
+            )
+        )
+        current_principal.set(None)
+        path: str = scope["path"]
+        method: str = scope["method"]
+        extra = self._response_headers(scope, headers, path, request_id)
+
+        started = False
+
+        async def send_with_headers(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+                out = list(message.get("headers", []))
+                names = {name.lower() for name, _ in out}
+                out.extend(h for h in extra if h[0] not in names)
+                message["headers"] = out
+            await send(message)
+
+        if method == "OPTIONS" and b"access-control-request-method" in headers:
+            await self._preflight(headers, path, send_with_headers)
+            return
+
+        try:
+            if method in WRITE_METHODS:
+                await self._write(scope, receive, send_with_headers, headers, path, method)
+            else:
+                await self.app(scope, receive, send_with_headers)
+        except Exception:
+            log.exception("unhandled error on %s %s", method, path)
+            if not started:
+                await self._problem(
+                    send_with_headers,
+                    500,
+                    "Internal server error",
+                    "The server could not complete the request. The error has been logged.",
+                    path,
+                    slug="internal-error",
+                )
+
+    def _response_headers(
+        self, scope: Scope, headers: dict[bytes, bytes], path: str, request_id: str
+    ) -> list[tuple[bytes, bytes]]:
+        extra = list(_STATIC_HEADERS)
+        extra.append((b"x-request-id", request_id.encode()))
+        extra.append((b"cache-control", b"no-store"))
+        forwarded = headers.get(b"x-forwarded-proto", b"").decode("latin-1").lower()
+        if scope.get("scheme") == "https" or forwarded == "https":
+            extra.append((b"strict-transport-security", b"max-age=31536000; includeSubDomains"))
+        origin = headers.get(b"origin")
+        if path in PUBLIC_CORS_PATHS:
+            extra.append((b"access-control-allow-origin", b"*"))
+        elif origin is not None and origin.decode("latin-1") in self.cors_origins:
+            extra.append((b"access-control-allow-origin", origin))
+            extra.append((b"vary", b"Origin"))
+            extra.append(
+                (
+                    b"access-control-expose-headers",
+                    b"API-Version, ETag, Location, Link, Retry-After, X-Request-ID",
+                )
+            )
+        return extra
+
+    async def _preflight(self, headers: dict[bytes, bytes], path: str, send: Any) -> None:
+        origin = headers.get(b"origin", b"").decode("latin-1")
+        allowed = path in PUBLIC_CORS_PATHS or origin in self.cors_origins
+        if not allowed:
+            await self._problem(
+                send, 403, "Not allowed", f"Origin {origin or '(none)'} is not allowed.", path
+            )
+            return
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 204,
+                "headers": [
+                    (b"access-control-allow-methods", b"GET, POST, PUT, PATCH, DELETE, OPTIONS"),
+                    (
+                        b"access-control-allow-headers",
+                        b"Authorization, Content-Type, If-Match, Idempotency-Key, X-Request-ID",
+                    ),
+                    (b"access-control-max-age", b"600"),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": b""})
+
+    async def _problem(
+        self,
+        send: Any,
+        status: int,
+        title: str,
+        detail: str,
+        path: str,
+        slug: str | None = None,
+        headers: list[tuple[bytes, bytes]] | None = None,
+        extra: dict[str, Any] | None = None,
+    ) -> None:
+        body = problem_body(status, title, detail, path, slug, extra)
+        await send(
+            {
+                "type": "http.response.start",
+                "status": status,
+                "headers": [
+                    (b"content-type", PROBLEM_JSON.encode()),
+                    (b"content-length", str(len(body)).encode()),
+                    *(headers or []),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})
+
+    async def _read_body(self, receive: Any, limit: int) -> bytes | None:
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return b"".join(chunks)
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > limit:
+                return None
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                return b"".join(chunks)
+
+    async def _write(
+        self,
+        scope: Scope,
+        receive: Any,
+        send: Any,
+        headers: dict[bytes, bytes],
+        path: str,
+        method: str,
+    ) -> None:
+        limit = (
+            self.settings.max_sync_body_bytes
+            if path.startswith(LARGE_BODY_PATHS)
+            else self.settings.max_body_bytes
+        )
+        too_large = f"The request body is larger than {limit} bytes."
+        declared = headers.get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            await self._problem(send, 413, "Request body too large", too_large, path,
+                                slug="payload-too-large")
+            return
+        body = await self._read_body(receive, limit)
+        if body is None:
+            await self._problem(send, 413, "Request body too large", too_large, path,
+                                slug="payload-too-large")
+            return
+        depth = self.settings.max_json_depth
+        if body and json_depth_exceeds(body, depth):
+            await self._problem(
+                send,
+                400,
+                "Invalid input",
+                f"The JSON body nests deeper than {depth} levels.",
+                path,
+                slug="invalid-input",
+                extra={"invalidParams": [
+                    {"name": "body", "in": "body", "code": "too_deep",
+                     "reason": f"Nesting deeper than {depth} levels is refused."}
+                ]},
+            )
+            return
+
+        delivered = False
+
+        async def replay_receive() -> Message:
+            nonlocal delivered
+            if not delivered:
+                delivered = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            message: Message = await receive()
+            return message
+
+        key_header = headers.get(b"idempotency-key")
+        if method != "POST" or key_header is None:
+            await self.app(scope, replay_receive, send)
+            return
+        await self._idempotent(scope, replay_receive, send, headers, path, body, key_header)
+
+    async def _idempotent(
+        self,
+        scope: Scope,
+        receive: Any,
+        send: Any,
+        headers: dict[bytes, bytes],
+        path: str,
+        body: bytes,
+        key_header: bytes,
+    ) -> None:
+        key = key_header.decode("latin-1").strip().strip('"')
+        if not _IDEMPOTENCY_KEY_RE.match(key):
+            await self._problem(
+                send, 400, "Invalid input",
+                "Idempotency-Key must be 1 to 255 visible ASCII characters.", path,
+                slug="invalid-input",
+                extra={"invalidParams": [
+                    {"name": "Idempotency-Key", "in": "header", "code": "invalid",
+                     "reason": "1 to 255 visible ASCII characters."}
+                ]},
+            )
+            return
+        fp = idempotency.fingerprint("POST", path, scope.get("query_string", b""), body)
+        owner = idempotency.owner_of(headers.get(b"authorization"))
+        claim = await idempotency.claim(owner, key, fp, self.settings.idempotency_lock_seconds)
+        if claim.outcome == "mismatch":
+            await self._problem(
+                send, 422, "Idempotency-Key reused",
+                "This Idempotency-Key was already used with another request body.", path,
+                slug="idempotency-key-reused",
+            )
+            return
+        if claim.outcome == "busy":
+            await self._problem(
+                send, 409, "Request in progress",
+                "A request with this Idempotency-Key is still being processed; retry later.",
+                path, slug="idempotency-in-flight", headers=[(b"retry-after", b"1")],
+            )
+            return
+        if claim.outcome == "replay":
+            stored = claim.stored
+            stored_headers = [(k.encode(), v.encode()) for k, v in stored["headers"].items()]
+            stored_headers.append((b"content-type", b"application/json"))
+            stored_headers.append((b"idempotent-replayed", b"true"))
+            await send({"type": "http.response.start", "status": stored["status"],
+                        "headers": stored_headers})
+            await send({"type": "http.response.body", "body": stored["body"]})
+            return
+
+        assert claim.record_id is not None
+        pending: dict[str, Any] = {"id": claim.record_id, "completed": False}
+        scope[idempotency.SCOPE_KEY] = pending
+        status = 500
+        response_headers: dict[str, str] = {}
+        chunks: list[bytes] = []
+
+        async def capture(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                for name, value in message.get("headers", []):
+                    lowered = name.decode("latin-1").lower()
+                    if lowered in ("location", "etag"):
+                        response_headers[lowered] = value.decode("latin-1")
+            elif message["type"] == "http.response.body":
+                chunks.append(message.get("body", b""))
+            await send(message)
+
+        try:
+            await self.app(scope, receive, capture)
+        finally:
+            if not pending["completed"]:
+                try:
+                    await idempotency.finish(
+                        claim.record_id, status, response_headers, b"".join(chunks)
+                    )
+                except Exception:
+                    log.exception("could not settle idempotency record %s", claim.record_id)
+
+

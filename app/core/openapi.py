@@ -1,0 +1,181 @@
+"""The published contract: response declarations for routes, and the document's final shape
+(base path in `servers`, problem details, API-Version headers, security)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+from pydantic import BaseModel, Field
+
+from app import __version__
+from app.core.errors import PROBLEM_JSON
+
+BASE_PATH = "/v1"
+
+
+class InvalidParamModel(BaseModel):
+    name: str = Field(description="The property or parameter, as a JSON path for bodies.")
+    in_: str = Field(alias="in", description="Where: body, query, path or header.")
+    code: str = Field(description="A machine-readable reason.")
+    reason: str = Field(description="A human-readable reason.")
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details."""
+
+    type: str = Field(description="URI of the problem type; `about:blank` for plain HTTP errors.")
+    title: str
+    status: int = Field(ge=100, le=599)
+    detail: str
+    instance: str = Field(description="The path of the request this problem is about.")
+    invalidParams: list[InvalidParamModel] | None = Field(  # noqa: N815 - published name
+        default=None, description="Every invalid input at once (400 only)."
+    )
+
+
+_DESCRIPTIONS = {
+    400: "Invalid input: every invalid property or parameter is listed in `invalidParams`.",
+    401: "No valid credentials (see `WWW-Authenticate`).",
+    403: "The caller's role may not do this.",
+    404: "No such resource.",
+    406: "None of the accepted media types can be produced.",
+    409: "The request conflicts with the resource's current state.",
+    412: "`If-Match` does not name the current version.",
+    413: "The request body is too large.",
+    415: "The body's media type is not supported.",
+    422: "The Idempotency-Key was already used with another request.",
+    429: "Too many requests; see `Retry-After`.",
+    500: "Unexpected server error (no details are disclosed).",
+    503: "The database is busy or unreachable; see `Retry-After`.",
+}
+
+_HEADER_DOCS = {
+    "ETag": "The resource's version, for `If-Match`.",
+    "Location": "URL of the created resource.",
+    "Link": 'The next page, as `<url>; rel="next"` (absent on the last page).',
+    "Retry-After": "Seconds to wait before retrying.",
+    "WWW-Authenticate": "The authentication scheme (`Bearer`).",
+}
+
+ALWAYS = (401, 500, 503)
+READ = (400, 401, 403, 406, 500, 503)
+WRITE = (400, 401, 403, 409, 413, 415, 422, 500, 503)
+
+
+def problems(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """Declare error responses; the document's post-processing fills in the problem schema."""
+    return {code: {"description": _DESCRIPTIONS[code]} for code in sorted(set(codes))}
+
+
+def responses(
+    status: int, description: str, *codes: int, headers: tuple[str, ...] = ()
+) -> dict[int | str, dict[str, Any]]:
+    declared = problems(*codes)
+    declared[status] = {
+        "description": description,
+        "headers": {name: {"$ref": f"#/components/headers/{name}"} for name in headers},
+    }
+    return declared
+
+
+def _api_version_header() -> dict[str, Any]:
+    return {
+        "description": "The full semantic version of the API that answered.",
+        "schema": {"type": "string", "example": __version__},
+    }
+
+
+def _component_headers() -> dict[str, Any]:
+    headers = {"API-Version": _api_version_header()}
+    for name, text in _HEADER_DOCS.items():
+        schema: dict[str, Any] = {"type": "integer"} if name == "Retry-After" else {"type": "string"}
+        headers[name] = {"description": text, "schema": schema}
+    return headers
+
+
+def _problem_content() -> dict[str, Any]:
+    return {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}}
+
+
+def _fix_operation(operation: dict[str, Any], public: bool) -> None:
+    responses_ = operation.setdefault("responses", {})
+    if "422" in responses_ and _is_fastapi_validation(responses_["422"]):
+        del responses_["422"]
+    for code, response in list(responses_.items()):
+        status = int(code)
+        if status >= 400:
+            response["content"] = _problem_content()
+            response.setdefault("description", _DESCRIPTIONS.get(status, "Error"))
+            headers = response.setdefault("headers", {})
+            if status in (429, 503):
+                headers["Retry-After"] = {"$ref": "#/components/headers/Retry-After"}
+            if status == 401:
+                headers["WWW-Authenticate"] = {"$ref": "#/components/headers/WWW-Authenticate"}
+        headers = response.setdefault("headers", {})
+        headers["API-Version"] = {"$ref": "#/components/headers/API-Version"}
+    if public:
+        operation["security"] = []
+
+
+def _is_fastapi_validation(response: dict[str, Any]) -> bool:
+    schema = response.get("content", {}).get("application/json", {}).get("schema", {})
+    return bool(schema.get("$ref", "").endswith("/HTTPValidationError"))
+
+
+PUBLIC_OPERATIONS = frozenset({"health-get", "readiness-get", "openapi-get"})
+
+
+def build_document(app: FastAPI, *, title: str, description: str) -> dict[str, Any]:
+    routes = [r for r in app.routes if getattr(r, "path", "").startswith(BASE_PATH + "/")]
+    document = get_openapi(
+        title=title,
+        version=__version__,
+        openapi_version="3.1.0",
+        description=description,
+        routes=routes,
+        tags=getattr(app, "openapi_tags", None),
+    )
+    document["info"]["contact"] = {
+        "name": "Leergemeenschap Amsterdam Circulair, team circulaire economie",
+        "url": "https://leergemeenschap.amsterdam.example/contact",
+        "email": "leergemeenschap@amsterdam.example",
+    }
+    document["info"]["license"] = {
+        "name": "EUPL-1.2",
+        "url": "https://eupl.eu/1.2/nl/",
+    }
+    document["servers"] = [
+        {
+            "url": "https://{host}" + BASE_PATH,
+            "description": "This API; `host` is where it is deployed.",
+            "variables": {"host": {"default": "localhost:8000"}},
+        }
+    ]
+    paths: dict[str, Any] = {}
+    for path, item in document.get("paths", {}).items():
+        stripped = path[len(BASE_PATH) :] or "/"
+        for method, operation in item.items():
+            if method in ("get", "post", "put", "patch", "delete"):
+                _fix_operation(operation, operation.get("operationId") in PUBLIC_OPERATIONS)
+        paths[stripped] = item
+    document["paths"] = paths
+    components = document.setdefault("components", {})
+    schemas = components.setdefault("schemas", {})
+    schemas.pop("HTTPValidationError", None)
+    schemas.pop("ValidationError", None)
+    problem_schema = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+    for name, definition in problem_schema.pop("$defs", {}).items():
+        schemas[name] = definition
+    schemas["Problem"] = problem_schema
+    components["headers"] = _component_headers()
+    components["securitySchemes"] = {
+        "bearerAuth": {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "An API key (`lgk_…`) or an OIDC access token.",
+        }
+    }
+    document["security"] = [{"bearerAuth": []}]
+    return document

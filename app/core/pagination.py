@@ -1,0 +1,218 @@
+"""Keyset pagination with opaque cursors, `sort`, and the `next` link in body and header."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Annotated, Any
+
+import orjson
+from fastapi import Depends, Query, Request
+from sqlalchemy import ColumnElement, Select, and_, or_
+from sqlalchemy.sql.elements import KeyedColumnElement
+
+from app.core.errors import InvalidInput, InvalidParam
+
+DEFAULT_PAGE_SIZE = 20
+MAX_PAGE_SIZE = 100
+
+
+@dataclass(frozen=True)
+class PageRequest:
+    cursor: str | None
+    size: int
+    sort: str | None
+
+
+def page_request(
+    cursor: Annotated[
+        str | None,
+        Query(
+            max_length=512,
+            description="Opaque position from the `next` link of the previous page.",
+        ),
+    ] = None,
+    page_size: Annotated[
+        int,
+        Query(
+            alias="pageSize",
+            ge=1,
+            le=MAX_PAGE_SIZE,
+            description=f"Items per page, 1 to {MAX_PAGE_SIZE}.",
+        ),
+    ] = DEFAULT_PAGE_SIZE,
+    sort: Annotated[
+        str | None,
+        Query(
+            max_length=64,
+            pattern=r"^-?[a-zA-Z]+$",
+            description="Sort key; prefix with `-` for descending. Allowed keys per list.",
+        ),
+    ] = None,
+) -> PageRequest:
+    return PageRequest(cursor=cursor, size=page_size, sort=sort)
+
+
+PageParams = Annotated[PageRequest, Depends(page_request)]
+
+
+class Sorting:
+    """The sort keys one list allows; every key is made total with the id as tie-breaker."""
+
+    def __init__(
+        self,
+        keys: dict[str, KeyedColumnElement[Any]],
+        id_column: KeyedColumnElement[Any],
+        default: str,
+    ) -> None:
+        self.keys = keys
+        self.id_column = id_column
+        self.default = default
+
+    @property
+    def description(self) -> str:
+        names = ", ".join(sorted(self.keys))
+        return f"Sort key, one of: {names}; prefix `-` for descending. Default `{self.default}`."
+
+    def resolve(self, sort: str | None) -> tuple[str, KeyedColumnElement[Any], bool]:
+        name = sort or self.default
+        descending = name.startswith("-")
+        key = name.lstrip("-")
+        if key not in self.keys:
+            raise InvalidInput(
+                [
+                    InvalidParam(
+                        "sort",
+                        f"Unknown sort key '{key}'; allowed: {', '.join(sorted(self.keys))}.",
+                        code="enum",
+                        where="query",
+                    )
+                ]
+            )
+        return name, self.keys[key], descending
+
+
+def _encode_value(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    return value
+
+
+def _bad_cursor() -> InvalidInput:
+    return InvalidInput(
+        [
+            InvalidParam(
+                "cursor",
+                "The cursor is not one this list handed out; start again without it.",
+                code="invalid_cursor",
+                where="query",
+            )
+        ]
+    )
+
+
+def encode_cursor(sort: str, value: Any, last_id: Any) -> str:
+    raw = orjson.dumps([sort, _encode_value(value), _encode_value(last_id)])
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+def decode_cursor(cursor: str) -> list[Any]:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        data = orjson.loads(base64.urlsafe_b64decode(padded.encode()))
+    except (binascii.Error, ValueError, orjson.JSONDecodeError):
+        raise _bad_cursor() from None
+    if not isinstance(data, list) or len(data) != 3 or not isinstance(data[0], str):
+        raise _bad_cursor()
+    return data
+
+
+def _typed(column: KeyedColumnElement[Any], raw: Any) -> Any:
+    try:
+        python_type = column.type.python_type
+    except NotImplementedError:
+        return raw
+    try:
+        if raw is None:
+            return None
+        if python_type is datetime:
+            return datetime.fromisoformat(raw)
+        if python_type is uuid.UUID:
+            return uuid.UUID(str(raw))
+        if python_type is bool:
+            if not isinstance(raw, bool):
+                raise ValueError
+            return raw
+        if python_type is int:
+            if not isinstance(raw, int) or isinstance(raw, bool):
+                raise ValueError
+            return raw
+        if not isinstance(raw, str):
+            raise ValueError
+        return raw
+    except (TypeError, ValueError):
+        raise _bad_cursor() from None
+
+
+@dataclass
+class Page:
+    items: list[dict[str, Any]]
+    next_cursor: str | None
+
+
+def paginate(
+    query: Select[Any], page: PageRequest, sorting: Sorting
+) -> tuple[Select[Any], str, KeyedColumnElement[Any], bool]:
+    """Apply order, keyset position and limit (one extra row tells whether a next page exists)."""
+    name, column, descending = sorting.resolve(page.sort)
+    id_column = sorting.id_column
+    if page.cursor:
+        sort_name, raw_value, raw_id = decode_cursor(page.cursor)
+        if sort_name != name:
+            raise _bad_cursor()
+        value = _typed(column, raw_value)
+        last_id = _typed(id_column, raw_id)
+        condition: ColumnElement[bool]
+        if descending:
+            condition = or_(column < value, and_(column == value, id_column < last_id))
+        else:
+            condition = or_(column > value, and_(column == value, id_column > last_id))
+        query = query.where(condition)
+    if descending:
+        query = query.order_by(column.desc(), id_column.desc())
+    else:
+        query = query.order_by(column.asc(), id_column.asc())
+    return query.limit(page.size + 1), name, column, descending
+
+
+def page_from_rows(
+    rows: list[dict[str, Any]], page: PageRequest, sort_name: str, sort_field: str
+) -> Page:
+    """Cut the extra row and turn the last item's position into the next cursor.
+
+    `sort_field` names the item key that holds the sort value (items carry their `id`)."""
+    if len(rows) <= page.size:
+        return Page(rows, None)
+    items = rows[: page.size]
+    last = items[-1]
+    return Page(items, encode_cursor(sort_name, _sort_value(last, sort_field), last["id"]))
+
+
+def _sort_value(item: dict[str, Any], field: str) -> Any:
+    value: Any = item
+    for part in field.split("."):
+        value = value[part]
+    return value
+
+
+def page_links(request: Request, page: Page) -> tuple[dict[str, Any], dict[str, str]]:
+    """The list body and its `Link` header."""
+    if page.next_cursor is None:
+        return {"items": page.items, "next": None}, {}
+    next_url = str(request.url.include_query_params(cursor=page.next_cursor))
+    return {"items": page.items, "next": next_url}, {"Link": f'<{next_url}>; rel="next"'}

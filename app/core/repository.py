@@ -1,0 +1,108 @@
+"""SQL shapes every domain repeats: one page of a list, one row, a version-guarded update,
+and checking that referenced ids exist (all at once, in one statement per table)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import Response
+from sqlalchemy import Select, Table, select, update
+from sqlalchemy.engine import Row
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from app.core.errors import InvalidInput, InvalidParam, NotFound, PreconditionFailed
+from app.core.http import etag, json_response
+from app.core.models import utcnow
+from app.core.pagination import PageRequest, Sorting, page_from_rows, page_links, paginate
+
+RowMapper = Callable[[Row[Any]], dict[str, Any]]
+
+
+async def list_page(
+    conn: AsyncConnection,
+    request: Request,
+    query: Select[Any],
+    page: PageRequest,
+    sorting: Sorting,
+    to_item: RowMapper,
+) -> Response:
+    """One statement per page, whatever its size."""
+    paged, sort_name, _column, _desc = paginate(query, page, sorting)
+    rows = [to_item(row) for row in (await conn.execute(paged)).all()]
+    result = page_from_rows(rows, page, sort_name, sort_name.lstrip("-"))
+    body, headers = page_links(request, result)
+    return json_response(body, headers=headers)
+
+
+async def one_row(conn: AsyncConnection, query: Select[Any], what: str) -> Row[Any]:
+    row = (await conn.execute(query)).first()
+    if row is None:
+        raise NotFound(f"No {what} has that id.")
+    return row
+
+
+def resource_response(
+    item: Mapping[str, Any], status: int = 200, location: str | None = None
+) -> Response:
+    headers = {"ETag": etag(int(item["version"]))}
+    if location:
+        headers["Location"] = location
+    return json_response(item, status=status, headers=headers)
+
+
+def resource_headers(item: Mapping[str, Any], location: str | None = None) -> dict[str, str]:
+    headers = {"ETag": etag(int(item["version"]))}
+    if location:
+        headers["Location"] = location
+    return headers
+
+
+async def update_versioned(
+    conn: AsyncConnection,
+    table: Table,
+    row_id: uuid.UUID,
+    expected_version: int,
+    values: Mapping[str, Any],
+) -> int:
+    """Write `values` only if nobody else wrote since `expected_version`; return the new one."""
+    new_version = expected_version + 1
+    result = await conn.execute(
+        update(table)
+        .where(table.c.id == row_id, table.c.version == expected_version)
+        .values(**values, version=new_version, updated_at=utcnow())
+    )
+    if result.rowcount != 1:
+        raise PreconditionFailed(
+            "The resource was changed by someone else meanwhile; fetch it again and retry."
+        )
+    return new_version
+
+
+async def missing_references(
+    conn: AsyncConnection, references: Mapping[str, tuple[Table, uuid.UUID | None]]
+) -> list[InvalidParam]:
+    """Every referenced id that does not exist, named by its property."""
+    by_table: dict[Table, set[uuid.UUID]] = {}
+    for table, ref in references.values():
+        if ref is not None:
+            by_table.setdefault(table, set()).add(ref)
+    found: set[tuple[str, uuid.UUID]] = set()
+    for table, ids in by_table.items():
+        rows = await conn.execute(select(table.c.id).where(table.c.id.in_(ids)))
+        found.update((table.name, row.id) for row in rows)
+    return [
+        InvalidParam(name, f"No {table.name[:-1]} has id {ref}.", code="unknown_reference")
+        for name, (table, ref) in references.items()
+        if ref is not None and (table.name, ref) not in found
+    ]
+
+
+async def require_references(
+    conn: AsyncConnection, references: Mapping[str, tuple[Table, uuid.UUID | None]]
+) -> None:
+    missing = await missing_references(conn, references)
+    if missing:
+        raise InvalidInput(missing)

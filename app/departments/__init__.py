@@ -1,0 +1,1 @@
+"""Departments (organisatieonderdelen): the municipality's units, keyed by the intranet's code."""

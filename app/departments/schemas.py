@@ -1,0 +1,47 @@
+"""Request and response schemas of departments."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import Field
+
+from app.core.schemas import ApiModel, InputModel, ListPage, NotNull, PatchModel
+from app.departments.models import DepartmentKind
+
+Code = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")]
+Name = Annotated[str, Field(min_length=1, max_length=200)]
+
+
+class DepartmentCreate(InputModel):
+    code: Code = Field(description="The intranet's key of the unit; unique.")
+    name: Name
+    kind: DepartmentKind
+    parent_id: uuid.UUID | None = None
+    active: bool = True
+
+
+class DepartmentUpdate(PatchModel):
+    code: NotNull[Code] = None
+    name: NotNull[Name] = None
+    kind: NotNull[DepartmentKind] = None
+    parent_id: uuid.UUID | None = None
+    active: NotNull[bool] = None
+
+
+class DepartmentRead(ApiModel):
+    id: uuid.UUID
+    code: str
+    name: str
+    kind: DepartmentKind
+    parent_id: uuid.UUID | None
+    active: bool
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class DepartmentPage(ListPage):
+    items: list[DepartmentRead]

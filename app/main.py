@@ -1,0 +1,130 @@
+"""create_app(): the FastAPI application with its routers, error handlers and middleware."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
+from fastapi.responses import HTMLResponse, Response
+from fastapi.staticfiles import StaticFiles
+
+from app import __version__
+from app.api_keys.endpoints import router as api_keys_router
+from app.audit.endpoints import router as audit_router
+from app.core.config import Settings, get_settings
+from app.core.db import database
+from app.core.errors import install_error_handlers
+from app.core.health import router as health_router
+from app.core.http import json_response
+from app.core.middleware import ContractMiddleware
+from app.core.openapi import build_document, responses
+from app.departments.endpoints import router as departments_router
+from app.members.endpoints import router as members_router
+
+TITLE = "Leergemeenschap API"
+DESCRIPTION = """\
+The backend of a municipal learning community of civil servants, modelled on the
+Leergemeenschap Amsterdam Circulair: departments and members, learning groups around three
+themes, workshops (werkplaatsen), cases, learning questions and the evolving learning agenda.
+
+Conventions (NL GOV API Design Rules 2.2): errors are `application/problem+json`; invalid input
+is a 400 listing every invalid parameter in `invalidParams`; lists use keyset pagination
+(`cursor`, `pageSize`) with a `next` link; every mutable resource has a `version` and an
+`ETag`, and writes honour `If-Match`; POST honours `Idempotency-Key`; PATCH is JSON Merge Patch.
+"""
+
+TAGS = [
+    {"name": "departments", "description": "Units of the municipality (organisatieonderdelen)."},
+    {"name": "members", "description": "People of the community (deelnemers and volgers)."},
+    {"name": "api-keys", "description": "Credentials for scripts and systems (admins only)."},
+    {"name": "audit-events", "description": "The append-only audit trail (admins only)."},
+    {"name": "health", "description": "Liveness and readiness (public)."},
+    {"name": "meta", "description": "The API's own description (public)."},
+]
+
+STATIC_DIR = Path(__import__("fastapi_offline").__file__).parent / "static"
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    settings: Settings = app.state.settings
+    if database._engine is None:  # tests may have configured it already
+        database.configure(settings)
+    try:
+        yield
+    finally:
+        await database.dispose()
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    logging.basicConfig(level=logging.INFO)
+    app = FastAPI(
+        title=TITLE,
+        version=__version__,
+        description=DESCRIPTION,
+        openapi_url=None,
+        docs_url=None,
+        redoc_url=None,
+        redirect_slashes=False,
+        lifespan=lifespan,
+        openapi_tags=TAGS,
+    )
+    app.state.settings = settings
+    install_error_handlers(app)
+    for router in (
+        health_router,
+        departments_router,
+        members_router,
+        api_keys_router,
+        audit_router,
+    ):
+        app.include_router(router)
+    _install_meta_routes(app)
+    app.add_middleware(ContractMiddleware, settings=settings)
+    return app
+
+
+def openapi_document(app: FastAPI) -> dict[str, Any]:
+    if app.openapi_schema is None:
+        app.openapi_schema = build_document(app, title=TITLE, description=DESCRIPTION)
+    return app.openapi_schema
+
+
+def _install_meta_routes(app: FastAPI) -> None:
+    app.mount("/v1/docs-static", StaticFiles(directory=STATIC_DIR), name="docs-static")
+
+    @app.get(
+        "/v1/openapi.json",
+        operation_id="openapi-get",
+        tags=["meta"],
+        summary="This API's OpenAPI document",
+        responses=responses(200, "The OpenAPI 3.1 document.", 500),
+    )
+    async def openapi_json() -> Response:
+        return json_response(openapi_document(app))
+
+    @app.get("/v1/docs", include_in_schema=False)
+    async def swagger_ui(request: Request) -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url="/v1/openapi.json",
+            title=f"{TITLE} - Swagger UI",
+            swagger_js_url="/v1/docs-static/swagger-ui-bundle.js",
+            swagger_css_url="/v1/docs-static/swagger-ui.css",
+            swagger_favicon_url="/v1/docs-static/favicon.png",
+        )
+
+    @app.get("/v1/redoc", include_in_schema=False)
+    async def redoc(request: Request) -> HTMLResponse:
+        return get_redoc_html(
+            openapi_url="/v1/openapi.json",
+            title=f"{TITLE} - ReDoc",
+            redoc_js_url="/v1/docs-static/redoc.standalone.js",
+            redoc_favicon_url="/v1/docs-static/favicon.png",
+            with_google_fonts=False,
+        )

@@ -1,0 +1,1 @@
+"""Members (deelnemers): the people of the community, participants and followers."""

@@ -1,0 +1,131 @@
+"""HTTP routes of /v1/members."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Body, Path, Query, Request
+from fastapi.responses import Response
+
+from app.core.auth import AdminOnly, CanEditMembers, CanReadDirectory
+from app.core.db import ReadDb, WriteDb
+from app.core.http import IDEMPOTENT, IfMatch, written
+from app.core.openapi import READ, WRITE, responses
+from app.core.pagination import PageParams
+from app.core.repository import list_page, resource_headers, resource_response
+from app.members import repository, service
+from app.members.models import MemberSource, MemberStatus, Participation
+from app.members.schemas import MemberCreate, MemberPage, MemberRead, MemberUpdate
+
+MemberId = Annotated[uuid.UUID, Path(alias="memberId")]
+
+router = APIRouter(prefix="/v1/members", tags=["members"])
+
+
+@router.get(
+    "",
+    operation_id="members-list",
+    summary="List members",
+    description="Each item embeds its department's code and name. " + repository.SORTING.description,
+    response_model=MemberPage,
+    responses=responses(200, "One page of members.", *READ, headers=("Link",)),
+)
+async def list_members(
+    request: Request,
+    conn: ReadDb,
+    _: CanReadDirectory,
+    page: PageParams,
+    department_id: Annotated[uuid.UUID | None, Query(alias="departmentId")] = None,
+    organisation_id: Annotated[uuid.UUID | None, Query(alias="organisationId")] = None,
+    participation: Annotated[Participation | None, Query()] = None,
+    status: Annotated[MemberStatus | None, Query()] = None,
+    source: Annotated[MemberSource | None, Query()] = None,
+    external_id: Annotated[str | None, Query(alias="externalId", max_length=200)] = None,
+    email: Annotated[str | None, Query(max_length=320, description="Exact, any case.")] = None,
+    q: Annotated[
+        str | None, Query(max_length=200, description="Searches names and e-mail address.")
+    ] = None,
+) -> Response:
+    query = repository.list_query(
+        department_id=department_id,
+        organisation_id=organisation_id,
+        participation=participation,
+        status=status,
+        source=source,
+        external_id=external_id,
+        email=email,
+        q=q,
+    )
+    return await list_page(conn, request, query, page, repository.SORTING, repository.to_item)
+
+
+@router.post(
+    "",
+    operation_id="members-create",
+    summary="Create a member",
+    status_code=201,
+    response_model=MemberRead,
+    responses=responses(201, "The member was created.", *WRITE, headers=("Location", "ETag")),
+    dependencies=[IDEMPOTENT],
+)
+async def create_member(
+    request: Request, conn: WriteDb, principal: AdminOnly, data: MemberCreate
+) -> Response:
+    item = await service.create_member(conn, principal, data)
+    location = str(request.url_for("members-get", memberId=item["id"]))
+    return await written(conn, request, item, status=201, headers=resource_headers(item, location))
+
+
+@router.get(
+    "/{memberId}",
+    operation_id="members-get",
+    name="members-get",
+    summary="Get a member",
+    response_model=MemberRead,
+    responses=responses(200, "The member.", *READ, 404, headers=("ETag",)),
+)
+async def get_member(conn: ReadDb, _: CanReadDirectory, member_id: MemberId) -> Response:
+    return resource_response(await repository.get(conn, member_id))
+
+
+@router.patch(
+    "/{memberId}",
+    operation_id="members-update",
+    summary="Change a member (JSON Merge Patch)",
+    description=(
+        "Admins change any field. A member changes only their own community fields "
+        "(displayName, participation, transitionRoles, discipline). Fields a sync manages "
+        "(name, e-mail, department, externalId) are read-only here (409)."
+    ),
+    response_model=MemberRead,
+    responses=responses(200, "The changed member.", *WRITE, 404, 412, headers=("ETag",)),
+)
+async def update_member(
+    request: Request,
+    conn: WriteDb,
+    principal: CanEditMembers,
+    member_id: MemberId,
+    expected: IfMatch,
+    patch: Annotated[MemberUpdate, Body(media_type="application/merge-patch+json")],
+) -> Response:
+    item = await service.update_member(conn, principal, member_id, patch, expected)
+    return await written(conn, request, item, headers=resource_headers(item))
+
+
+@router.delete(
+    "/{memberId}",
+    operation_id="members-delete",
+    summary="Deactivate a member (never erased: status becomes inactive)",
+    response_model=MemberRead,
+    responses=responses(200, "The deactivated member.", *WRITE, 404, 412, headers=("ETag",)),
+)
+async def deactivate_member(
+    request: Request,
+    conn: WriteDb,
+    principal: AdminOnly,
+    member_id: MemberId,
+    expected: IfMatch,
+) -> Response:
+    item = await service.deactivate_member(conn, principal, member_id, expected)
+    return await written(conn, request, item, headers=resource_headers(item))

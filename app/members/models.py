@@ -1,0 +1,71 @@
+"""The member table. Members are never deleted; they become inactive."""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from datetime import datetime
+
+from sqlalchemy import JSON, ForeignKey, Index, String, Uuid
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.core.models import Base, IdMixin, UTCDateTime, VersionedMixin, str_enum, utcnow
+
+
+class Participation(enum.StrEnum):
+    PARTICIPANT = "participant"
+    FOLLOWER = "follower"
+
+
+class MemberStatus(enum.StrEnum):
+    ACTIVE = "active"
+    INACTIVE = "inactive"
+
+
+class MemberSource(enum.StrEnum):
+    MANUAL = "manual"
+    SYNC = "sync"
+    SCIM = "scim"
+
+
+class TransitionRole(enum.StrEnum):
+    VERBINDER = "verbinder"
+    COALITIEBOUWER = "coalitiebouwer"
+    GEBIEDSMAKELAAR = "gebiedsmakelaar"
+
+
+class Member(IdMixin, VersionedMixin, Base):
+    __tablename__ = "members"
+
+    external_id: Mapped[str | None] = mapped_column(String(200), nullable=True, unique=True)
+    email: Mapped[str] = mapped_column(String(320), nullable=False)
+    # Lower-cased copy: e-mail addresses are unique regardless of case, on every database.
+    email_key: Mapped[str] = mapped_column(String(320), nullable=False, unique=True)
+    given_name: Mapped[str] = mapped_column(String(200), nullable=False)
+    family_name: Mapped[str] = mapped_column(String(200), nullable=False)
+    display_name: Mapped[str] = mapped_column(String(400), nullable=False)
+    department_id: Mapped[uuid.UUID | None] = mapped_column(
+        Uuid, ForeignKey("departments.id"), nullable=True
+    )
+    organisation_id: Mapped[uuid.UUID | None] = mapped_column(
+        Uuid, ForeignKey("organisations.id"), nullable=True, index=True
+    )
+    participation: Mapped[Participation] = mapped_column(
+        str_enum(Participation, "member_participation"), nullable=False
+    )
+    status: Mapped[MemberStatus] = mapped_column(
+        str_enum(MemberStatus, "member_status"), nullable=False
+    )
+    transition_roles: Mapped[list[str]] = mapped_column(JSON, nullable=False, default=list)
+    discipline: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    source: Mapped[MemberSource] = mapped_column(
+        str_enum(MemberSource, "member_source"), nullable=False
+    )
+    joined_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    deactivated_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+    __table_args__ = (
+        Index("ix_members_family_name_id", "family_name", "id"),
+        Index("ix_members_department_id_family_name", "department_id", "family_name", "id"),
+        Index("ix_members_joined_at_id", "joined_at", "id"),
+    )

@@ -1,0 +1,90 @@
+"""Request and response schemas of members."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import AwareDatetime, EmailStr, Field
+
+from app.core.schemas import ApiModel, Embedded, InputModel, ListPage, NotNull, PatchModel
+from app.members.models import MemberSource, MemberStatus, Participation, TransitionRole
+
+PersonName = Annotated[str, Field(min_length=1, max_length=200)]
+DisplayName = Annotated[str, Field(min_length=1, max_length=400)]
+ExternalId = Annotated[str, Field(min_length=1, max_length=200)]
+Discipline = Annotated[str, Field(min_length=1, max_length=200)]
+TransitionRoles = Annotated[list[TransitionRole], Field(max_length=3)]
+
+
+class MemberCreate(InputModel):
+    external_id: ExternalId | None = Field(
+        default=None, description="The HR / identity system's key; unique."
+    )
+    email: EmailStr = Field(description="Unique regardless of case.")
+    given_name: PersonName
+    family_name: PersonName
+    display_name: DisplayName | None = Field(
+        default=None, description="Defaults to the given and family name."
+    )
+    department_id: uuid.UUID | None = None
+    organisation_id: uuid.UUID | None = None
+    participation: Participation = Participation.PARTICIPANT
+    transition_roles: TransitionRoles = Field(default_factory=list)
+    discipline: Discipline | None = None
+    joined_at: AwareDatetime | None = Field(
+        default=None, description="When the member joined the community; defaults to now."
+    )
+
+
+class MemberUpdate(PatchModel):
+    external_id: ExternalId | None = None
+    email: NotNull[EmailStr] = None
+    given_name: NotNull[PersonName] = None
+    family_name: NotNull[PersonName] = None
+    display_name: NotNull[DisplayName] = None
+    department_id: uuid.UUID | None = None
+    organisation_id: uuid.UUID | None = None
+    participation: NotNull[Participation] = None
+    status: NotNull[MemberStatus] = None
+    transition_roles: NotNull[TransitionRoles] = None
+    discipline: Discipline | None = None
+
+
+class DepartmentRef(Embedded):
+    id: uuid.UUID
+    code: str
+    name: str
+
+
+class OrganisationRef(Embedded):
+    id: uuid.UUID
+    name: str
+
+
+class MemberRead(ApiModel):
+    id: uuid.UUID
+    external_id: str | None
+    email: str
+    given_name: str
+    family_name: str
+    display_name: str
+    department_id: uuid.UUID | None
+    department: DepartmentRef | None
+    organisation_id: uuid.UUID | None
+    organisation: OrganisationRef | None
+    participation: Participation
+    status: MemberStatus
+    transition_roles: list[TransitionRole]
+    discipline: str | None
+    source: MemberSource
+    joined_at: datetime
+    deactivated_at: datetime | None
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class MemberPage(ListPage):
+    items: list[MemberRead]

@@ -1,0 +1,1 @@
+"""Organisations (partners): facilitators such as DRIFT, market parties, initiatives, institutes."""
