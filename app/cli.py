@@ -7,12 +7,15 @@ import asyncio
 import json
 import sys
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from pathlib import Path
+from typing import TypeVar
 
 from app.core.config import get_settings
 
 OPENAPI_PATH = Path("openapi/openapi.json")
+T = TypeVar("T")
 
 
 def alembic_config(url: str | None = None) -> object:
@@ -45,8 +48,10 @@ def _cmd_openapi(args: argparse.Namespace) -> int:
     path = Path(args.output)
     if args.check:
         if not path.exists() or path.read_text(encoding="utf-8") != text:
-            print(f"{path} differs from the app's document; run `leergemeenschap openapi`.",
-                  file=sys.stderr)
+            print(
+                f"{path} differs from the app's document; run `leergemeenschap openapi`.",
+                file=sys.stderr,
+            )
             return 1
         print(f"{path} matches the app.")
         return 0
@@ -61,7 +66,7 @@ def _cmd_migrate(_: argparse.Namespace) -> int:
     return 0
 
 
-async def _with_database(coro_factory):  # type: ignore[no-untyped-def]
+async def _with_database(coro_factory: Callable[[], Awaitable[T]]) -> T:
     from app.core.db import database
 
     database.configure(get_settings())
@@ -90,8 +95,10 @@ def _cmd_api_key(args: argparse.Namespace) -> int:
     try:
         role = Role(args.role)
     except ValueError:
-        print(f"unknown role {args.role!r}; one of: {', '.join(r.value for r in Role)}",
-              file=sys.stderr)
+        print(
+            f"unknown role {args.role!r}; one of: {', '.join(r.value for r in Role)}",
+            file=sys.stderr,
+        )
         return 2
     member_id = uuid.UUID(args.member_id) if args.member_id else None
     expires_at = datetime.fromisoformat(args.expires_at) if args.expires_at else None
@@ -99,13 +106,19 @@ def _cmd_api_key(args: argparse.Namespace) -> int:
     async def run() -> dict[str, object]:
         async with database.engine.begin() as conn:
             return await issue_key(
-                conn, SYSTEM, name=args.name, role=role, member_id=member_id,
+                conn,
+                SYSTEM,
+                name=args.name,
+                role=role,
+                member_id=member_id,
                 expires_at=expires_at,
             )
 
     item = asyncio.run(_with_database(run))
-    print(f"Created API key {item['id']} ({item['role']}, {item['name']}). "
-          "Keep it safe: it is shown only this once.")
+    print(
+        f"Created API key {item['id']} ({item['role']}, {item['name']}). "
+        "Keep it safe: it is shown only this once."
+    )
     print(item["key"])
     return 0
 

@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import fastapi_offline
 from fastapi import FastAPI, Request
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.responses import HTMLResponse, Response
@@ -47,7 +48,7 @@ TAGS = [
     {"name": "meta", "description": "The API's own description (public)."},
 ]
 
-STATIC_DIR = Path(__import__("fastapi_offline").__file__).parent / "static"
+STATIC_DIR = Path(str(fastapi_offline.__file__)).parent / "static"
 
 
 @asynccontextmanager

@@ -10,10 +10,11 @@ from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.api_keys.models import ApiKey
+from app.core.models import table_of
 from app.core.pagination import Sorting
 from app.core.repository import one_row
 
-table = ApiKey.__table__
+table = table_of(ApiKey)
 c = table.c
 COLUMNS = (c.id, c.name, c.role, c.member_id, c.prefix, c.created_at, c.expires_at, c.revoked_at)
 SORTING = Sorting({"createdAt": c.created_at, "name": c.name}, id_column=c.id, default="createdAt")

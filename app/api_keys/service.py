@@ -14,7 +14,7 @@ from app.core import audit
 from app.core.auth import generate_key, hash_key, key_cache
 from app.core.context import Principal
 from app.core.errors import InvalidInput, InvalidParam
-from app.core.models import utcnow
+from app.core.models import table_of, utcnow
 from app.core.permissions import ensure_admin
 from app.core.repository import require_references
 from app.members.models import Member
@@ -32,7 +32,7 @@ async def issue_key(
     expires_at: datetime | None = None,
 ) -> dict[str, Any]:
     ensure_admin(principal, "issue API keys")
-    await require_references(conn, {"memberId": (Member.__table__, member_id)})
+    await require_references(conn, {"memberId": (table_of(Member), member_id)})
     if expires_at is not None and expires_at <= utcnow():
         raise InvalidInput([InvalidParam("expiresAt", "The expiry must lie in the future.")])
     key = generate_key()
@@ -49,7 +49,11 @@ async def issue_key(
         },
     )
     await audit.record(
-        conn, "api-keys-create", OBJECT, key_id, detail={"role": role.value, "name": name},
+        conn,
+        "api-keys-create",
+        OBJECT,
+        key_id,
+        detail={"role": role.value, "name": name},
         principal=principal,
     )
     item = await repository.get(conn, key_id)

@@ -16,13 +16,14 @@ from app.audit.models import AuditEvent
 from app.audit.schemas import AuditEventPage
 from app.core.auth import AdminOnly
 from app.core.db import ReadDb
+from app.core.models import table_of
 from app.core.openapi import READ, responses
 from app.core.pagination import PageParams, Sorting
 from app.core.repository import list_page
 
 router = APIRouter(prefix="/v1/audit-events", tags=["audit-events"])
 
-c = AuditEvent.__table__.c
+c = table_of(AuditEvent).c
 SORTING = Sorting({"occurredAt": c.occurred_at}, id_column=c.id, default="-occurredAt")
 
 
@@ -67,7 +68,7 @@ async def list_audit_events(
     since: Annotated[AwareDatetime | None, Query()] = None,
     until: Annotated[AwareDatetime | None, Query()] = None,
 ) -> Response:
-    query = select(AuditEvent.__table__)
+    query = select(table_of(AuditEvent))
     filters: list[tuple[Any, Any]] = [
         (c.action, action),
         (c.object_type, object_type),

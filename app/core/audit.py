@@ -80,7 +80,7 @@ async def record_refusal(request: Request, status: int, detail: str) -> None:
     from app.core.db import database
 
     route = request.scope["route"]
-    action = getattr(route, "operation_id", None) or getattr(route, "name", "unknown")
+    action = str(getattr(route, "operation_id", None) or getattr(route, "name", "unknown"))
     params = request.path_params
     object_id = next(iter(params.values()), None) if params else None
     result = "denied" if status in (401, 403, 429) else "rejected"

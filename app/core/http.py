@@ -4,6 +4,7 @@ that also complete a pending idempotency record inside the request's transaction
 from __future__ import annotations
 
 import re
+import uuid
 from collections.abc import Mapping
 from typing import Annotated, Any
 
@@ -17,8 +18,15 @@ from app.core.errors import PreconditionFailed
 _ETAG_RE = re.compile(r'^\s*(?:W/)?"(\d+)"\s*$')
 
 
+def _fallback(value: Any) -> Any:
+    # asyncpg hands out its own UUID subclass, which orjson does not know by type.
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+
 def dumps(data: Any) -> bytes:
-    return orjson.dumps(data, option=orjson.OPT_NON_STR_KEYS)
+    return orjson.dumps(data, default=_fallback, option=orjson.OPT_NON_STR_KEYS)
 
 
 def json_response(

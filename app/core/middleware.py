@@ -9,7 +9,6 @@ import re
 import uuid
 from typing import Any
 
-
 from app import __version__
 from app.core import idempotency
 from app.core.config import Settings
@@ -220,13 +219,15 @@ class ContractMiddleware:
         too_large = f"The request body is larger than {limit} bytes."
         declared = headers.get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
-            await self._problem(send, 413, "Request body too large", too_large, path,
-                                slug="payload-too-large")
+            await self._problem(
+                send, 413, "Request body too large", too_large, path, slug="payload-too-large"
+            )
             return
         body = await self._read_body(receive, limit)
         if body is None:
-            await self._problem(send, 413, "Request body too large", too_large, path,
-                                slug="payload-too-large")
+            await self._problem(
+                send, 413, "Request body too large", too_large, path, slug="payload-too-large"
+            )
             return
         depth = self.settings.max_json_depth
         if body and json_depth_exceeds(body, depth):
@@ -237,10 +238,16 @@ class ContractMiddleware:
                 f"The JSON body nests deeper than {depth} levels.",
                 path,
                 slug="invalid-input",
-                extra={"invalidParams": [
-                    {"name": "body", "in": "body", "code": "too_deep",
-                     "reason": f"Nesting deeper than {depth} levels is refused."}
-                ]},
+                extra={
+                    "invalidParams": [
+                        {
+                            "name": "body",
+                            "in": "body",
+                            "code": "too_deep",
+                            "reason": f"Nesting deeper than {depth} levels is refused.",
+                        }
+                    ]
+                },
             )
             return
 
@@ -273,13 +280,22 @@ class ContractMiddleware:
         key = key_header.decode("latin-1").strip().strip('"')
         if not _IDEMPOTENCY_KEY_RE.match(key):
             await self._problem(
-                send, 400, "Invalid input",
-                "Idempotency-Key must be 1 to 255 visible ASCII characters.", path,
+                send,
+                400,
+                "Invalid input",
+                "Idempotency-Key must be 1 to 255 visible ASCII characters.",
+                path,
                 slug="invalid-input",
-                extra={"invalidParams": [
-                    {"name": "Idempotency-Key", "in": "header", "code": "invalid",
-                     "reason": "1 to 255 visible ASCII characters."}
-                ]},
+                extra={
+                    "invalidParams": [
+                        {
+                            "name": "Idempotency-Key",
+                            "in": "header",
+                            "code": "invalid",
+                            "reason": "1 to 255 visible ASCII characters.",
+                        }
+                    ]
+                },
             )
             return
         fp = idempotency.fingerprint("POST", path, scope.get("query_string", b""), body)
@@ -287,16 +303,23 @@ class ContractMiddleware:
         claim = await idempotency.claim(owner, key, fp, self.settings.idempotency_lock_seconds)
         if claim.outcome == "mismatch":
             await self._problem(
-                send, 422, "Idempotency-Key reused",
-                "This Idempotency-Key was already used with another request body.", path,
+                send,
+                422,
+                "Idempotency-Key reused",
+                "This Idempotency-Key was already used with another request body.",
+                path,
                 slug="idempotency-key-reused",
             )
             return
         if claim.outcome == "busy":
             await self._problem(
-                send, 409, "Request in progress",
+                send,
+                409,
+                "Request in progress",
                 "A request with this Idempotency-Key is still being processed; retry later.",
-                path, slug="idempotency-in-flight", headers=[(b"retry-after", b"1")],
+                path,
+                slug="idempotency-in-flight",
+                headers=[(b"retry-after", b"1")],
             )
             return
         if claim.outcome == "replay":
@@ -304,8 +327,13 @@ class ContractMiddleware:
             stored_headers = [(k.encode(), v.encode()) for k, v in stored["headers"].items()]
             stored_headers.append((b"content-type", b"application/json"))
             stored_headers.append((b"idempotent-replayed", b"true"))
-            await send({"type": "http.response.start", "status": stored["status"],
-                        "headers": stored_headers})
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": stored["status"],
+                    "headers": stored_headers,
+                }
+            )
             await send({"type": "http.response.body", "body": stored["body"]})
             return
 
@@ -338,5 +366,3 @@ class ContractMiddleware:
                     )
                 except Exception:
                     log.exception("could not settle idempotency record %s", claim.record_id)
-
-

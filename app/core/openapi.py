@@ -30,7 +30,7 @@ class Problem(BaseModel):
     status: int = Field(ge=100, le=599)
     detail: str
     instance: str = Field(description="The path of the request this problem is about.")
-    invalidParams: list[InvalidParamModel] | None = Field(  # noqa: N815 - published name
+    invalidParams: list[InvalidParamModel] | None = Field(
         default=None, description="Every invalid input at once (400 only)."
     )
 
@@ -90,7 +90,9 @@ def _api_version_header() -> dict[str, Any]:
 def _component_headers() -> dict[str, Any]:
     headers = {"API-Version": _api_version_header()}
     for name, text in _HEADER_DOCS.items():
-        schema: dict[str, Any] = {"type": "integer"} if name == "Retry-After" else {"type": "string"}
+        schema: dict[str, Any] = (
+            {"type": "integer"} if name == "Retry-After" else {"type": "string"}
+        )
         headers[name] = {"description": text, "schema": schema}
     return headers
 

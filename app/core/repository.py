@@ -41,7 +41,8 @@ async def one_row(conn: AsyncConnection, query: Select[Any], what: str) -> Row[A
     row = (await conn.execute(query)).first()
     if row is None:
         raise NotFound(f"No {what} has that id.")
-    return row
+    found: Row[Any] = row
+    return found
 
 
 def resource_response(

@@ -40,7 +40,9 @@ def _non_null_schema(schema: dict[str, Any]) -> None:
 
 
 # A merge-patch property that may be left out but not set to null.
-NotNull = Annotated[T | None, AfterValidator(_reject_null), Field(json_schema_extra=_non_null_schema)]
+NotNull = Annotated[
+    T | None, AfterValidator(_reject_null), Field(json_schema_extra=_non_null_schema)
+]
 
 
 class PatchModel(InputModel):

@@ -16,12 +16,16 @@ from app.core.pagination import PageParams
 from app.core.repository import list_page, resource_headers, resource_response
 from app.departments import repository, service
 from app.departments.models import DepartmentKind
-from app.departments.schemas import DepartmentCreate, DepartmentPage, DepartmentRead, DepartmentUpdate
+from app.departments.schemas import (
+    DepartmentCreate,
+    DepartmentPage,
+    DepartmentRead,
+    DepartmentUpdate,
+)
 
 DepartmentId = Annotated[uuid.UUID, Path(alias="departmentId")]
 
 router = APIRouter(prefix="/v1/departments", tags=["departments"])
-
 
 
 @router.get(
@@ -60,9 +64,7 @@ async def create_department(
 ) -> Response:
     item = await service.create_department(conn, principal, data)
     location = str(request.url_for("departments-get", departmentId=item["id"]))
-    return await written(
-        conn, request, item, status=201, headers=resource_headers(item, location)
-    )
+    return await written(conn, request, item, status=201, headers=resource_headers(item, location))
 
 
 @router.get(

@@ -9,16 +9,26 @@ from sqlalchemy import Select, insert, or_, select
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from app.core.models import table_of
 from app.core.pagination import Sorting
 from app.core.repository import one_row, update_versioned
 from app.core.text import contains
 from app.departments.models import Department
 
-table = Department.__table__
+table = table_of(Department)
 c = table.c
 
-COLUMNS = (c.id, c.code, c.name, c.kind, c.parent_id, c.active, c.version, c.created_at,
-           c.updated_at)
+COLUMNS = (
+    c.id,
+    c.code,
+    c.name,
+    c.kind,
+    c.parent_id,
+    c.active,
+    c.version,
+    c.created_at,
+    c.updated_at,
+)
 
 SORTING = Sorting(
     {"name": c.name, "code": c.code, "createdAt": c.created_at}, id_column=c.id, default="name"

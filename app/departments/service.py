@@ -11,11 +11,12 @@ from app.core import audit
 from app.core.context import Principal
 from app.core.errors import Conflict, InvalidInput, InvalidParam
 from app.core.http import check_version
+from app.core.models import table_of
+from app.core.permissions import ensure_admin
 from app.core.repository import require_references
 from app.departments import repository
 from app.departments.models import Department
 from app.departments.schemas import DepartmentCreate, DepartmentUpdate
-from app.core.permissions import ensure_admin
 
 OBJECT = "department"
 
@@ -37,8 +38,11 @@ async def _ensure_no_cycle(
     while node is not None and node not in seen:
         if node == department_id:
             raise InvalidInput(
-                [InvalidParam("parentId", "A department cannot be placed under itself.",
-                              code="cycle")]
+                [
+                    InvalidParam(
+                        "parentId", "A department cannot be placed under itself.", code="cycle"
+                    )
+                ]
             )
         seen.add(node)
         node = parent_of.get(node)
@@ -48,7 +52,7 @@ async def create_department(
     conn: AsyncConnection, principal: Principal, data: DepartmentCreate
 ) -> dict[str, Any]:
     ensure_admin(principal, "create departments")
-    await require_references(conn, {"parentId": (Department.__table__, data.parent_id)})
+    await require_references(conn, {"parentId": (table_of(Department), data.parent_id)})
     await _ensure_code_free(conn, data.code)
     department_id = await repository.create(
         conn,
@@ -76,7 +80,7 @@ async def update_department(
     check_version(current["version"], expected_version)
     changes = patch.changes()
     if "parent_id" in changes and changes["parent_id"] is not None:
-        await require_references(conn, {"parentId": (Department.__table__, changes["parent_id"])})
+        await require_references(conn, {"parentId": (table_of(Department), changes["parent_id"])})
         await _ensure_no_cycle(conn, department_id, changes["parent_id"])
     if "code" in changes:
         await _ensure_code_free(conn, changes["code"], department_id)

@@ -27,7 +27,8 @@ router = APIRouter(prefix="/v1/members", tags=["members"])
     "",
     operation_id="members-list",
     summary="List members",
-    description="Each item embeds its department's code and name. " + repository.SORTING.description,
+    description="Each item embeds its department's code and name. "
+    + repository.SORTING.description,
     response_model=MemberPage,
     responses=responses(200, "One page of members.", *READ, headers=("Link",)),
 )

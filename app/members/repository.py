@@ -9,6 +9,7 @@ from sqlalchemy import Select, func, insert, or_, select
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from app.core.models import table_of
 from app.core.pagination import Sorting
 from app.core.repository import one_row, update_versioned
 from app.core.text import contains
@@ -16,17 +17,32 @@ from app.departments.models import Department
 from app.members.models import Member
 from app.organisations.models import Organisation
 
-table = Member.__table__
+table = table_of(Member)
 c = table.c
-d = Department.__table__.c
-o = Organisation.__table__.c
+d = table_of(Department).c
+o = table_of(Organisation).c
 
 COLUMNS = (
-    c.id, c.external_id, c.email, c.given_name, c.family_name, c.display_name,
-    c.department_id, c.organisation_id, c.participation, c.status, c.transition_roles,
-    c.discipline, c.source, c.joined_at, c.deactivated_at, c.version, c.created_at,
+    c.id,
+    c.external_id,
+    c.email,
+    c.given_name,
+    c.family_name,
+    c.display_name,
+    c.department_id,
+    c.organisation_id,
+    c.participation,
+    c.status,
+    c.transition_roles,
+    c.discipline,
+    c.source,
+    c.joined_at,
+    c.deactivated_at,
+    c.version,
+    c.created_at,
     c.updated_at,
-    d.code.label("department_code"), d.name.label("department_name"),
+    d.code.label("department_code"),
+    d.name.label("department_name"),
     o.name.label("organisation_name"),
 )
 
@@ -45,8 +61,8 @@ SORTING = Sorting(
 
 def base_query() -> Select[Any]:
     return select(*COLUMNS).select_from(
-        table.outerjoin(Department.__table__, d.id == c.department_id).outerjoin(
-            Organisation.__table__, o.id == c.organisation_id
+        table.outerjoin(table_of(Department), d.id == c.department_id).outerjoin(
+            table_of(Organisation), o.id == c.organisation_id
         )
     )
 
@@ -130,7 +146,7 @@ async def get(conn: AsyncConnection, member_id: uuid.UUID) -> dict[str, Any]:
 
 async def holders(
     conn: AsyncConnection, *, email: str | None, external_id: str | None
-) -> list[Row[Any]]:
+) -> list[Any]:
     """Members that already hold this e-mail address or external id."""
     conditions = []
     if email is not None:
@@ -139,9 +155,7 @@ async def holders(
         conditions.append(c.external_id == external_id)
     if not conditions:
         return []
-    rows = await conn.execute(
-        select(c.id, c.email_key, c.external_id).where(or_(*conditions))
-    )
+    rows = await conn.execute(select(c.id, c.email_key, c.external_id).where(or_(*conditions)))
     return list(rows.all())
 
 

@@ -12,7 +12,7 @@ from app.core import audit
 from app.core.context import Principal
 from app.core.errors import Conflict, Forbidden
 from app.core.http import check_version
-from app.core.models import utcnow
+from app.core.models import table_of, utcnow
 from app.core.permissions import ensure_admin
 from app.core.repository import require_references
 from app.departments.models import Department
@@ -39,8 +39,8 @@ _CAMEL = {
 
 def _references(department_id: uuid.UUID | None, organisation_id: uuid.UUID | None) -> Any:
     return {
-        "departmentId": (Department.__table__, department_id),
-        "organisationId": (Organisation.__table__, organisation_id),
+        "departmentId": (table_of(Department), department_id),
+        "organisationId": (table_of(Organisation), organisation_id),
     }
 
 
@@ -122,10 +122,7 @@ async def update_member(
     current = await repository.get(conn, member_id)
     check_version(current["version"], expected_version)
     if current["source"] != MemberSource.MANUAL:
-        owned = sorted(
-            f for f in SYNCED_FIELDS & set(changes)
-            if changes[f] != current[_CAMEL[f]]
-        )
+        owned = sorted(f for f in SYNCED_FIELDS & set(changes) if changes[f] != current[_CAMEL[f]])
         if owned:
             names = ", ".join(_CAMEL[f] for f in owned)
             owner = "the intranet sync" if current["source"] == MemberSource.SYNC else "SCIM"
@@ -148,9 +145,8 @@ async def update_member(
     if "transition_roles" in changes:
         changes["transition_roles"] = [r.value for r in changes["transition_roles"]]
     if "status" in changes:
-        changes["deactivated_at"] = (
-            None if changes["status"] == MemberStatus.ACTIVE else current["deactivatedAt"] or utcnow()
-        )
+        reactivated = changes["status"] == MemberStatus.ACTIVE
+        changes["deactivated_at"] = None if reactivated else current["deactivatedAt"] or utcnow()
     if changes:
         await repository.update(conn, member_id, current["version"], changes)
         await audit.record(
