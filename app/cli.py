@@ -30,7 +30,7 @@ def alembic_config(url: str | None = None) -> object:
     return config
 
 
-def migrate(revision: str = "head", url: str | None = None) -> None:
+def migrate(revision: str = "heads", url: str | None = None) -> None:
     from alembic import command
 
     command.upgrade(alembic_config(url), revision)  # type: ignore[arg-type]

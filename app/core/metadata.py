@@ -2,17 +2,31 @@
 
 from __future__ import annotations
 
+from app.agenda import models as agenda_models
 from app.api_keys import models as api_keys_models
 from app.audit import models as audit_models
+from app.cases import models as cases_models
 from app.core import idempotency
 from app.core.models import Base
 from app.departments import models as departments_models
+from app.insights import models as insights_models
+from app.learning_groups import models as learning_groups_models
+from app.learning_questions import models as learning_questions_models
 from app.members import models as members_models
 from app.organisations import models as organisations_models
+from app.themes import models as themes_models
+from app.workshops import models as workshops_models
 
 metadata = Base.metadata
 
 __all__ = [
+    "agenda_models",
+    "cases_models",
+    "insights_models",
+    "learning_groups_models",
+    "learning_questions_models",
+    "themes_models",
+    "workshops_models",
     "api_keys_models",
     "audit_models",
     "departments_models",

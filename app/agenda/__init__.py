@@ -1,0 +1,1 @@
+"""The learning agenda (leeragenda): numbered revisions; published ones never change."""

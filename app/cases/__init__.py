@@ -1,0 +1,1 @@
+"""Cases (casussen): concrete cases a learning group works on."""

@@ -1,0 +1,1 @@
+"""Insights (inzichten): lessons tracked until they become the normal way of working."""

@@ -1,0 +1,1 @@
+"""Learning groups (leergroepen): groups working on a theme, self-directed or facilitated."""

@@ -1,0 +1,1 @@
+"""Learning questions (leervragen): what the community wants to learn, with origin and lineage."""

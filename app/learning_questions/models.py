@@ -1,0 +1,84 @@
+"""The learning question table and its status history (which the agenda diff reads)."""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from datetime import datetime
+
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text, Uuid
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.core.models import Base, IdMixin, UTCDateTime, VersionedMixin, str_enum, utcnow
+
+
+class QuestionKind(enum.StrEnum):
+    STRATEGIC = "strategic"
+    OPERATIONAL = "operational"
+
+
+class QuestionStatus(enum.StrEnum):
+    PROPOSED = "proposed"
+    OPEN = "open"
+    EXPLORING = "exploring"
+    ANSWERED = "answered"
+    PARKED = "parked"
+    MERGED = "merged"
+    RETIRED = "retired"
+
+
+class LearningQuestion(IdMixin, VersionedMixin, Base):
+    __tablename__ = "learning_questions"
+
+    title: Mapped[str] = mapped_column(String(300), nullable=False)
+    description: Mapped[str | None] = mapped_column(Text, nullable=True)
+    theme_id: Mapped[uuid.UUID | None] = mapped_column(
+        Uuid, ForeignKey("themes.id"), nullable=True, index=True
+    )
+    kind: Mapped[QuestionKind] = mapped_column(
+        str_enum(QuestionKind, "question_kind"), nullable=False
+    )
+    origin_workshop_id: Mapped[uuid.UUID | None] = mapped_column(
+        Uuid, ForeignKey("workshops.id"), nullable=True
+    )
+    origin_group_id: Mapped[uuid.UUID | None] = mapped_column(
+        Uuid, ForeignKey("learning_groups.id"), nullable=True
+    )
+    origin_case_id: Mapped[uuid.UUID | None] = mapped_column(
+        Uuid, ForeignKey("cases.id"), nullable=True
+    )
+    raised_by_member_id: Mapped[uuid.UUID | None] = mapped_column(
+        Uuid, ForeignKey("members.id"), nullable=True
+    )
+    owner_group_id: Mapped[uuid.UUID | None] = mapped_column(
+        Uuid, ForeignKey("learning_groups.id"), nullable=True, index=True
+    )
+    status: Mapped[QuestionStatus] = mapped_column(
+        str_enum(QuestionStatus, "question_status"), nullable=False
+    )
+    merged_into_id: Mapped[uuid.UUID | None] = mapped_column(
+        Uuid, ForeignKey("learning_questions.id"), nullable=True, index=True
+    )
+    answer: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+    __table_args__ = (Index("ix_learning_questions_title_id", "title", "id"),)
+
+
+class QuestionStatusChange(Base):
+    """Every status a question entered, and when: answers 'what was its status at moment X'."""
+
+    __tablename__ = "question_status_changes"
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    question_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("learning_questions.id"), nullable=False
+    )
+    from_status: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    to_status: Mapped[str] = mapped_column(String(32), nullable=False)
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+
+    __table_args__ = (
+        Index("ix_question_status_changes_question_id_changed_at", "question_id", "changed_at"),
+    )

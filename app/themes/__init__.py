@@ -1,0 +1,1 @@
+"""Themes (thema's): the three central themes, each mapped to a transition role."""

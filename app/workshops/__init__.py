@@ -1,0 +1,1 @@
+"""Workshops (werkplaatsen): gatherings where groups form and results are presented."""
