@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 import time
+import uuid
 from collections.abc import Awaitable, Callable
 from typing import Annotated
 
@@ -12,6 +13,7 @@ from fastapi import Depends, Request
 from sqlalchemy import select
 
 from app.api_keys.models import ApiKey, Role
+from app.core import oidc
 from app.core.config import get_settings
 from app.core.context import Principal, current_principal
 from app.core.db import database
@@ -100,12 +102,70 @@ def _bearer_token(request: Request) -> str:
     return token
 
 
+QUERY_TOKEN_NAMES = ("access_token", "token", "api_key", "apiKey")
+
+
+class MemberLookup:
+    """OIDC subject → member id, cached like keys so tokens cost no round trip per request."""
+
+    def __init__(self) -> None:
+        self._entries: dict[str, tuple[float, uuid.UUID | None]] = {}
+
+    async def member_id(self, external_id: str) -> uuid.UUID | None:
+        entry = self._entries.get(external_id)
+        now = time.monotonic()
+        if entry is not None and now - entry[0] <= get_settings().api_key_cache_seconds:
+            return entry[1]
+        from app.members.models import Member
+
+        query = select(Member.id).where(Member.external_id == external_id)
+        async with database.reader.connect() as conn:
+            row = (await conn.execute(query)).first()
+        member_id = row.id if row else None
+        if len(self._entries) >= KeyCache.max_entries:
+            self._entries.clear()
+        self._entries[external_id] = (now, member_id)
+        return member_id
+
+    def clear(self) -> None:
+        self._entries.clear()
+
+
+member_lookup = MemberLookup()
+
+
+async def _principal_for_token(token: str) -> Principal:
+    settings = get_settings()
+    claims = await oidc.verify(token, settings)
+    role = oidc.role_from_claims(claims, settings.oidc_roles_claim)
+    if role is None:
+        raise Forbidden(
+            f"The token's '{settings.oidc_roles_claim}' claim names no role of this API."
+        )
+    subject = claims.get(settings.oidc_member_claim)
+    member_id = await member_lookup.member_id(str(subject)) if subject else None
+    name = str(claims.get("name") or claims.get("preferred_username") or subject or "oidc user")
+    return Principal(key_id=None, role=role, name=name[:200], member_id=member_id, via="oidc")
+
+
 async def authenticate(request: Request) -> Principal:
     cached = getattr(request.state, "principal", None)
     if isinstance(cached, Principal):
         return cached
+    if any(name in request.query_params for name in QUERY_TOKEN_NAMES):
+        # URLs end up in logs and browser history; credentials never belong there.
+        raise Unauthenticated(
+            "Credentials in the query string are refused; use the Authorization header.",
+            error="invalid_request",
+        )
     token = _bearer_token(request)
-    principal = await _principal_for_key(token) if token.startswith(KEY_PREFIX) else None
+    principal: Principal | None
+    if token.startswith(KEY_PREFIX):
+        principal = await _principal_for_key(token)
+    elif get_settings().oidc_enabled and oidc.looks_like_jwt(token):
+        principal = await _principal_for_token(token)
+    else:
+        principal = None
     if principal is None:
         raise Unauthenticated("The API key is unknown, revoked or expired.")
     request.state.principal = principal
@@ -137,5 +197,11 @@ CanReadCommunity = Annotated[
     Principal, Depends(require_roles(Role.ADMIN, Role.FACILITATOR, Role.MEMBER, Role.READER))
 ]
 CanEditMembers = Annotated[
+    Principal, Depends(require_roles(Role.ADMIN, Role.FACILITATOR, Role.MEMBER))
+]
+# Groups: admins manage every group; a facilitator only the groups they facilitate (the
+# service checks which). Joining and leaving: members too, for themself (the service checks).
+CanManageGroups = Annotated[Principal, Depends(require_roles(Role.ADMIN, Role.FACILITATOR))]
+CanJoinGroups = Annotated[
     Principal, Depends(require_roles(Role.ADMIN, Role.FACILITATOR, Role.MEMBER))
 ]

@@ -41,6 +41,17 @@ class Settings:
     sqlite_busy_timeout_ms: int = 5_000
     idempotency_lock_seconds: int = 60
     public_host: str = "localhost:8000"
+    oidc_issuer: str | None = None
+    oidc_audience: str | None = None
+    oidc_jwks_url: str | None = None
+    oidc_roles_claim: str = "roles"
+    oidc_member_claim: str = "sub"
+    oidc_algorithms: tuple[str, ...] = ("RS256",)
+    oidc_leeway_seconds: int = 30
+
+    @property
+    def oidc_enabled(self) -> bool:
+        return bool(self.oidc_issuer and self.oidc_audience and self.oidc_jwks_url)
 
 
 @lru_cache(maxsize=1)
@@ -58,4 +69,12 @@ def get_settings() -> Settings:
         sqlite_busy_timeout_ms=_int("SQLITE_BUSY_TIMEOUT_MS", 5_000),
         idempotency_lock_seconds=_int("IDEMPOTENCY_LOCK_SECONDS", 60),
         public_host=os.environ.get("PUBLIC_HOST") or "localhost:8000",
+        oidc_issuer=os.environ.get("OIDC_ISSUER") or None,
+        oidc_audience=os.environ.get("OIDC_AUDIENCE") or None,
+        oidc_jwks_url=os.environ.get("OIDC_JWKS_URL") or None,
+        oidc_roles_claim=os.environ.get("OIDC_ROLES_CLAIM") or "roles",
+        oidc_member_claim=os.environ.get("OIDC_MEMBER_CLAIM") or "sub",
+        oidc_algorithms=_list("OIDC_ALGORITHMS") or ("RS256",),
+        # RFC 7519 leaves leeway to the verifier; more than a minute would hide clock faults.
+        oidc_leeway_seconds=min(_int("OIDC_LEEWAY_SECONDS", 30), 60),
     )
