@@ -4,7 +4,7 @@ and checking that referenced ids exist (all at once, in one statement per table)
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Collection, Mapping
 from typing import Any
 
 from fastapi import Request
@@ -19,6 +19,7 @@ from app.core.models import utcnow
 from app.core.pagination import PageRequest, Sorting, page_from_rows, page_links, paginate
 
 RowMapper = Callable[[Row[Any]], dict[str, Any]]
+ItemsEnricher = Callable[[AsyncConnection, list[dict[str, Any]]], Awaitable[object]]
 
 
 async def list_page(
@@ -28,11 +29,15 @@ async def list_page(
     page: PageRequest,
     sorting: Sorting,
     to_item: RowMapper,
+    enrich: ItemsEnricher | None = None,
 ) -> Response:
-    """One statement per page, whatever its size."""
+    """One statement per page, whatever its size; `enrich` may add one statement more that
+    fills in a collection for all the page's items at once."""
     paged, sort_name, _column, _desc = paginate(query, page, sorting)
     rows = [to_item(row) for row in (await conn.execute(paged)).all()]
     result = page_from_rows(rows, page, sort_name, sort_name.lstrip("-"))
+    if enrich is not None:
+        await enrich(conn, result.items)
     body, headers = page_links(request, result)
     return json_response(body, headers=headers)
 
@@ -99,6 +104,16 @@ async def missing_references(
         for name, (table, ref) in references.items()
         if ref is not None and (table.name, ref) not in found
     ]
+
+
+async def existing_ids(
+    conn: AsyncConnection, table: Table, ids: Collection[uuid.UUID]
+) -> set[uuid.UUID]:
+    """Which of these ids the table already holds (one statement)."""
+    if not ids:
+        return set()
+    rows = await conn.execute(select(table.c.id).where(table.c.id.in_(list(ids))))
+    return {row.id for row in rows}
 
 
 async def require_references(

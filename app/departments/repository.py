@@ -86,8 +86,10 @@ async def parents(conn: AsyncConnection) -> dict[uuid.UUID, uuid.UUID | None]:
     return {row.id: row.parent_id for row in rows}
 
 
-async def create(conn: AsyncConnection, values: dict[str, Any]) -> uuid.UUID:
-    department_id = uuid.uuid4()
+async def create(
+    conn: AsyncConnection, values: dict[str, Any], department_id: uuid.UUID | None = None
+) -> uuid.UUID:
+    department_id = department_id or uuid.uuid4()
     await conn.execute(insert(table).values(id=department_id, version=1, **values))
     return department_id
 

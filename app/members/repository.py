@@ -159,8 +159,10 @@ async def holders(
     return list(rows.all())
 
 
-async def create(conn: AsyncConnection, values: dict[str, Any]) -> uuid.UUID:
-    member_id = uuid.uuid4()
+async def create(
+    conn: AsyncConnection, values: dict[str, Any], member_id: uuid.UUID | None = None
+) -> uuid.UUID:
+    member_id = member_id or uuid.uuid4()
     await conn.execute(insert(table).values(id=member_id, version=1, **values))
     return member_id
 
