@@ -6,9 +6,7 @@ import argparse
 import asyncio
 import json
 import sys
-import uuid
 from collections.abc import Awaitable, Callable
-from datetime import datetime
 from pathlib import Path
 from typing import TypeVar
 
@@ -86,35 +84,66 @@ def _cmd_seed(args: argparse.Namespace) -> int:
     return 0
 
 
+# How the API key schema's properties are spelled on the command line, for error messages.
+_KEY_OPTIONS = {
+    "name": "--name",
+    "role": "--role",
+    "memberId": "--member-id",
+    "expiresAt": "--expires-at",
+}
+
+
 def _cmd_api_key(args: argparse.Namespace) -> int:
+    from pydantic import ValidationError
+
     from app.api_keys.models import Role
+    from app.api_keys.schemas import ApiKeyCreate
     from app.api_keys.service import issue_key
     from app.core.context import SYSTEM
     from app.core.db import database
+    from app.core.errors import DomainError
 
+    # The same schema as POST /v1/api-keys, so the command accepts exactly what the API does
+    # (a zone-less --expires-at or a malformed --member-id is an error here too, not a crash).
     try:
-        role = Role(args.role)
-    except ValueError:
-        print(
-            f"unknown role {args.role!r}; one of: {', '.join(r.value for r in Role)}",
-            file=sys.stderr,
+        data = ApiKeyCreate.model_validate(
+            {
+                "name": args.name,
+                "role": args.role,
+                "memberId": args.member_id,
+                "expiresAt": args.expires_at,
+            }
         )
+    except ValidationError as exc:
+        for error in exc.errors():
+            field = str(error["loc"][0]) if error["loc"] else ""
+            option = _KEY_OPTIONS.get(field, field)
+            if field == "role":
+                reason = f"one of: {', '.join(r.value for r in Role)}"
+            else:
+                reason = error["msg"]
+            print(f"{option}: {reason}", file=sys.stderr)
         return 2
-    member_id = uuid.UUID(args.member_id) if args.member_id else None
-    expires_at = datetime.fromisoformat(args.expires_at) if args.expires_at else None
 
     async def run() -> dict[str, object]:
         async with database.engine.begin() as conn:
             return await issue_key(
                 conn,
                 SYSTEM,
-                name=args.name,
-                role=role,
-                member_id=member_id,
-                expires_at=expires_at,
+                name=data.name,
+                role=data.role,
+                member_id=data.member_id,
+                expires_at=data.expires_at,
             )
 
-    item = asyncio.run(_with_database(run))
+    try:
+        item = asyncio.run(_with_database(run))
+    except DomainError as exc:
+        print(f"error: {exc.detail}", file=sys.stderr)
+        for param in exc.extra.get("invalidParams", []):
+            name = _KEY_OPTIONS.get(param["name"], param["name"])
+            print(f"{name}: {param['reason']}", file=sys.stderr)
+        return 2
     print(
         f"Created API key {item['id']} ({item['role']}, {item['name']}). "
         "Keep it safe: it is shown only this once."

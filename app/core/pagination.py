@@ -11,6 +11,8 @@ from typing import Annotated, Any
 
 import orjson
 from fastapi import Depends, Query, Request
+from pydantic import AfterValidator
+from pydantic_core import PydanticCustomError
 from sqlalchemy import ColumnElement, Select, and_, or_
 from sqlalchemy.sql.elements import KeyedColumnElement
 
@@ -27,6 +29,17 @@ class PageRequest:
     sort: str | None
 
 
+def _well_formed_cursor(cursor: str | None) -> str | None:
+    """Check the cursor's shape while the other parameters are validated, so that a bad
+    cursor is listed together with them; whether it fits the list is checked later."""
+    if cursor is not None:
+        try:
+            decode_cursor(cursor)
+        except InvalidInput:
+            raise PydanticCustomError("invalid_cursor", CURSOR_REASON) from None
+    return cursor
+
+
 def page_request(
     cursor: Annotated[
         str | None,
@@ -34,6 +47,7 @@ def page_request(
             max_length=512,
             description="Opaque position from the `next` link of the previous page.",
         ),
+        AfterValidator(_well_formed_cursor),
     ] = None,
     page_size: Annotated[
         int,
@@ -103,16 +117,12 @@ def _encode_value(value: Any) -> Any:
     return value
 
 
+CURSOR_REASON = "The cursor is not one this list handed out; start again without it."
+
+
 def _bad_cursor() -> InvalidInput:
     return InvalidInput(
-        [
-            InvalidParam(
-                "cursor",
-                "The cursor is not one this list handed out; start again without it.",
-                code="invalid_cursor",
-                where="query",
-            )
-        ]
+        [InvalidParam("cursor", CURSOR_REASON, code="invalid_cursor", where="query")]
     )
 
 
@@ -141,7 +151,10 @@ def _typed(column: KeyedColumnElement[Any], raw: Any) -> Any:
         if raw is None:
             return None
         if python_type is datetime:
-            return datetime.fromisoformat(raw)
+            moment = datetime.fromisoformat(raw)
+            if moment.tzinfo is None:
+                raise ValueError
+            return moment
         if python_type is uuid.UUID:
             return uuid.UUID(str(raw))
         if python_type is bool:
