@@ -15,8 +15,10 @@ from fastapi.responses import HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from app import __version__
+from app.agenda.endpoints import router as agenda_router
 from app.api_keys.endpoints import router as api_keys_router
 from app.audit.endpoints import router as audit_router
+from app.cases.endpoints import router as cases_router
 from app.core.config import Settings, get_settings
 from app.core.db import database
 from app.core.errors import install_error_handlers
@@ -25,7 +27,16 @@ from app.core.http import json_response
 from app.core.middleware import ContractMiddleware
 from app.core.openapi import build_document, responses
 from app.departments.endpoints import router as departments_router
+from app.insights.endpoints import router as insights_router
+from app.learning_groups.endpoints import router as learning_groups_router
+from app.learning_questions.endpoints import router as learning_questions_router
 from app.members.endpoints import router as members_router
+from app.organisations.endpoints import router as organisations_router
+from app.scim.endpoints import router as scim_router
+from app.stats.endpoints import router as stats_router
+from app.sync.endpoints import router as member_syncs_router
+from app.themes.endpoints import router as themes_router
+from app.workshops.endpoints import router as workshops_router
 
 TITLE = "Leergemeenschap API"
 DESCRIPTION = """\
@@ -42,8 +53,36 @@ is a 400 listing every invalid parameter in `invalidParams`; lists use keyset pa
 TAGS = [
     {"name": "departments", "description": "Units of the municipality (organisatieonderdelen)."},
     {"name": "members", "description": "People of the community (deelnemers and volgers)."},
+    {"name": "themes", "description": "The central themes, each with its transition role."},
+    {
+        "name": "organisations",
+        "description": "Partners: facilitators, market parties, initiatives.",
+    },
+    {"name": "workshops", "description": "Gatherings of the community (werkplaatsen)."},
+    {"name": "learning-groups", "description": "Groups learning around a theme (leergroepen)."},
+    {"name": "cases", "description": "Concrete cases the learning groups work on (casussen)."},
     {"name": "api-keys", "description": "Credentials for scripts and systems (admins only)."},
     {"name": "audit-events", "description": "The append-only audit trail (admins only)."},
+    {
+        "name": "member-syncs",
+        "description": "Declarative department syncs from the intranet or an HR export "
+        "(sync and admin keys).",
+    },
+    {
+        "name": "agenda",
+        "description": "The learning agenda (leeragenda): revisions, as-of, diffs, CSV.",
+    },
+    {
+        "name": "learning-questions",
+        "description": "Questions the community wants to learn about (leervragen), their "
+        "lifecycle and lineage.",
+    },
+    {
+        "name": "insights",
+        "description": "Lessons from cases, groups and questions (inzichten), tracked until "
+        "they are the normal way of working.",
+    },
+    {"name": "stats", "description": "The community's numbers (participation, coverage, …)."},
     {"name": "health", "description": "Liveness and readiness (public)."},
     {"name": "meta", "description": "The API's own description (public)."},
 ]
@@ -82,8 +121,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         health_router,
         departments_router,
         members_router,
+        member_syncs_router,
+        scim_router,
+        themes_router,
+        organisations_router,
+        workshops_router,
+        learning_groups_router,
+        cases_router,
         api_keys_router,
         audit_router,
+        agenda_router,
+        learning_questions_router,
+        insights_router,
+        stats_router,
     ):
         app.include_router(router)
     _install_meta_routes(app)

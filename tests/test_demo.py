@@ -10,6 +10,8 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from app.agenda.schemas import RevisionCreate
+from app.agenda.service import create_draft
 from app.core.context import SYSTEM
 from app.core.db import database
 from app.demo import plan_members, seed_demo
@@ -45,8 +47,14 @@ def _db_id(value: Any) -> str:
     return _hex(value) if database.sqlite else str(value)
 
 
+def _order(row: tuple[Any, ...]) -> tuple[tuple[bool, str], ...]:
+    """Rows sort whatever they hold, NULLs first in their column."""
+    return tuple((value is not None, str(value)) for value in row)
+
+
 async def _rows_of(table: str, columns: str) -> list[tuple[Any, ...]]:
-    return sorted(tuple(row) for row in await raw_sql(f"SELECT {columns} FROM {table}"))
+    rows = [tuple(row) for row in await raw_sql(f"SELECT {columns} FROM {table}")]
+    return sorted(rows, key=_order)
 
 
 async def _snapshot() -> dict[str, Any]:
@@ -60,6 +68,40 @@ async def _snapshot() -> dict[str, Any]:
             "members",
             "id, email, external_id, department_id, organisation_id, participation, "
             "joined_at, discipline, version, updated_at",
+        ),
+        "themes": await _rows_of("themes", "id, name, transition_role, version, updated_at"),
+        "workshops": await _rows_of("workshops", "id, title, starts_at, version, updated_at"),
+        "workshop_attendees": await _rows_of(
+            "workshop_attendees", "workshop_id, member_id, registered_at"
+        ),
+        "learning_groups": await _rows_of(
+            "learning_groups", "id, name, theme_id, mode, status, version, updated_at"
+        ),
+        "group_memberships": await _rows_of(
+            "group_memberships", "id, group_id, member_id, role, joined_at, left_at"
+        ),
+        "cases": await _rows_of(
+            "cases", "id, title, learning_group_id, status, outcome, version, updated_at"
+        ),
+        "case_partners": await _rows_of("case_partners", "case_id, organisation_id"),
+        "learning_questions": await _rows_of(
+            "learning_questions",
+            "id, title, status, owner_group_id, merged_into_id, raised_by_member_id, version, "
+            "updated_at",
+        ),
+        "question_status_changes": await _rows_of(
+            "question_status_changes", "question_id, from_status, to_status, changed_at"
+        ),
+        "insights": await _rows_of("insights", "id, title, adoption, version, updated_at"),
+        "insight_adoptions": await _rows_of(
+            "insight_adoptions", "insight_id, department_id, adopted_at"
+        ),
+        "agenda_revisions": await _rows_of(
+            "agenda_revisions", "number, status, workshop_id, published_at, version, updated_at"
+        ),
+        "agenda_items": await _rows_of(
+            "agenda_items i JOIN agenda_revisions r ON r.id = i.revision_id",
+            "r.number, i.question_id, i.rank, i.priority, i.owner_group_id, i.note",
         ),
         "audit": (await raw_sql("SELECT count(*) FROM audit_events"))[0][0],
     }
@@ -162,6 +204,7 @@ async def test_loading_twice_changes_nothing(client):
     assert "nothing added" in summary
     assert await _snapshot() == first
     assert {row[-2] for row in first["members"]} == {1}  # versions untouched
+    assert len(first["learning_questions"]) == 30 and len(first["agenda_revisions"]) == 3
 
 
 async def test_two_fresh_loads_give_the_same_ids(client):
@@ -170,9 +213,31 @@ async def test_two_fresh_loads_give_the_same_ids(client):
     await _truncate()
     await seed_demo()
     second = await _snapshot()
-    for table in ("departments", "organisations", "members"):
+    versioned = (
+        "departments",
+        "organisations",
+        "members",
+        "themes",
+        "workshops",
+        "learning_groups",
+        "cases",
+        "learning_questions",
+        "insights",
+    )
+    for table in versioned:
         # Timestamps of the write differ; everything the demo decides does not.
         assert [row[:-2] for row in second[table]] == [row[:-2] for row in first[table]], table
+    for table in (
+        "workshop_attendees",
+        "group_memberships",
+        "case_partners",
+        "question_status_changes",
+        "insight_adoptions",
+        "agenda_items",
+    ):
+        assert second[table] == first[table], table  # their dates are the story's, not the load's
+    published = [row[:4] for row in first["agenda_revisions"] if row[1] == "published"]
+    assert [row[:4] for row in second["agenda_revisions"] if row[1] == "published"] == published
     planned = {spec.id.hex for spec in plan_members()}
     assert {_hex(row[0]) for row in first["members"]} == planned
 
@@ -247,3 +312,265 @@ def test_make_run_loads_the_demo_once_from_the_command_line(tmp_path):
     planned = plan_members()
     assert {spec.email for spec in planned} == emails
     assert {spec.id.hex for spec in planned} == {_hex(value) for value in stored}
+
+
+# --- the learning work and the agenda ---------------------------------------------------------
+
+FIRST_DAY, SECOND_DAY = "2024-03-14", "2024-10-10"
+
+
+async def _all(client: Any, key: str, url: str) -> list[dict[str, Any]]:
+    """Every item of a list endpoint, page after page."""
+    items: list[dict[str, Any]] = []
+    next_url: str | None = f"{url}{'&' if '?' in url else '?'}pageSize=100"
+    while next_url:
+        response = await client.get(next_url, headers=bearer(key))
+        assert response.status_code == 200, response.text
+        items += response.json()["items"]
+        next_url = response.json()["next"]
+    return items
+
+
+async def _get(client: Any, key: str, url: str) -> dict[str, Any]:
+    response = await client.get(url, headers=bearer(key))
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+async def _workshops(client: Any, key: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    workshops = sorted(await _all(client, key, "/v1/workshops"), key=lambda w: w["startsAt"])
+    assert [w["startsAt"][:10] for w in workshops] == [FIRST_DAY, SECOND_DAY]
+    return workshops[0], workshops[1]
+
+
+async def test_the_first_werkplaats_forms_eight_groups_across_the_three_themes(client):
+    await seed_demo()
+    key = await make_key("admin")
+
+    themes = await _all(client, key, "/v1/themes")
+    assert {(t["name"], t["transitionRole"]) for t in themes} == {
+        ("De gemeente als organisatie", "verbinder"),
+        ("De gemeente en marktpartijen", "coalitiebouwer"),
+        ("De gemeente en maatschappelijke initiatieven", "gebiedsmakelaar"),
+    }
+    assert all(t["description"] for t in themes)
+
+    first, _ = await _workshops(client, key)
+    members = {m["id"]: m for m in await _all_members(client, key)}
+    attended = await _all(client, key, f"/v1/workshops/{first['id']}/attendees")
+    assert first["attendeeCount"] == len(attended)
+    # Most of the starting group came; nobody who joined later could.
+    assert {members[a["memberId"]]["participation"] for a in attended} == {"participant"}
+    assert len(attended) > 0.75 * 75
+
+    groups = await _all(client, key, "/v1/learning-groups")
+    at_first = [g for g in groups if g["formedAtWorkshopId"] == first["id"]]
+    assert len(at_first) == 8
+    assert {g["theme"]["transitionRole"] for g in at_first} == {
+        "verbinder",
+        "coalitiebouwer",
+        "gebiedsmakelaar",
+    }
+    assert {g["mode"] for g in at_first} == {"self_directed", "facilitated"}
+    drift = {m["id"] for m in members.values() if (m["organisation"] or {}).get("name") == "DRIFT"}
+    attendee_ids = {a["memberId"] for a in attended}
+
+    for group in at_first:
+        detail = await _get(client, key, f"/v1/learning-groups/{group['id']}")
+        roles = Counter(m["role"] for m in detail["members"])
+        assert roles["lead"] >= 1 and roles["member"] >= 3, (group["name"], roles)
+        facilitators = {m["memberId"] for m in detail["members"] if m["role"] == "facilitator"}
+        cases = await _all(client, key, f"/v1/cases?learningGroupId={group['id']}")
+        if group["mode"] == "facilitated":
+            assert group["facilitatorOrganisation"]["name"] == "DRIFT"
+            assert len(facilitators) == 1 and facilitators <= drift
+            # DRIFT facilitates concrete cases, with partners and a department as context.
+            assert cases, group["name"]
+            assert all(c["departmentId"] and c["partnerOrganisationIds"] for c in cases)
+        else:
+            assert group["facilitatorOrganisation"] is None and not facilitators
+        # The group formed at the werkplaats, among those who came.
+        founders = [m for m in detail["members"] if m["joinedAt"][:10] == FIRST_DAY]
+        assert {m["memberId"] for m in founders} <= attendee_ids
+
+    # Between the werkplaatsen one member left a group; the membership stays as history.
+    ended = []
+    for group in at_first:
+        history = await _all(client, key, f"/v1/learning-groups/{group['id']}/memberships")
+        ended += [m for m in history if not m["current"]]
+    assert len(ended) == 1
+    assert FIRST_DAY < ended[0]["leftAt"][:10] < SECOND_DAY
+
+
+async def test_the_second_werkplaats_presents_results_and_new_groups_emerge(client):
+    await seed_demo()
+    key = await make_key("admin")
+    first, second = await _workshops(client, key)
+    members = {m["id"]: m for m in await _all_members(client, key)}
+
+    attended = await _all(client, key, f"/v1/workshops/{second['id']}/attendees")
+    participation = Counter(members[a["memberId"]]["participation"] for a in attended)
+    assert participation["follower"] > 0  # the community grew since the first
+    assert all(members[a["memberId"]]["joinedAt"] < second["startsAt"] for a in attended)
+
+    groups = await _all(client, key, "/v1/learning-groups")
+    from_first = [g for g in groups if g["formedAtWorkshopId"] == first["id"]]
+    statuses = Counter(g["status"] for g in from_first)
+    assert statuses["concluded"] >= 1 and statuses["presented"] >= 1
+    assert set(statuses) <= {"presented", "concluded"}
+    new = [g for g in groups if g["formedAtWorkshopId"] == second["id"]]
+    assert len(new) >= 1
+    assert all(g["status"] in ("forming", "active") for g in new)
+    for group in new:
+        detail = await _get(client, key, f"/v1/learning-groups/{group['id']}")
+        assert {m["joinedAt"][:10] for m in detail["members"]} == {SECOND_DAY}
+
+    cases = await _all(client, key, "/v1/cases")
+    presented = [c for c in cases if c["presentedAtWorkshopId"] == second["id"]]
+    assert len(presented) >= 3
+    assert all(c["status"] in ("presented", "closed") and c["outcome"] for c in presented)
+    assert {c["status"] for c in cases} == {"proposed", "in_progress", "presented", "closed"}
+    by_group = {g["id"]: g for g in groups}
+    assert all(by_group[c["learningGroupId"]]["status"] != "forming" for c in presented)
+
+
+async def test_about_thirty_learning_questions_in_every_state(client):
+    await seed_demo()
+    key = await make_key("admin")
+    first, second = await _workshops(client, key)
+    questions = await _all(client, key, "/v1/learning-questions")
+    assert 25 <= len(questions) <= 35
+    statuses = Counter(q["status"] for q in questions)
+    assert set(statuses) == {
+        "proposed",
+        "open",
+        "exploring",
+        "answered",
+        "parked",
+        "merged",
+        "retired",
+    }
+    assert statuses["open"] + statuses["exploring"] > len(questions) / 3
+
+    by_id = {q["id"]: q for q in questions}
+    merged = [q for q in questions if q["status"] == "merged"]
+    for question in merged:
+        survivor = by_id[question["mergedIntoId"]]
+        assert survivor["status"] != "merged"
+        assert question["id"] in survivor["mergedQuestionIds"]
+    assert all(q["answer"] for q in questions if q["status"] == "answered")
+    assert all(q["answer"] is None for q in questions if q["status"] != "answered")
+
+    # Origins of every kind, owners, and who raised each one.
+    assert {q["originWorkshopId"] for q in questions} >= {first["id"], second["id"]}
+    assert any(q["originGroupId"] for q in questions)
+    assert any(q["originCaseId"] for q in questions)
+    assert all(q["raisedByMemberId"] for q in questions)
+    assert sum(1 for q in questions if q["ownerGroupId"]) > len(questions) / 2
+    assert {q["kind"] for q in questions} == {"strategic", "operational"}
+    assert {q["theme"]["transitionRole"] for q in questions if q["theme"]} == {
+        "verbinder",
+        "coalitiebouwer",
+        "gebiedsmakelaar",
+    }
+
+
+async def test_insights_at_every_adoption_stage(client):
+    await seed_demo()
+    key = await make_key("admin")
+    insights = await _all(client, key, "/v1/insights")
+    stages = Counter(i["adoption"] for i in insights)
+    assert set(stages) == {"captured", "shared", "piloted", "embedded"}
+    assert all(2 <= count <= 5 for count in stages.values()), stages
+    for insight in insights:
+        assert insight["sourceCaseId"] or insight["sourceGroupId"] or insight["sourceQuestionId"]
+        if insight["adoption"] in ("piloted", "embedded"):
+            assert insight["adoptedByDepartments"], insight["title"]
+            assert all(
+                d["adoptedAt"] > insight["createdAt"] for d in insight["adoptedByDepartments"]
+            )
+        else:
+            assert insight["adoptedByDepartmentIds"] == []
+
+
+async def test_the_agenda_was_revised_after_each_werkplaats(client):
+    await seed_demo()
+    key = await make_key("reader")
+    first, second = await _workshops(client, key)
+
+    revisions = await _all(client, key, "/v1/agenda/revisions")
+    assert [(r["number"], r["status"]) for r in revisions] == [
+        (1, "published"),
+        (2, "published"),
+        (3, "draft"),
+    ]
+    one, two, three = revisions
+    assert (one["workshopId"], one["publishedAt"][:10]) == (first["id"], FIRST_DAY)
+    assert (two["workshopId"], two["publishedAt"][:10]) == (second["id"], SECOND_DAY)
+    assert one["publishedAt"] > first["startsAt"] and two["publishedAt"] > second["startsAt"]
+    assert three["publishedAt"] is None and three["itemCount"] > 0
+
+    questions = {q["id"]: q for q in await _all(client, key, "/v1/learning-questions")}
+    diff = await _get(client, key, "/v1/agenda/revisions/2/diff?from=1")
+    added = {item["questionId"] for item in diff["added"]}
+    removed = {item["questionId"] for item in diff["removed"]}
+    # New questions from the second werkplaats came on; answered, parked, merged and retired
+    # ones went off; others were re-ranked, re-prioritised or handed to another group.
+    assert any(questions[q]["originWorkshopId"] == second["id"] for q in added)
+    assert {questions[q]["status"] for q in removed} >= {"answered", "merged", "retired"}
+    changed = {field for item in diff["changed"] for field in item["changedFields"]}
+    assert changed >= {"rank", "priority", "ownerGroupId"}
+    assert any(s["new"] == "merged" for s in diff["statusChanges"])
+    assert all(s["old"] == "open" for s in diff["statusChanges"])
+
+    current = await _get(client, key, "/v1/agenda")
+    assert current["number"] == 2
+    assert [item["rank"] for item in current["items"]] == list(range(1, len(current["items"]) + 1))
+    on_two = {item["questionId"] for item in current["items"]}
+    assert not any(questions[q]["status"] in ("merged", "retired") for q in on_two)
+
+    merged_away = next(q for q in removed if questions[q]["status"] == "merged")
+    history = await _get(client, key, f"/v1/learning-questions/{merged_away}/agenda-history")
+    assert [(h["number"], h["present"]) for h in history["items"]] == [(1, True), (2, False)]
+
+
+async def test_the_agenda_as_of_a_moment_and_the_community_s_growth(client):
+    await seed_demo()
+    key = await make_key("reader")
+
+    between = await client.get("/v1/agenda?asOf=2024-06-01T12:00:00Z", headers=bearer(key))
+    assert between.status_code == 200, between.text
+    assert between.json()["number"] == 1
+    assert (await _get(client, key, "/v1/agenda?asOf=2024-12-01T12:00:00Z"))["number"] == 2
+    before = await client.get("/v1/agenda?asOf=2024-03-01T12:00:00Z", headers=bearer(key))
+    assert before.status_code == 404
+
+    stats = await _get(client, key, "/v1/stats/community")
+    growth = {month["month"]: month for month in stats["growth"]}
+    assert growth["2024-01"]["total"] == growth["2024-01"]["participants"] == 75
+    assert growth["2025-01"]["total"] == 175
+    assert stats["members"]["total"] == 175
+    assert stats["groups"]["total"] == 10
+    assert stats["questions"]["total"] == 30
+    assert all(stats["insights"]["byAdoption"].values())  # every stage counted
+
+    # Between the werkplaatsen: the eight groups of the first, and no answers yet.
+    then = await _get(client, key, "/v1/stats/community?asOf=2024-06-01T12:00:00Z")
+    assert then["groups"]["total"] == 8
+    assert then["questions"]["byStatus"]["answered"] == 0
+    assert then["questions"]["byStatus"]["open"] + then["questions"]["byStatus"]["exploring"] > 0
+
+
+async def test_an_agenda_someone_already_started_is_left_alone(client):
+    """The demo tells its agenda only into a database that has none."""
+    async with database.engine.begin() as conn:
+        await create_draft(conn, SYSTEM, RevisionCreate(title="Ons eigen concept"))
+
+    summary = await seed_demo()
+
+    assert "agenda revisions" not in summary
+    revisions = await raw_sql("SELECT number, status, title FROM agenda_revisions")
+    assert [tuple(row) for row in revisions] == [(1, "draft", "Ons eigen concept")]
+    # The rest of the story is told all the same.
+    assert (await raw_sql("SELECT count(*) FROM learning_questions"))[0][0] == 30

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import Response
 
 from app.api_keys import repository, service
@@ -14,7 +14,7 @@ from app.core.auth import AdminOnly
 from app.core.db import ReadDb, WriteDb
 from app.core.http import IDEMPOTENT, json_response, written
 from app.core.openapi import READ, WRITE, responses
-from app.core.pagination import PageParams
+from app.core.pagination import PageRequest
 from app.core.repository import list_page
 
 KeyId = Annotated[uuid.UUID, Path(alias="keyId")]
@@ -29,7 +29,12 @@ router = APIRouter(prefix="/v1/api-keys", tags=["api-keys"])
     response_model=ApiKeyPage,
     responses=responses(200, "One page of API keys.", *READ, headers=("Link",)),
 )
-async def list_keys(request: Request, conn: ReadDb, _: AdminOnly, page: PageParams) -> Response:
+async def list_keys(
+    request: Request,
+    conn: ReadDb,
+    _: AdminOnly,
+    page: Annotated[PageRequest, Depends(repository.SORTING.params)],
+) -> Response:
     return await list_page(
         conn, request, repository.list_query(), page, repository.SORTING, repository.to_item
     )

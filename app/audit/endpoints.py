@@ -6,7 +6,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 from pydantic import AwareDatetime
 from sqlalchemy import select
@@ -18,7 +18,7 @@ from app.core.auth import AdminOnly
 from app.core.db import ReadDb
 from app.core.models import table_of
 from app.core.openapi import READ, responses
-from app.core.pagination import PageParams, Sorting
+from app.core.pagination import PageRequest, Sorting
 from app.core.repository import list_page
 
 router = APIRouter(prefix="/v1/audit-events", tags=["audit-events"])
@@ -58,7 +58,7 @@ async def list_audit_events(
     request: Request,
     conn: ReadDb,
     _: AdminOnly,
-    page: PageParams,
+    page: Annotated[PageRequest, Depends(SORTING.params)],
     action: Annotated[str | None, Query(max_length=100)] = None,
     object_type: Annotated[str | None, Query(alias="objectType", max_length=64)] = None,
     object_id: Annotated[str | None, Query(alias="objectId", max_length=100)] = None,

@@ -73,6 +73,21 @@ async def record(
     )
 
 
+def _object_type(route: object) -> str | None:
+    """Services name their objects in the singular (`department`, `api-key`); a refusal is
+    filed under the same name, made from the route's plural tag, so that filtering by object
+    type shows what was refused next to what happened."""
+    tags = getattr(route, "tags", None)
+    if not tags:
+        return None
+    tag = str(tags[0])
+    if tag.endswith("ies"):
+        return tag[:-3] + "y"
+    if tag.endswith("s") and not tag.endswith("ss"):
+        return tag[:-1]
+    return tag
+
+
 async def record_refusal(request: Request, status: int, detail: str) -> None:
     """A refused write still leaves a trace, written apart from the rolled-back transaction."""
     if request.method not in WRITE_METHODS or "route" not in request.scope:
@@ -86,12 +101,38 @@ async def record_refusal(request: Request, status: int, detail: str) -> None:
     result = "denied" if status in (401, 403, 429) else "rejected"
     values = _event_values(
         action,
-        getattr(route, "tags", [None])[0] if getattr(route, "tags", None) else None,
+        _object_type(route),
         object_id,
         result,
         status,
         {"reason": detail[:500]},
         None,
+    )
+    try:
+        async with database.engine.begin() as conn:
+            await conn.execute(insert(AuditEvent), values)
+    except Exception:  # the refusal is answered even when its trace cannot be written
+        log.exception("could not write the audit event of a refused %s", action)
+
+
+async def record_early_refusal(scope: dict[str, Any], status: int, detail: str) -> None:
+    """A write refused before it reached its route (a body too large, too deep or holding NUL
+    characters; a malformed, reused or busy Idempotency-Key). No route has been chosen yet, so
+    the action is the method and path; the actor is named when the key is a valid one."""
+    from app.core.auth import authenticate
+    from app.core.db import database
+    from app.core.errors import DomainError
+
+    principal: Principal | None = None
+    try:
+        principal = await authenticate(Request(scope))
+    except DomainError:
+        principal = None
+    except Exception:  # the key store is unreachable: file the refusal without an actor
+        log.exception("could not identify the caller of a refused write")
+    action = f"{scope.get('method', '?')} {scope.get('path', '')}"[:100]
+    values = _event_values(
+        action, None, None, "rejected", status, {"reason": detail[:500]}, principal
     )
     try:
         async with database.engine.begin() as conn:

@@ -199,6 +199,12 @@ CanReadCommunity = Annotated[
 CanEditMembers = Annotated[
     Principal, Depends(require_roles(Role.ADMIN, Role.FACILITATOR, Role.MEMBER))
 ]
+# Intranet sync and SCIM provisioning: the identity systems' keys, and admins.
+CanSync = Annotated[Principal, Depends(require_roles(Role.ADMIN, Role.SYNC))]
+# Proposing and editing community content (questions, insights); services narrow it further.
+CanContribute = Annotated[
+    Principal, Depends(require_roles(Role.ADMIN, Role.FACILITATOR, Role.MEMBER))
+]
 # Groups: admins manage every group; a facilitator only the groups they facilitate (the
 # service checks which). Joining and leaving: members too, for themself (the service checks).
 CanManageGroups = Annotated[Principal, Depends(require_roles(Role.ADMIN, Role.FACILITATOR))]

@@ -41,6 +41,8 @@ class Settings:
     sqlite_busy_timeout_ms: int = 5_000
     idempotency_lock_seconds: int = 60
     public_host: str = "localhost:8000"
+    auth_failure_limit: int = 20
+    auth_failure_window_seconds: int = 300
     oidc_issuer: str | None = None
     oidc_audience: str | None = None
     oidc_jwks_url: str | None = None
@@ -69,6 +71,8 @@ def get_settings() -> Settings:
         sqlite_busy_timeout_ms=_int("SQLITE_BUSY_TIMEOUT_MS", 5_000),
         idempotency_lock_seconds=_int("IDEMPOTENCY_LOCK_SECONDS", 60),
         public_host=os.environ.get("PUBLIC_HOST") or "localhost:8000",
+        auth_failure_limit=_int("AUTH_FAILURE_LIMIT", 20),
+        auth_failure_window_seconds=_int("AUTH_FAILURE_WINDOW_SECONDS", 300),
         oidc_issuer=os.environ.get("OIDC_ISSUER") or None,
         oidc_audience=os.environ.get("OIDC_AUDIENCE") or None,
         oidc_jwks_url=os.environ.get("OIDC_JWKS_URL") or None,

@@ -12,11 +12,13 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match, Mount
 
 log = logging.getLogger("leergemeenschap.errors")
 
 PROBLEM_JSON = "application/problem+json"
 PROBLEM_BASE = "https://leergemeenschap.amsterdam.example/problems/"
+SCIM_PATH = "/scim/v2"
 
 
 class DomainError(Exception):
@@ -114,6 +116,15 @@ class Unprocessable(DomainError):
     title = "Unprocessable request"
 
 
+class TooManyRequests(DomainError):
+    status = 429
+    slug = "too-many-requests"
+    title = "Too many requests"
+
+    def __init__(self, detail: str, retry_after: int = 60) -> None:
+        super().__init__(detail, headers={"Retry-After": str(retry_after)})
+
+
 class ServiceUnavailable(DomainError):
     status = 503
     slug = "service-unavailable"
@@ -172,6 +183,11 @@ def problem_response(
     extra: dict[str, Any] | None = None,
     instance: str | None = None,
 ) -> Response:
+    if request is not None and request.url.path.startswith(SCIM_PATH):
+        # SCIM clients read RFC 7644 errors, whatever went wrong and wherever (app/scim).
+        from app.scim.errors import scim_error_response
+
+        return scim_error_response(status, detail, extra, headers)
     if instance is None:
         instance = request.url.path if request is not None else "/"
     return Response(
@@ -217,6 +233,11 @@ def _validation_params(exc: RequestValidationError) -> list[InvalidParam]:
     return params
 
 
+def validation_params(exc: RequestValidationError) -> list[InvalidParam]:
+    """The `invalidParams` of a failed request validation (for routes that add their own)."""
+    return _validation_params(exc)
+
+
 async def _audit_refusal(request: Request, status: int, detail: str) -> None:
     # Imported late: audit depends on the database layer, which imports nothing from here.
     from app.core.audit import record_refusal
@@ -242,9 +263,42 @@ async def domain_error_handler(request: Request, exc: Exception) -> Response:
     return await _render(request, exc)
 
 
+def _needs_key(dependant: Any) -> bool:
+    from app.core.auth import authenticate
+
+    return any(d.call is authenticate or _needs_key(d) for d in dependant.dependencies)
+
+
 async def validation_error_handler(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
+    # FastAPI parses a JSON body before it runs any dependency, so a malformed body would be
+    # answered before the key is checked. Check it first: a caller without a valid key learns
+    # nothing about the input a route expects.
+    dependant = getattr(request.scope.get("route"), "dependant", None)
+    if getattr(request.state, "principal", None) is None and dependant and _needs_key(dependant):
+        from app.core.auth import authenticate
+
+        try:
+            await authenticate(request)
+        except Unauthenticated as refusal:
+            return await _render(request, refusal)
     return await _render(request, InvalidInput(_validation_params(exc)))
+
+
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
+
+
+def _allowed_methods(request: Request) -> str | None:
+    """Every method the path answers to. Starlette's 405 names only the methods of the first
+    route whose path matched, but a resource such as /v1/departments is served by several
+    routes. Asking each route (included routers too) about each method covers them all."""
+    routes = [r for r in getattr(request.app, "routes", ()) if not isinstance(r, Mount)]
+    allowed = [
+        method
+        for method in _METHODS
+        if any(r.matches({**request.scope, "method": method})[0] == Match.FULL for r in routes)
+    ]
+    return ", ".join(allowed) or None
 
 
 async def http_error_handler(request: Request, exc: Exception) -> Response:
@@ -255,6 +309,9 @@ async def http_error_handler(request: Request, exc: Exception) -> Response:
         detail = f"There is no resource at {request.url.path}."
     elif status == 405:
         detail = f"{request.method} is not allowed on {request.url.path}."
+        allow = _allowed_methods(request)
+        if allow:
+            headers["Allow"] = allow
     elif isinstance(exc.detail, str):
         detail = exc.detail
     else:
@@ -282,6 +339,8 @@ def _is_unavailable(exc: DBAPIError) -> bool:
         "terminat",
         "shutting down",
         "too many clients",
+        "deadlock",
+        "could not serialize",
     )
     return any(marker in text for marker in markers)
 

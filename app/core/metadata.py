@@ -14,6 +14,8 @@ from app.learning_groups import models as learning_groups_models
 from app.learning_questions import models as learning_questions_models
 from app.members import models as members_models
 from app.organisations import models as organisations_models
+from app.scim import models as scim_models
+from app.sync import models as sync_models
 from app.themes import models as themes_models
 from app.workshops import models as workshops_models
 
@@ -21,17 +23,19 @@ metadata = Base.metadata
 
 __all__ = [
     "agenda_models",
+    "api_keys_models",
+    "audit_models",
     "cases_models",
+    "departments_models",
+    "idempotency",
     "insights_models",
     "learning_groups_models",
     "learning_questions_models",
-    "themes_models",
-    "workshops_models",
-    "api_keys_models",
-    "audit_models",
-    "departments_models",
-    "idempotency",
     "members_models",
     "metadata",
     "organisations_models",
+    "scim_models",
+    "sync_models",
+    "themes_models",
+    "workshops_models",
 ]

@@ -10,7 +10,7 @@ import uuid
 from typing import Any
 
 from app import __version__
-from app.core import idempotency
+from app.core import audit, idempotency, nul
 from app.core.config import Settings
 from app.core.context import RequestOrigin, current_origin, current_principal
 from app.core.errors import PROBLEM_JSON, problem_body
@@ -96,6 +96,13 @@ class ContractMiddleware:
 
         if method == "OPTIONS" and b"access-control-request-method" in headers:
             await self._preflight(headers, path, send_with_headers)
+            return
+
+        bad_query = nul.query_params_with_nul(scope.get("query_string", b""))
+        if bad_query:
+            params = nul.invalid_params(bad_query, "query")
+            writing = scope if method in WRITE_METHODS else None
+            await self._invalid(send_with_headers, path, params, writing)
             return
 
         try:
@@ -187,6 +194,34 @@ class ContractMiddleware:
         )
         await send({"type": "http.response.body", "body": body})
 
+    async def _refuse(
+        self,
+        scope: Scope,
+        send: Any,
+        status: int,
+        title: str,
+        detail: str,
+        path: str,
+        **options: Any,
+    ) -> None:
+        """Answer a write before it reaches its route, and file it in the audit trail as the
+        refused write it is."""
+        await audit.record_early_refusal(scope, status, detail)
+        await self._problem(send, status, title, detail, path, **options)
+
+    async def _invalid(
+        self, send: Any, path: str, params: list[dict[str, str]], scope: Scope | None = None
+    ) -> None:
+        """400 naming each parameter; with `scope`, a refused write that goes to the audit."""
+        names = ", ".join(p["name"] for p in params)
+        detail = f"The request has {len(params)} invalid parameter(s): {names}."
+        if scope is not None:
+            await audit.record_early_refusal(scope, 400, detail)
+        extra = {"invalidParams": params}
+        await self._problem(
+            send, 400, "Invalid input", detail, path, slug="invalid-input", extra=extra
+        )
+
     async def _read_body(self, receive: Any, limit: int) -> bytes | None:
         chunks: list[bytes] = []
         size = 0
@@ -219,19 +254,32 @@ class ContractMiddleware:
         too_large = f"The request body is larger than {limit} bytes."
         declared = headers.get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
-            await self._problem(
-                send, 413, "Request body too large", too_large, path, slug="payload-too-large"
+            await self._refuse(
+                scope,
+                send,
+                413,
+                "Request body too large",
+                too_large,
+                path,
+                slug="payload-too-large",
             )
             return
         body = await self._read_body(receive, limit)
         if body is None:
-            await self._problem(
-                send, 413, "Request body too large", too_large, path, slug="payload-too-large"
+            await self._refuse(
+                scope,
+                send,
+                413,
+                "Request body too large",
+                too_large,
+                path,
+                slug="payload-too-large",
             )
             return
         depth = self.settings.max_json_depth
         if body and json_depth_exceeds(body, depth):
-            await self._problem(
+            await self._refuse(
+                scope,
                 send,
                 400,
                 "Invalid input",
@@ -249,6 +297,11 @@ class ContractMiddleware:
                     ]
                 },
             )
+            return
+
+        bad_body = nul.body_properties_with_nul(body)
+        if bad_body:
+            await self._invalid(send, path, nul.invalid_params(bad_body, "body"), scope)
             return
 
         delivered = False
@@ -279,7 +332,8 @@ class ContractMiddleware:
     ) -> None:
         key = key_header.decode("latin-1").strip().strip('"')
         if not _IDEMPOTENCY_KEY_RE.match(key):
-            await self._problem(
+            await self._refuse(
+                scope,
                 send,
                 400,
                 "Invalid input",
@@ -302,7 +356,8 @@ class ContractMiddleware:
         owner = idempotency.owner_of(headers.get(b"authorization"))
         claim = await idempotency.claim(owner, key, fp, self.settings.idempotency_lock_seconds)
         if claim.outcome == "mismatch":
-            await self._problem(
+            await self._refuse(
+                scope,
                 send,
                 422,
                 "Idempotency-Key reused",
@@ -312,7 +367,8 @@ class ContractMiddleware:
             )
             return
         if claim.outcome == "busy":
-            await self._problem(
+            await self._refuse(
+                scope,
                 send,
                 409,
                 "Request in progress",

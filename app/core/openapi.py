@@ -130,13 +130,15 @@ PUBLIC_OPERATIONS = frozenset({"health-get", "readiness-get", "openapi-get"})
 
 
 def build_document(app: FastAPI, *, title: str, description: str) -> dict[str, Any]:
-    routes = [r for r in app.routes if getattr(r, "path", "").startswith(BASE_PATH + "/")]
+    # Every route goes in: FastAPI ≥ 0.165 keeps included routers as lazy `_IncludedRouter`
+    # entries without a `path`, which only get_openapi knows how to expand. Paths outside the
+    # base path are dropped from the result below instead.
     document = get_openapi(
         title=title,
         version=__version__,
         openapi_version="3.1.0",
         description=description,
-        routes=routes,
+        routes=app.routes,
         tags=getattr(app, "openapi_tags", None),
     )
     document["info"]["contact"] = {
@@ -157,6 +159,8 @@ def build_document(app: FastAPI, *, title: str, description: str) -> dict[str, A
     ]
     paths: dict[str, Any] = {}
     for path, item in document.get("paths", {}).items():
+        if not path.startswith(BASE_PATH + "/"):
+            continue
         stripped = path[len(BASE_PATH) :] or "/"
         for method, operation in item.items():
             if method in ("get", "post", "put", "patch", "delete"):

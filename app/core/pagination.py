@@ -40,37 +40,42 @@ def _well_formed_cursor(cursor: str | None) -> str | None:
     return cursor
 
 
-def page_request(
-    cursor: Annotated[
-        str | None,
-        Query(
-            max_length=512,
-            description="Opaque position from the `next` link of the previous page.",
-        ),
-        AfterValidator(_well_formed_cursor),
-    ] = None,
-    page_size: Annotated[
-        int,
-        Query(
-            alias="pageSize",
-            ge=1,
-            le=MAX_PAGE_SIZE,
-            description=f"Items per page, 1 to {MAX_PAGE_SIZE}.",
-        ),
-    ] = DEFAULT_PAGE_SIZE,
-    sort: Annotated[
-        str | None,
-        Query(
-            max_length=64,
-            pattern=r"^-?[a-zA-Z]+$",
-            description="Sort key; prefix with `-` for descending. Allowed keys per list.",
-        ),
-    ] = None,
-) -> PageRequest:
-    return PageRequest(cursor=cursor, size=page_size, sort=sort)
+CursorParam = Annotated[
+    str | None,
+    Query(
+        max_length=512,
+        description="Opaque position from the `next` link of the previous page.",
+    ),
+    AfterValidator(_well_formed_cursor),
+]
+PageSizeParam = Annotated[
+    int,
+    Query(
+        alias="pageSize",
+        ge=1,
+        le=MAX_PAGE_SIZE,
+        description=f"Items per page, 1 to {MAX_PAGE_SIZE}.",
+    ),
+]
 
 
-PageParams = Annotated[PageRequest, Depends(page_request)]
+def _page_dependency(pattern: str, description: str) -> Any:
+    """The paging parameters of one list. Its sort keys are part of the parameter's own
+    validation, so an unknown key is reported together with every other invalid parameter."""
+
+    def page_request(
+        cursor: CursorParam = None,
+        page_size: PageSizeParam = DEFAULT_PAGE_SIZE,
+        sort: str | None = None,
+    ) -> PageRequest:
+        return PageRequest(cursor=cursor, size=page_size, sort=sort)
+
+    # Annotations are strings under `from __future__ import annotations`, and a string cannot
+    # name this closure's pattern: hand FastAPI the real annotation instead.
+    page_request.__annotations__["sort"] = Annotated[
+        str | None, Query(max_length=64, pattern=pattern, description=description)
+    ]
+    return page_request
 
 
 class Sorting:
@@ -85,6 +90,9 @@ class Sorting:
         self.keys = keys
         self.id_column = id_column
         self.default = default
+        pattern = "^-?(" + "|".join(sorted(keys)) + ")$"
+        # Use as `page: Annotated[PageRequest, Depends(SORTING.params)]` in a list endpoint.
+        self.params = _page_dependency(pattern, self.description)
 
     @property
     def description(self) -> str:
@@ -229,3 +237,10 @@ def page_links(request: Request, page: Page) -> tuple[dict[str, Any], dict[str, 
         return {"items": page.items, "next": None}, {}
     next_url = str(request.url.include_query_params(cursor=page.next_cursor))
     return {"items": page.items, "next": next_url}, {"Link": f'<{next_url}>; rel="next"'}
+
+
+# Paging without a list-specific sort check (prefer `Depends(SORTING.params)`).
+PageParams = Annotated[
+    PageRequest,
+    Depends(_page_dependency(r"^-?[a-zA-Z]+$", "Sort key; prefix with `-` for descending.")),
+]

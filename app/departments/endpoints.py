@@ -5,14 +5,14 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Path, Query, Request
+from fastapi import APIRouter, Body, Depends, Path, Query, Request
 from fastapi.responses import Response
 
 from app.core.auth import AdminOnly, CanReadDirectory
 from app.core.db import ReadDb, WriteDb
 from app.core.http import IDEMPOTENT, IfMatch, written
 from app.core.openapi import READ, WRITE, responses
-from app.core.pagination import PageParams
+from app.core.pagination import PageRequest
 from app.core.repository import list_page, resource_headers, resource_response
 from app.departments import repository, service
 from app.departments.models import DepartmentKind
@@ -39,7 +39,7 @@ async def list_departments(
     request: Request,
     conn: ReadDb,
     _: CanReadDirectory,
-    page: PageParams,
+    page: Annotated[PageRequest, Depends(repository.SORTING.params)],
     kind: Annotated[DepartmentKind | None, Query()] = None,
     parent_id: Annotated[uuid.UUID | None, Query(alias="parentId")] = None,
     active: Annotated[bool | None, Query()] = None,

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Select, func, insert, or_, select
+from sqlalchemy import Select, bindparam, func, insert, or_, select
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from app.core.errors import NotFound
 from app.core.models import table_of
 from app.core.pagination import Sorting
-from app.core.repository import one_row, update_versioned
+from app.core.repository import update_versioned
 from app.core.text import contains
 from app.departments.models import Department
 from app.members.models import Member
@@ -59,46 +60,75 @@ SORTING = Sorting(
 )
 
 
-def base_query() -> Select[Any]:
-    return select(*COLUMNS).select_from(
-        table.outerjoin(table_of(Department), d.id == c.department_id).outerjoin(
-            table_of(Organisation), o.id == c.organisation_id
-        )
+# Built once: a Select is immutable (`.where()` copies it), and building this one costs more
+# than running it. Statements reused as the same object also keep their SQL cache key.
+_BASE: Select[Any] = select(*COLUMNS).select_from(
+    table.outerjoin(table_of(Department), d.id == c.department_id).outerjoin(
+        table_of(Organisation), o.id == c.organisation_id
     )
+)
+_BY_ID: Select[Any] = _BASE.where(c.id == bindparam("member_id"))
+
+
+def base_query() -> Select[Any]:
+    return _BASE
 
 
 def to_item(row: Row[Any]) -> dict[str, Any]:
-    department_id = row.department_id
-    organisation_id = row.organisation_id
+    # Unpacked in the order of COLUMNS: on a list page this runs for every row, and reading
+    # 21 attributes of a Row by name costs a hundred times more than one unpacking.
+    (
+        member_id,
+        external_id,
+        email,
+        given_name,
+        family_name,
+        display_name,
+        department_id,
+        organisation_id,
+        participation,
+        status,
+        transition_roles,
+        discipline,
+        source,
+        joined_at,
+        deactivated_at,
+        version,
+        created_at,
+        updated_at,
+        department_code,
+        department_name,
+        organisation_name,
+    ) = cast("tuple[Any, ...]", row)
     return {
-        "id": row.id,
-        "externalId": row.external_id,
-        "email": row.email,
-        "givenName": row.given_name,
-        "familyName": row.family_name,
-        "displayName": row.display_name,
+        "id": member_id,
+        "externalId": external_id,
+        "email": email,
+        "givenName": given_name,
+        "familyName": family_name,
+        "displayName": display_name,
         "departmentId": department_id,
         "department": (
-            {"id": department_id, "code": row.department_code, "name": row.department_name}
+            {"id": department_id, "code": department_code, "name": department_name}
             if department_id is not None
             else None
         ),
         "organisationId": organisation_id,
         "organisation": (
-            {"id": organisation_id, "name": row.organisation_name}
+            {"id": organisation_id, "name": organisation_name}
             if organisation_id is not None
             else None
         ),
-        "participation": row.participation,
-        "status": row.status,
-        "transitionRoles": row.transition_roles,
-        "discipline": row.discipline,
-        "source": row.source,
-        "joinedAt": row.joined_at,
-        "deactivatedAt": row.deactivated_at,
-        "version": row.version,
-        "createdAt": row.created_at,
-        "updatedAt": row.updated_at,
+        "participation": participation,
+        "status": status,
+        "transitionRoles": transition_roles,
+        "discipline": discipline,
+        "source": source,
+        "joinedAt": joined_at,
+        "deactivatedAt": deactivated_at,
+        "version": version,
+        "createdAt": created_at,
+        "updatedAt": updated_at,
     }
 
 
@@ -141,7 +171,10 @@ def list_query(
 
 
 async def get(conn: AsyncConnection, member_id: uuid.UUID) -> dict[str, Any]:
-    return to_item(await one_row(conn, base_query().where(c.id == member_id), "member"))
+    row = (await conn.execute(_BY_ID, {"member_id": member_id})).first()
+    if row is None:
+        raise NotFound("No member has that id.")
+    return to_item(row)
 
 
 async def holders(

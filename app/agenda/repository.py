@@ -1,0 +1,325 @@
+"""All SQL about agenda revisions and their items (reads embed questions, themes and groups)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Collection, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    CursorResult,
+    Select,
+    and_,
+    delete,
+    func,
+    insert,
+    literal,
+    select,
+    update,
+)
+from sqlalchemy.engine import Row
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from app.agenda.models import AgendaItem, AgendaRevision, RevisionStatus
+from app.core.errors import NotFound
+from app.core.models import table_of, utcnow
+from app.core.pagination import Sorting
+from app.learning_groups.models import LearningGroup
+from app.learning_questions.models import LearningQuestion, QuestionStatusChange
+from app.themes.models import Theme
+
+revisions = table_of(AgendaRevision)
+items = table_of(AgendaItem)
+questions = table_of(LearningQuestion)
+themes = table_of(Theme)
+groups = table_of(LearningGroup)
+status_changes = table_of(QuestionStatusChange)
+
+r = revisions.c
+i = items.c
+
+DRAFT = RevisionStatus.DRAFT.value
+PUBLISHED = RevisionStatus.PUBLISHED.value
+
+_item_count = (
+    select(func.count())
+    .select_from(items)
+    .where(i.revision_id == r.id)
+    .correlate(revisions)
+    .scalar_subquery()
+    .label("item_count")
+)
+
+REVISION_COLUMNS = (
+    r.id,
+    r.number,
+    r.status,
+    r.title,
+    r.rationale,
+    r.workshop_id,
+    r.created_at,
+    r.updated_at,
+    r.published_at,
+    r.published_by,
+    r.version,
+    _item_count,
+)
+
+# The number is the revision's public identity, so it is both the sort key and the tie-breaker.
+SORTING = Sorting({"number": r.number}, id_column=r.number, default="number")
+
+
+def _select(*columns: Any) -> Select[Any]:
+    """A select typed loosely, so its rows are plain `Row[Any]` (read by attribute name)."""
+    return select(*columns)
+
+
+def to_revision(row: Row[Any]) -> dict[str, Any]:
+    return {
+        "number": row.number,
+        "status": row.status,
+        "title": row.title,
+        "rationale": row.rationale,
+        "workshopId": row.workshop_id,
+        "createdAt": row.created_at,
+        "updatedAt": row.updated_at,
+        "publishedAt": row.published_at,
+        "publishedBy": row.published_by,
+        "version": row.version,
+        "itemCount": row.item_count,
+    }
+
+
+def list_query(status: RevisionStatus | None) -> Select[Any]:
+    query = _select(*REVISION_COLUMNS)
+    if status is not None:
+        query = query.where(r.status == status.value)
+    return query
+
+
+async def revision_by_number(conn: AsyncConnection, number: int) -> Row[Any]:
+    row = (await conn.execute(_select(*REVISION_COLUMNS).where(r.number == number))).first()
+    if row is None:
+        raise NotFound(f"There is no agenda revision {number}.")
+    found: Row[Any] = row
+    return found
+
+
+async def revisions_by_number(
+    conn: AsyncConnection, numbers: Collection[int]
+) -> dict[int, Row[Any]]:
+    rows = await conn.execute(_select(*REVISION_COLUMNS).where(r.number.in_(list(numbers))))
+    return {row.number: row for row in rows}
+
+
+async def revision_in_force(conn: AsyncConnection, as_of: datetime | None) -> Row[Any] | None:
+    """The published revision a reader saw at `as_of` (now when None)."""
+    query = _select(*REVISION_COLUMNS).where(r.status == PUBLISHED)
+    if as_of is not None:
+        query = query.where(r.published_at <= as_of)
+    row: Row[Any] | None = (await conn.execute(query.order_by(r.number.desc()).limit(1))).first()
+    return row
+
+
+async def latest_published_id(conn: AsyncConnection) -> uuid.UUID | None:
+    query = select(r.id).where(r.status == PUBLISHED).order_by(r.number.desc()).limit(1)
+    row = (await conn.execute(query)).first()
+    return row.id if row else None
+
+
+async def draft_number(conn: AsyncConnection) -> int | None:
+    row = (await conn.execute(select(r.number).where(r.status == DRAFT))).first()
+    return row.number if row else None
+
+
+async def next_number(conn: AsyncConnection) -> int:
+    highest = (await conn.execute(select(func.max(r.number)))).scalar()
+    return int(highest or 0) + 1
+
+
+async def create_revision(
+    conn: AsyncConnection, values: dict[str, Any], *, created_at: datetime | None = None
+) -> uuid.UUID:
+    revision_id = uuid.uuid4()
+    now = created_at or utcnow()
+    await conn.execute(
+        insert(revisions).values(
+            id=revision_id, status=DRAFT, version=1, created_at=now, updated_at=now, **values
+        )
+    )
+    return revision_id
+
+
+async def copy_items(conn: AsyncConnection, source_id: uuid.UUID, target_id: uuid.UUID) -> None:
+    """One INSERT … SELECT, however long the agenda."""
+    columns = ("question_id", "rank", "priority", "owner_group_id", "note")
+    source = select(literal(target_id, type_=i.revision_id.type), *(i[c] for c in columns)).where(
+        i.revision_id == source_id
+    )
+    await conn.execute(insert(items).from_select(["revision_id", *columns], source))
+
+
+async def replace_items(
+    conn: AsyncConnection, revision_id: uuid.UUID, rows: Sequence[dict[str, Any]]
+) -> None:
+    await conn.execute(delete(items).where(i.revision_id == revision_id))
+    if rows:
+        await conn.execute(insert(items), [{"revision_id": revision_id, **row} for row in rows])
+
+
+async def delete_revision(conn: AsyncConnection, revision_id: uuid.UUID, version: int) -> bool:
+    """Remove a draft and its items, only if it is still the draft at that version."""
+    # The guarded UPDATE claims the row first, so a racing publish or edit cannot slip between.
+    if not await bump_draft(conn, revision_id, version, {}):
+        return False
+    await conn.execute(delete(items).where(i.revision_id == revision_id))
+    await conn.execute(delete(revisions).where(r.id == revision_id))
+    return True
+
+
+async def bump_draft(
+    conn: AsyncConnection, revision_id: uuid.UUID, version: int, values: dict[str, Any]
+) -> bool:
+    """Write to a draft only if it is still a draft at `version`: the guard that makes
+    concurrent edits and publications exclude each other."""
+    result: CursorResult[Any] = await conn.execute(
+        update(revisions)
+        .where(r.id == revision_id, r.status == DRAFT, r.version == version)
+        .values(**values, version=version + 1, updated_at=utcnow())
+    )
+    return result.rowcount == 1
+
+
+async def latest_publication(conn: AsyncConnection) -> datetime | None:
+    value: datetime | None = (await conn.execute(select(func.max(r.published_at)))).scalar()
+    return value
+
+
+async def question_states(
+    conn: AsyncConnection, ids: Collection[uuid.UUID]
+) -> dict[uuid.UUID, Row[Any]]:
+    """Status (and merge target) of each of these questions that exists (one statement)."""
+    if not ids:
+        return {}
+    q = questions.c
+    rows = await conn.execute(_select(q.id, q.status, q.merged_into_id).where(q.id.in_(list(ids))))
+    return {row.id: row for row in rows}
+
+
+async def unusable_items(conn: AsyncConnection, revision_id: uuid.UUID) -> list[Row[Any]]:
+    """Items of a revision whose question has since been merged or retired."""
+    q = questions.c
+    query = (
+        _select(i.rank, i.question_id, q.status)
+        .join(questions, q.id == i.question_id)
+        .where(i.revision_id == revision_id, q.status.in_(("merged", "retired")))
+        .order_by(i.rank)
+    )
+    return list((await conn.execute(query)).all())
+
+
+async def question_exists(conn: AsyncConnection, question_id: uuid.UUID) -> bool:
+    q = questions.c
+    row = (await conn.execute(select(q.id).where(q.id == question_id))).first()
+    return row is not None
+
+
+# --- items with what scripts want to see next to them -------------------------------------
+
+
+def _embedded_items_query() -> Select[Any]:
+    q = questions.c
+    t = themes.c
+    g = groups.c
+    return (
+        _select(
+            i.revision_id,
+            i.question_id,
+            i.rank,
+            i.priority,
+            i.owner_group_id,
+            i.note,
+            q.title.label("question_title"),
+            q.status.label("question_status"),
+            q.theme_id,
+            t.name.label("theme_name"),
+            g.name.label("group_name"),
+        )
+        .select_from(items)
+        .join(questions, q.id == i.question_id)
+        .outerjoin(themes, t.id == q.theme_id)
+        .outerjoin(groups, g.id == i.owner_group_id)
+    )
+
+
+def to_embedded_item(values: Sequence[Any]) -> dict[str, Any]:
+    """An item with its question and owner group, from a row of the embedded-items query
+    (unpacked by position: for a 500-item agenda, attribute lookups per row add up)."""
+    (_, question_id, rank, priority, owner_id, note, title, status, theme_id, theme, group) = values
+    return {
+        "questionId": question_id,
+        "rank": rank,
+        "priority": priority,
+        "ownerGroupId": owner_id,
+        "note": note,
+        "question": {
+            "id": question_id,
+            "title": title,
+            "status": status,
+            "theme": {"id": theme_id, "name": theme} if theme_id is not None else None,
+        },
+        "ownerGroup": {"id": owner_id, "name": group} if owner_id is not None else None,
+    }
+
+
+async def embedded_items(
+    conn: AsyncConnection, revision_ids: Collection[uuid.UUID]
+) -> dict[uuid.UUID, list[dict[str, Any]]]:
+    """The items of each revision, ordered by rank (one statement for all of them)."""
+    by_revision: dict[uuid.UUID, list[dict[str, Any]]] = {rid: [] for rid in revision_ids}
+    if not revision_ids:
+        return by_revision
+    query = (
+        _embedded_items_query()
+        .where(i.revision_id.in_(list(revision_ids)))
+        .order_by(i.revision_id, i.rank)
+    )
+    # all() fetches in one go; iterating the async result would fetch row by row.
+    for row in (await conn.execute(query)).all():
+        by_revision[row[0]].append(to_embedded_item(row))
+    return by_revision
+
+
+async def status_history(
+    conn: AsyncConnection, revision_ids: Collection[uuid.UUID], until: datetime
+) -> list[Row[Any]]:
+    """Every recorded status of every question on these revisions, up to `until`, in order."""
+    s = status_changes.c
+    on_revisions = select(i.question_id).where(i.revision_id.in_(list(revision_ids)))
+    query = (
+        _select(s.question_id, s.to_status, s.changed_at)
+        .where(s.question_id.in_(on_revisions), s.changed_at <= until)
+        .order_by(s.question_id, s.changed_at, s.id)
+    )
+    return list((await conn.execute(query)).all())
+
+
+async def question_history(conn: AsyncConnection, question_id: uuid.UUID) -> list[Row[Any]]:
+    """Every published revision, with this question's item on it where it had one."""
+    query = (
+        _select(
+            r.number,
+            r.published_at,
+            i.question_id,
+            i.rank,
+            i.priority,
+            i.owner_group_id,
+            i.note,
+        )
+        .select_from(revisions)
+        .outerjoin(items, and_(i.revision_id == r.id, i.question_id == question_id))
+        .where(r.status == PUBLISHED)
+        .order_by(r.number)
+    )
+    return list((await conn.execute(query)).all())

@@ -1,0 +1,477 @@
+"""Rules of the learning agenda: one draft at a time, published revisions never change, items
+name usable questions once each with ranks 1..n; and the questions scripts ask of its history."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections import Counter
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any, NoReturn
+
+from sqlalchemy.engine import Row
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from app.agenda import repository
+from app.agenda.models import RevisionStatus
+from app.agenda.schemas import AgendaItemInput, RevisionCreate, RevisionUpdate
+from app.core import audit
+from app.core.context import Principal
+from app.core.errors import Conflict, InvalidInput, InvalidParam, NotFound, PreconditionFailed
+from app.core.http import check_version
+from app.core.models import table_of, utcnow
+from app.core.permissions import ensure_admin
+from app.core.repository import existing_ids, require_references
+from app.learning_groups.models import LearningGroup
+from app.workshops.models import Workshop
+
+OBJECT = "agenda-revision"
+UNUSABLE = frozenset({"merged", "retired"})
+
+# RFC 3339 date-time (a space may stand for the T; seconds and offset may be left out).
+_INSTANT_RE = re.compile(
+    r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?([Zz]|[+-]\d{2}:?\d{2})?$"
+)
+# An unencoded `+` in a query string arrives as a space: "…10:00:00 01:00".
+_LOST_PLUS_RE = re.compile(r"^(.*\d) (\d{2}:?\d{2})$")
+
+
+# --- reading -------------------------------------------------------------------------------
+
+
+def parse_instant(raw: str, name: str) -> datetime:
+    """An instant from a query parameter; without an offset it is taken as UTC."""
+    text = raw.strip()
+    lost_plus = _LOST_PLUS_RE.match(text)
+    if lost_plus and ("T" in text or "t" in text):
+        text = f"{lost_plus.group(1)}+{lost_plus.group(2)}"
+    parsed: datetime | None = None
+    if _INSTANT_RE.match(text):
+        # Python keeps microseconds only; longer fractions are cut, not rounded.
+        text = re.sub(r"(\.\d{6})\d+", r"\1", text)
+        try:
+            parsed = datetime.fromisoformat(text.upper().replace("Z", "+00:00"))
+        except ValueError:
+            parsed = None
+    if parsed is None:
+        raise InvalidInput(
+            [
+                InvalidParam(
+                    name,
+                    "Give an RFC 3339 date-time such as 2026-03-01T09:30:00Z.",
+                    code="date_time",
+                    where="query",
+                )
+            ]
+        )
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)
+
+
+def _revision_with_items(row: Row[Any], items: list[dict[str, Any]]) -> dict[str, Any]:
+    revision = repository.to_revision(row)
+    revision["items"] = items
+    return revision
+
+
+async def get_revision(conn: AsyncConnection, number: int) -> dict[str, Any]:
+    row = await repository.revision_by_number(conn, number)
+    items = await repository.embedded_items(conn, [row.id])
+    return _revision_with_items(row, items[row.id])
+
+
+async def current_agenda(conn: AsyncConnection, as_of: datetime | None) -> dict[str, Any]:
+    """The revision in force at `as_of` (now when None): two statements, whatever its size."""
+    row = await repository.revision_in_force(conn, as_of)
+    if row is None:
+        if as_of is None:
+            raise NotFound("No agenda revision has been published yet.")
+        raise NotFound(f"No agenda revision was published yet at {as_of.isoformat()}.")
+    items = await repository.embedded_items(conn, [row.id])
+    return _revision_with_items(row, items[row.id])
+
+
+def _moment(row: Row[Any], now: datetime) -> datetime:
+    published: datetime | None = row.published_at
+    return published if published is not None else now
+
+
+def _describe(row: Row[Any], moment: datetime) -> dict[str, Any]:
+    return {
+        "number": row.number,
+        "status": row.status,
+        "publishedAt": row.published_at,
+        "moment": moment,
+    }
+
+
+COMPARED_FIELDS = ("rank", "priority", "ownerGroupId", "note")
+
+
+def _item_changes(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any] | None:
+    changed = [field for field in COMPARED_FIELDS if old[field] != new[field]]
+    if not changed:
+        return None
+    entry: dict[str, Any] = {
+        "questionId": new["questionId"],
+        "question": new["question"],
+        "changedFields": changed,
+    }
+    for field in COMPARED_FIELDS:
+        entry[field] = {"old": old[field], "new": new[field]}
+    return entry
+
+
+def _status_changes(
+    history: Sequence[Any],
+    questions: dict[uuid.UUID, dict[str, Any]],
+    old_moment: datetime,
+    new_moment: datetime,
+) -> list[dict[str, Any]]:
+    """Replay each question's recorded statuses to find its status at both moments.
+    `questions` maps every question of either revision to its item, in reporting order."""
+    at_old: dict[uuid.UUID, str] = {}
+    at_new: dict[uuid.UUID, str] = {}
+    for qid, to_status, changed_at in history:  # ordered by question, then time
+        if changed_at <= old_moment:
+            at_old[qid] = to_status
+        if changed_at <= new_moment:
+            at_new[qid] = to_status
+    return [
+        {
+            "questionId": qid,
+            "title": item["question"]["title"],
+            "old": at_old[qid],
+            "new": at_new[qid],
+        }
+        for qid, item in questions.items()
+        if qid in at_old and qid in at_new and at_old[qid] != at_new[qid]
+    ]
+
+
+async def diff_revisions(
+    conn: AsyncConnection, number: int, from_number: int | None
+) -> dict[str, Any]:
+    """What changed from revision `from_number` to revision `number`. Each side's moment is its
+    publication; a draft's moment is now, since its questions can still change."""
+    if from_number is None:
+        raise InvalidInput(
+            [
+                InvalidParam(
+                    "from", "Name the revision to compare with.", code="missing", where="query"
+                )
+            ]
+        )
+    if from_number == number:
+        raise InvalidInput(
+            [
+                InvalidParam(
+                    "from",
+                    f"Compare revision {number} with another revision, not with itself.",
+                    code="same_revision",
+                    where="query",
+                )
+            ]
+        )
+    rows = await repository.revisions_by_number(conn, (number, from_number))
+    missing = sorted({number, from_number} - rows.keys())
+    if missing:
+        names = " and ".join(str(n) for n in missing)
+        raise NotFound(f"There is no agenda revision {names}.")
+    old_row, new_row = rows[from_number], rows[number]
+    now = utcnow()
+    old_moment, new_moment = _moment(old_row, now), _moment(new_row, now)
+    items = await repository.embedded_items(conn, (old_row.id, new_row.id))
+    history = await repository.status_history(
+        conn, (old_row.id, new_row.id), max(old_moment, new_moment)
+    )
+
+    old_items = {item["questionId"]: item for item in items[old_row.id]}
+    new_items = {item["questionId"]: item for item in items[new_row.id]}
+    added = [item for qid, item in new_items.items() if qid not in old_items]
+    removed = [item for qid, item in old_items.items() if qid not in new_items]
+    changed = [
+        entry
+        for qid, item in new_items.items()
+        if qid in old_items and (entry := _item_changes(old_items[qid], item)) is not None
+    ]
+    # Status changes follow the new agenda's order, then what only the old one held.
+    everyone = {
+        **new_items,
+        **{qid: item for qid, item in old_items.items() if qid not in new_items},
+    }
+    return {
+        "from": _describe(old_row, old_moment),
+        "to": _describe(new_row, new_moment),
+        "added": added,
+        "removed": removed,
+        "changed": changed,
+        "statusChanges": _status_changes(history, everyone, old_moment, new_moment),
+    }
+
+
+async def question_agenda_history(conn: AsyncConnection, question_id: uuid.UUID) -> dict[str, Any]:
+    if not await repository.question_exists(conn, question_id):
+        raise NotFound(f"No learning question has id {question_id}.")
+    entries = [
+        {
+            "number": row.number,
+            "publishedAt": row.published_at,
+            "present": row.question_id is not None,
+            "rank": row.rank,
+            "priority": row.priority,
+            "ownerGroupId": row.owner_group_id,
+            "note": row.note,
+        }
+        for row in await repository.question_history(conn, question_id)
+    ]
+    return {"questionId": question_id, "items": entries}
+
+
+# --- writing -------------------------------------------------------------------------------
+
+
+def _ensure_draft(row: Row[Any]) -> None:
+    if row.status != RevisionStatus.DRAFT.value:
+        raise Conflict(
+            f"Revision {row.number} is published; a published revision never changes. "
+            "Create a new draft instead."
+        )
+
+
+async def _refuse_lost_race(conn: AsyncConnection, number: int) -> NoReturn:
+    """A guarded write matched no row: someone published or changed the draft meanwhile."""
+    row = await repository.revision_by_number(conn, number)
+    _ensure_draft(row)
+    raise PreconditionFailed(
+        f"Revision {number} was changed by someone else meanwhile; fetch it again and retry.",
+        extra={"currentVersion": row.version},
+    )
+
+
+async def create_draft(
+    conn: AsyncConnection,
+    principal: Principal,
+    data: RevisionCreate,
+    *,
+    created_at: datetime | None = None,
+) -> dict[str, Any]:
+    """The next revision, as a draft holding the latest published agenda (or nothing).
+    `created_at` is for callers that replay a past agenda (the demo data); the API never sets
+    it."""
+    ensure_admin(principal, "create agenda revisions")
+    open_draft = await repository.draft_number(conn)
+    if open_draft is not None:
+        raise Conflict(
+            f"Revision {open_draft} is already a draft; publish or delete it first.",
+            extra={"draftNumber": open_draft},
+        )
+    await require_references(conn, {"workshopId": (table_of(Workshop), data.workshop_id)})
+    number = await repository.next_number(conn)
+    source = await repository.latest_published_id(conn)
+    try:
+        revision_id = await repository.create_revision(
+            conn,
+            {
+                "number": number,
+                "title": data.title,
+                "rationale": data.rationale,
+                "workshop_id": data.workshop_id,
+            },
+            created_at=created_at,
+        )
+    except IntegrityError:
+        # Another request created the draft between our check and our insert; the unique
+        # indexes (one draft, unique numbers) decided the race.
+        raise Conflict(
+            "Another draft was created at the same moment; there can be only one."
+        ) from None
+    if source is not None:
+        await repository.copy_items(conn, source, revision_id)
+    await audit.record(conn, "agenda-revisions-create", OBJECT, number)
+    return await get_revision(conn, number)
+
+
+async def update_revision(
+    conn: AsyncConnection,
+    principal: Principal,
+    number: int,
+    patch: RevisionUpdate,
+    expected_version: int | None,
+) -> dict[str, Any]:
+    ensure_admin(principal, "change agenda revisions")
+    row = await repository.revision_by_number(conn, number)
+    _ensure_draft(row)
+    check_version(row.version, expected_version)
+    changes = patch.changes()
+    if changes.get("workshop_id") is not None:
+        await require_references(conn, {"workshopId": (table_of(Workshop), changes["workshop_id"])})
+    if changes:
+        if not await repository.bump_draft(conn, row.id, row.version, changes):
+            await _refuse_lost_race(conn, number)
+        await audit.record(
+            conn, "agenda-revisions-update", OBJECT, number, detail={"fields": sorted(changes)}
+        )
+    return await get_revision(conn, number)
+
+
+async def _validated_items(
+    conn: AsyncConnection, items: Sequence[AgendaItemInput]
+) -> list[dict[str, Any]]:
+    """The rows to store, or a 400 naming every offending item at once."""
+    count = len(items)
+    ranks = [item.rank if item.rank is not None else pos + 1 for pos, item in enumerate(items)]
+    rank_uses = Counter(ranks)
+    states = await repository.question_states(conn, {item.question_id for item in items})
+    owners = {item.owner_group_id for item in items if item.owner_group_id is not None}
+    known_groups = await existing_ids(conn, table_of(LearningGroup), owners)
+
+    params: list[InvalidParam] = []
+    first_seen: dict[uuid.UUID, int] = {}
+    for pos, (item, rank) in enumerate(zip(items, ranks, strict=True)):
+        at = f"items[{pos}]"
+        qid = item.question_id
+        state = states.get(qid)
+        if state is None:
+            params.append(
+                InvalidParam(
+                    f"{at}.questionId", f"No learning question has id {qid}.", "unknown_reference"
+                )
+            )
+        elif state.status in UNUSABLE:
+            hint = (
+                f"; put {state.merged_into_id} on the agenda instead"
+                if state.merged_into_id is not None
+                else ""
+            )
+            params.append(
+                InvalidParam(
+                    f"{at}.questionId",
+                    f"Question {qid} is {state.status} and cannot be on the agenda{hint}.",
+                    f"question_{state.status}",
+                )
+            )
+        if qid in first_seen:
+            params.append(
+                InvalidParam(
+                    f"{at}.questionId",
+                    f"Question {qid} is already on the agenda as items[{first_seen[qid]}].",
+                    "duplicate_question",
+                )
+            )
+        else:
+            first_seen[qid] = pos
+        if not 1 <= rank <= count:
+            params.append(
+                InvalidParam(
+                    f"{at}.rank",
+                    f"Ranks run from 1 to {count} (one per item, no gaps); {rank} is outside.",
+                    "rank_out_of_range",
+                )
+            )
+        elif rank_uses[rank] > 1:
+            params.append(
+                InvalidParam(
+                    f"{at}.rank",
+                    f"Rank {rank} is given to {rank_uses[rank]} items.",
+                    "duplicate_rank",
+                )
+            )
+        if item.owner_group_id is not None and item.owner_group_id not in known_groups:
+            params.append(
+                InvalidParam(
+                    f"{at}.ownerGroupId",
+                    f"No learning group has id {item.owner_group_id}.",
+                    "unknown_reference",
+                )
+            )
+    if params:
+        raise InvalidInput(params)
+    return [
+        {
+            "question_id": item.question_id,
+            "rank": rank,
+            "priority": item.priority,
+            "owner_group_id": item.owner_group_id,
+            "note": item.note,
+        }
+        for item, rank in zip(items, ranks, strict=True)
+    ]
+
+
+async def replace_items(
+    conn: AsyncConnection,
+    principal: Principal,
+    number: int,
+    items: Sequence[AgendaItemInput],
+    expected_version: int | None,
+) -> dict[str, Any]:
+    ensure_admin(principal, "change agenda revisions")
+    row = await repository.revision_by_number(conn, number)
+    _ensure_draft(row)
+    check_version(row.version, expected_version)
+    rows = await _validated_items(conn, items)
+    if not await repository.bump_draft(conn, row.id, row.version, {}):
+        await _refuse_lost_race(conn, number)
+    await repository.replace_items(conn, row.id, rows)
+    await audit.record(
+        conn, "agenda-revisions-items-update", OBJECT, number, detail={"itemCount": len(rows)}
+    )
+    return await get_revision(conn, number)
+
+
+async def publish_revision(
+    conn: AsyncConnection,
+    principal: Principal,
+    number: int,
+    expected_version: int | None,
+    *,
+    published_at: datetime | None = None,
+) -> dict[str, Any]:
+    """`published_at` is for callers that replay a past agenda (the demo data); the API never
+    sets it, so a publication is dated by the server's clock."""
+    ensure_admin(principal, "publish agenda revisions")
+    row = await repository.revision_by_number(conn, number)
+    if row.status != RevisionStatus.DRAFT.value:
+        raise Conflict(
+            f"Revision {number} was already published at {row.published_at.isoformat()}; "
+            "a published revision never changes."
+        )
+    check_version(row.version, expected_version)
+    unusable = await repository.unusable_items(conn, row.id)
+    if unusable:
+        listed = ", ".join(f"rank {u.rank} ({u.question_id}, {u.status})" for u in unusable)
+        raise Conflict(
+            f"Revision {number} holds questions that were merged or retired since: {listed}. "
+            "Replace its items first.",
+            extra={"unusableQuestionIds": [str(u.question_id) for u in unusable]},
+        )
+    published_at = published_at or utcnow()
+    previous = await repository.latest_publication(conn)
+    if previous is not None and published_at <= previous:
+        # Clocks of different machines may disagree; as-of needs publications in order.
+        published_at = previous + timedelta(microseconds=1)
+    values = {
+        "status": RevisionStatus.PUBLISHED.value,
+        "published_at": published_at,
+        "published_by": principal.name,
+    }
+    if not await repository.bump_draft(conn, row.id, row.version, values):
+        await _refuse_lost_race(conn, number)
+    await audit.record(conn, "agenda-revisions-publish", OBJECT, number)
+    return await get_revision(conn, number)
+
+
+async def delete_draft(
+    conn: AsyncConnection, principal: Principal, number: int, expected_version: int | None
+) -> None:
+    ensure_admin(principal, "delete agenda drafts")
+    row = await repository.revision_by_number(conn, number)
+    _ensure_draft(row)
+    check_version(row.version, expected_version)
+    if not await repository.delete_revision(conn, row.id, row.version):
+        await _refuse_lost_race(conn, number)
+    await audit.record(conn, "agenda-revisions-delete", OBJECT, number)

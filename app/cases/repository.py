@@ -1,0 +1,164 @@
+"""All SQL about cases and their partner organisations."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Select, String, cast, delete, func, insert, or_, select
+from sqlalchemy.engine import Row
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from app.cases.lifecycle import TRANSITIONS
+from app.cases.models import Case, CasePartner
+from app.core.lifecycle import allowed_next
+from app.core.models import table_of
+from app.core.pagination import Sorting
+from app.core.repository import one_row, update_versioned
+from app.core.text import contains
+from app.departments.models import Department
+from app.learning_groups.models import LearningGroup
+
+table = table_of(Case)
+c = table.c
+partners = table_of(CasePartner)
+p = partners.c
+g = table_of(LearningGroup).c
+d = table_of(Department).c
+
+# The partner ids ride along in the case's own row (one statement per page, whatever its size):
+# string_agg on Postgres, group_concat on SQLite.
+PARTNER_IDS = (
+    select(func.aggregate_strings(cast(p.organisation_id, String), ","))
+    .where(p.case_id == c.id)
+    .correlate(table)
+    .scalar_subquery()
+    .label("partner_ids")
+)
+
+COLUMNS = (
+    c.id,
+    c.title,
+    c.description,
+    c.learning_group_id,
+    g.name.label("group_name"),
+    c.department_id,
+    d.code.label("department_code"),
+    d.name.label("department_name"),
+    PARTNER_IDS,
+    c.status,
+    c.presented_at_workshop_id,
+    c.outcome,
+    c.version,
+    c.created_at,
+    c.updated_at,
+)
+
+SORTING = Sorting(
+    {"title": c.title, "status": c.status, "createdAt": c.created_at},
+    id_column=c.id,
+    default="title",
+)
+
+
+def base_query() -> Select[Any]:
+    return select(*COLUMNS).select_from(
+        table.outerjoin(table_of(LearningGroup), g.id == c.learning_group_id).outerjoin(
+            table_of(Department), d.id == c.department_id
+        )
+    )
+
+
+def _partner_ids(raw: str | None) -> list[uuid.UUID]:
+    if not raw:
+        return []
+    return sorted(uuid.UUID(part) for part in raw.split(","))
+
+
+def to_item(row: Row[Any]) -> dict[str, Any]:
+    group_id = row.learning_group_id
+    department_id = row.department_id
+    return {
+        "id": row.id,
+        "title": row.title,
+        "description": row.description,
+        "learningGroupId": group_id,
+        "learningGroup": {"id": group_id, "name": row.group_name} if group_id else None,
+        "departmentId": department_id,
+        "department": (
+            {"id": department_id, "code": row.department_code, "name": row.department_name}
+            if department_id is not None
+            else None
+        ),
+        "partnerOrganisationIds": _partner_ids(row.partner_ids),
+        "status": row.status,
+        "allowedTransitions": allowed_next(TRANSITIONS, row.status),
+        "presentedAtWorkshopId": row.presented_at_workshop_id,
+        "outcome": row.outcome,
+        "version": row.version,
+        "createdAt": row.created_at,
+        "updatedAt": row.updated_at,
+    }
+
+
+def list_query(
+    *,
+    learning_group_id: uuid.UUID | None = None,
+    status: str | None = None,
+    department_id: uuid.UUID | None = None,
+    partner_organisation_id: uuid.UUID | None = None,
+    presented_at_workshop_id: uuid.UUID | None = None,
+    q: str | None = None,
+) -> Select[Any]:
+    query = base_query()
+    if learning_group_id is not None:
+        query = query.where(c.learning_group_id == learning_group_id)
+    if status is not None:
+        query = query.where(c.status == status)
+    if department_id is not None:
+        query = query.where(c.department_id == department_id)
+    if partner_organisation_id is not None:
+        query = query.where(
+            select(p.case_id)
+            .where(p.case_id == c.id, p.organisation_id == partner_organisation_id)
+            .correlate(table)
+            .exists()
+        )
+    if presented_at_workshop_id is not None:
+        query = query.where(c.presented_at_workshop_id == presented_at_workshop_id)
+    if q:
+        query = query.where(
+            or_(contains(c.title, q), contains(c.description, q), contains(c.outcome, q))
+        )
+    return query
+
+
+async def get(conn: AsyncConnection, case_id: uuid.UUID) -> dict[str, Any]:
+    return to_item(await one_row(conn, base_query().where(c.id == case_id), "case"))
+
+
+async def create(
+    conn: AsyncConnection, values: dict[str, Any], case_id: uuid.UUID | None = None
+) -> uuid.UUID:
+    case_id = case_id or uuid.uuid4()
+    await conn.execute(insert(table).values(id=case_id, version=1, **values))
+    return case_id
+
+
+async def update(
+    conn: AsyncConnection, case_id: uuid.UUID, version: int, values: dict[str, Any]
+) -> None:
+    await update_versioned(conn, table, case_id, version, values)
+
+
+async def set_partners(
+    conn: AsyncConnection, case_id: uuid.UUID, organisation_ids: Sequence[uuid.UUID]
+) -> None:
+    """Replace the case's partners with exactly these organisations."""
+    await conn.execute(delete(partners).where(p.case_id == case_id))
+    if organisation_ids:
+        await conn.execute(
+            insert(partners),
+            [{"case_id": case_id, "organisation_id": org_id} for org_id in organisation_ids],
+        )

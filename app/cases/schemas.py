@@ -1,0 +1,79 @@
+"""Request and response schemas of cases (casussen)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import Field
+
+from app.cases.models import CaseStatus
+from app.core.schemas import ApiModel, Embedded, InputModel, ListPage, NotNull, PatchModel
+from app.members.schemas import DepartmentRef
+
+Title = Annotated[str, Field(min_length=1, max_length=200)]
+Text = Annotated[str, Field(min_length=1, max_length=20_000)]
+PartnerIds = Annotated[
+    list[uuid.UUID],
+    Field(max_length=50, description="Partner organisations working on the case; a set."),
+]
+
+
+class CaseCreate(InputModel):
+    """A new case always starts `proposed`; its status then follows the lifecycle."""
+
+    title: Title
+    description: Text | None = None
+    learning_group_id: uuid.UUID | None = Field(
+        default=None, description="The group working on it; facilitators only for their groups."
+    )
+    department_id: uuid.UUID | None = Field(default=None, description="Where the case lives.")
+    partner_organisation_ids: PartnerIds = Field(default_factory=list)
+    presented_at_workshop_id: uuid.UUID | None = None
+    outcome: Text | None = None
+
+
+class CaseUpdate(PatchModel):
+    title: NotNull[Title] = None
+    description: Text | None = None
+    learning_group_id: uuid.UUID | None = None
+    department_id: uuid.UUID | None = None
+    partner_organisation_ids: NotNull[PartnerIds] = Field(
+        default=None, description="Replaces the set of partners."
+    )
+    status: NotNull[CaseStatus] = Field(
+        default=None,
+        description="proposed → in_progress → presented → closed, and proposed → closed.",
+    )
+    presented_at_workshop_id: uuid.UUID | None = None
+    outcome: Text | None = None
+
+
+class GroupRef(Embedded):
+    id: uuid.UUID
+    name: str
+
+
+class CaseRead(ApiModel):
+    id: uuid.UUID
+    title: str
+    description: str | None
+    learning_group_id: uuid.UUID | None
+    learning_group: GroupRef | None
+    department_id: uuid.UUID | None
+    department: DepartmentRef | None
+    partner_organisation_ids: list[uuid.UUID]
+    status: CaseStatus
+    allowed_transitions: list[CaseStatus] = Field(
+        description="The statuses this case may move to next (empty when final)."
+    )
+    presented_at_workshop_id: uuid.UUID | None
+    outcome: str | None
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class CasePage(ListPage):
+    items: list[CaseRead]

@@ -1,0 +1,162 @@
+"""Rules about cases: the lifecycle, partners as a set, and who may work on which case
+(admins on every case, facilitators on the cases of the groups they facilitate)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Table
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from app.cases import repository
+from app.cases.lifecycle import TRANSITIONS
+from app.cases.models import CaseStatus
+from app.cases.schemas import CaseCreate, CaseUpdate
+from app.core import audit
+from app.core.context import Principal
+from app.core.errors import Conflict, Forbidden
+from app.core.http import check_version
+from app.core.lifecycle import ensure_transition
+from app.core.models import table_of
+from app.core.repository import require_references
+from app.departments.models import Department
+from app.learning_groups import repository as groups
+from app.learning_groups.models import GroupStatus, LearningGroup
+from app.learning_groups.service import manages_group
+from app.organisations.models import Organisation
+from app.workshops.models import Workshop
+
+OBJECT = "case"
+KIND = "case"
+
+
+async def _ensure_may_work_on(
+    conn: AsyncConnection, principal: Principal, group_id: uuid.UUID | None, action: str
+) -> None:
+    """Admins work on every case; a facilitator on the cases of the groups they facilitate."""
+    if principal.is_admin:
+        return
+    if group_id is None:
+        raise Forbidden(f"Only an admin may {action} a case that belongs to no learning group.")
+    if not await manages_group(conn, principal, group_id):
+        raise Forbidden(
+            f"Only an admin or a facilitator of the case's learning group may {action} it."
+        )
+
+
+def _dedupe(ids: list[uuid.UUID]) -> list[uuid.UUID]:
+    return list(dict.fromkeys(ids))
+
+
+def _references(
+    *,
+    group_id: uuid.UUID | None,
+    department_id: uuid.UUID | None,
+    workshop_id: uuid.UUID | None,
+    partner_ids: list[uuid.UUID],
+) -> dict[str, tuple[Table, uuid.UUID | None]]:
+    references: dict[str, tuple[Table, uuid.UUID | None]] = {
+        "learningGroupId": (table_of(LearningGroup), group_id),
+        "departmentId": (table_of(Department), department_id),
+        "presentedAtWorkshopId": (table_of(Workshop), workshop_id),
+    }
+    organisations = table_of(Organisation)
+    for index, organisation_id in enumerate(partner_ids):
+        references[f"partnerOrganisationIds[{index}]"] = (organisations, organisation_id)
+    return references
+
+
+async def _ensure_group_takes_cases(conn: AsyncConnection, group_id: uuid.UUID | None) -> None:
+    if group_id is not None and await groups.status_of(conn, group_id) == GroupStatus.MERGED:
+        raise Conflict(
+            "The learning group was merged and takes no new cases; use the group it carries on in."
+        )
+
+
+async def create_case(
+    conn: AsyncConnection,
+    principal: Principal,
+    data: CaseCreate,
+    *,
+    case_id: uuid.UUID | None = None,
+    created_at: datetime | None = None,
+) -> dict[str, Any]:
+    """`case_id` and `created_at` are for callers that replay a history with stable ids (the
+    demo data); the API never sets them."""
+    await _ensure_may_work_on(conn, principal, data.learning_group_id, "create")
+    partner_ids = _dedupe(data.partner_organisation_ids)
+    await require_references(
+        conn,
+        _references(
+            group_id=data.learning_group_id,
+            department_id=data.department_id,
+            workshop_id=data.presented_at_workshop_id,
+            partner_ids=partner_ids,
+        ),
+    )
+    await _ensure_group_takes_cases(conn, data.learning_group_id)
+    values: dict[str, Any] = {
+        "title": data.title,
+        "description": data.description,
+        "learning_group_id": data.learning_group_id,
+        "department_id": data.department_id,
+        "status": CaseStatus.PROPOSED,
+        "presented_at_workshop_id": data.presented_at_workshop_id,
+        "outcome": data.outcome,
+    }
+    if created_at is not None:
+        values["created_at"] = values["updated_at"] = created_at
+    case_id = await repository.create(conn, values, case_id)
+    await repository.set_partners(conn, case_id, partner_ids)
+    await audit.record(conn, "cases-create", OBJECT, case_id)
+    return await repository.get(conn, case_id)
+
+
+async def update_case(
+    conn: AsyncConnection,
+    principal: Principal,
+    case_id: uuid.UUID,
+    patch: CaseUpdate,
+    expected_version: int | None,
+) -> dict[str, Any]:
+    current = await repository.get(conn, case_id)
+    await _ensure_may_work_on(conn, principal, current["learningGroupId"], "change")
+    changes = patch.changes()
+    moving = (
+        "learning_group_id" in changes
+        and changes["learning_group_id"] != current["learningGroupId"]
+    )
+    if moving:
+        # Moving a case hands it to another group: the facilitator must manage that one too.
+        await _ensure_may_work_on(conn, principal, changes["learning_group_id"], "move")
+    check_version(current["version"], expected_version)
+    if "status" in changes:
+        ensure_transition(KIND, TRANSITIONS, current["status"], changes["status"])
+    partner_ids = changes.pop("partner_organisation_ids", None)
+    if partner_ids is not None:
+        partner_ids = _dedupe(partner_ids)
+    await require_references(
+        conn,
+        _references(
+            group_id=changes.get("learning_group_id"),
+            department_id=changes.get("department_id"),
+            workshop_id=changes.get("presented_at_workshop_id"),
+            partner_ids=partner_ids or [],
+        ),
+    )
+    if moving:
+        await _ensure_group_takes_cases(conn, changes["learning_group_id"])
+    fields = sorted(changes) + (["partner_organisation_ids"] if partner_ids is not None else [])
+    if fields:
+        # The version moves on partner changes too, so If-Match protects the whole case.
+        await repository.update(conn, case_id, current["version"], changes)
+        if partner_ids is not None:
+            await repository.set_partners(conn, case_id, partner_ids)
+        detail: dict[str, Any] = {"fields": sorted(fields)}
+        if "status" in changes and changes["status"] != current["status"]:
+            detail["fromStatus"] = str(current["status"])
+            detail["toStatus"] = str(changes["status"])
+        await audit.record(conn, "cases-update", OBJECT, case_id, detail=detail)
+    return await repository.get(conn, case_id)

@@ -1,0 +1,179 @@
+"""Rules about insights: a source is required, adoption climbs one stage at a time, and who may
+capture, edit and advance them."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from app.api_keys.models import Role
+from app.cases.models import Case
+from app.core import audit
+from app.core.context import Principal
+from app.core.errors import Forbidden, InvalidInput, InvalidParam
+from app.core.http import check_version
+from app.core.lifecycle import ensure_transition
+from app.core.models import table_of
+from app.core.permissions import ensure_role
+from app.core.repository import existing_ids, require_references
+from app.departments.models import Department
+from app.insights import repository
+from app.insights.lifecycle import TRANSITIONS
+from app.insights.models import Adoption
+from app.insights.schemas import InsightCreate, InsightUpdate
+from app.learning_groups.models import LearningGroup
+from app.learning_questions.models import LearningQuestion
+
+OBJECT = "insight"
+CONTRIBUTORS = frozenset({Role.ADMIN.value, Role.FACILITATOR.value, Role.MEMBER.value})
+
+_SOURCES: dict[str, tuple[str, Any]] = {
+    "source_case_id": ("sourceCaseId", Case),
+    "source_group_id": ("sourceGroupId", LearningGroup),
+    "source_question_id": ("sourceQuestionId", LearningQuestion),
+}
+# What only an admin decides: how far an insight has travelled, and who adopted it.
+_ADMIN_FIELDS = frozenset({"adoption", "adopted_by_department_ids"})
+
+
+def _ensure_a_source(values: dict[str, Any]) -> None:
+    if all(values.get(field) is None for field in _SOURCES):
+        reason = "An insight needs a source: a case, a group or a question (at least one)."
+        raise InvalidInput(
+            [InvalidParam(name, reason, code="required_one_of") for name, _ in _SOURCES.values()]
+        )
+
+
+async def _require_sources(conn: AsyncConnection, values: dict[str, Any]) -> None:
+    await require_references(
+        conn,
+        {
+            name: (table_of(model), values[field])
+            for field, (name, model) in _SOURCES.items()
+            if field in values
+        },
+    )
+
+
+async def _department_ids(conn: AsyncConnection, ids: list[uuid.UUID]) -> list[uuid.UUID]:
+    """The ids without repeats, in their given order; every unknown one is a 400."""
+    unique = list(dict.fromkeys(ids))
+    known = await existing_ids(conn, table_of(Department), unique)
+    missing = [
+        InvalidParam(
+            f"adoptedByDepartmentIds[{index}]",
+            f"No department has id {department_id}.",
+            code="unknown_reference",
+        )
+        for index, department_id in enumerate(ids)
+        if department_id not in known
+    ]
+    if missing:
+        raise InvalidInput(missing)
+    return unique
+
+
+def _own_member(principal: Principal) -> uuid.UUID:
+    if principal.member_id is None:
+        raise Forbidden(
+            "This API key acts for no member, so it cannot capture insights as one; ask an "
+            "admin for a key linked to your member."
+        )
+    return principal.member_id
+
+
+async def create_insight(
+    conn: AsyncConnection,
+    principal: Principal,
+    data: InsightCreate,
+    *,
+    insight_id: uuid.UUID | None = None,
+    created_at: datetime | None = None,
+    adopted_at: datetime | None = None,
+) -> dict[str, Any]:
+    """`insight_id`, `created_at` (when it was captured) and `adopted_at` (when its departments
+    adopted it) are for callers that replay a history with stable ids (the demo data); the API
+    never sets them."""
+    ensure_role(principal, CONTRIBUTORS, "capture insights")
+    created_by = principal.member_id
+    if not principal.is_admin:
+        created_by = _own_member(principal)
+        if data.adoption != Adoption.CAPTURED or data.adopted_by_department_ids:
+            raise Forbidden(
+                "A new insight starts as 'captured' without adopting departments; only an "
+                "admin records later stages and adoptions."
+            )
+    values: dict[str, Any] = {
+        "title": data.title,
+        "body": data.body,
+        "source_case_id": data.source_case_id,
+        "source_group_id": data.source_group_id,
+        "source_question_id": data.source_question_id,
+        "created_by_member_id": created_by,
+        "adoption": data.adoption,
+    }
+    _ensure_a_source(values)
+    await _require_sources(conn, values)
+    department_ids = await _department_ids(conn, data.adopted_by_department_ids)
+    if created_at is not None:
+        values["created_at"] = values["updated_at"] = created_at
+    insight_id = await repository.create(conn, values, insight_id)
+    await repository.set_adopters(conn, insight_id, [], department_ids, at=adopted_at)
+    await audit.record(
+        conn, "insights-create", OBJECT, insight_id, detail={"adoption": data.adoption}
+    )
+    return await repository.get(conn, insight_id)
+
+
+def _authorise_update(principal: Principal, current: dict[str, Any], fields: set[str]) -> None:
+    if principal.is_admin:
+        return
+    own = principal.member_id is not None and principal.member_id == current["createdByMemberId"]
+    if not own or current["adoption"] != Adoption.CAPTURED:
+        raise Forbidden(
+            "Only an admin, or whoever captured the insight while it is still 'captured', "
+            "may change it."
+        )
+    if fields & _ADMIN_FIELDS:
+        raise Forbidden("Only an admin may advance an insight's adoption or record adopters.")
+
+
+async def update_insight(
+    conn: AsyncConnection,
+    principal: Principal,
+    insight_id: uuid.UUID,
+    patch: InsightUpdate,
+    expected_version: int | None,
+) -> dict[str, Any]:
+    ensure_role(principal, CONTRIBUTORS, "change insights")
+    current = await repository.get(conn, insight_id)
+    check_version(current["version"], expected_version)
+    changes = patch.changes()
+    _authorise_update(principal, current, set(changes))
+    if "adoption" in changes:
+        ensure_transition("insight", TRANSITIONS, current["adoption"], changes["adoption"])
+    merged_sources = {
+        field: changes.get(field, current[name]) for field, (name, _) in _SOURCES.items()
+    }
+    _ensure_a_source(merged_sources)
+    await _require_sources(conn, {f: v for f, v in changes.items() if f in _SOURCES})
+    department_ids = changes.pop("adopted_by_department_ids", None)
+    adopters_changed = False
+    if department_ids is not None:
+        wanted = await _department_ids(conn, department_ids)
+        had = current["adoptedByDepartmentIds"]
+        adopters_changed = set(wanted) != set(had)
+        await repository.set_adopters(conn, insight_id, had, wanted)
+    if changes or adopters_changed:
+        # Adopters live in their own table, but they are part of this representation: the
+        # version rises with them so that ETags and If-Match see the change.
+        await repository.update(conn, insight_id, current["version"], changes)
+        fields = sorted(changes) + (["adopted_by_department_ids"] if adopters_changed else [])
+        detail: dict[str, Any] = {"fields": fields}
+        if changes.get("adoption", current["adoption"]) != current["adoption"]:
+            detail["adoption"] = {"from": str(current["adoption"]), "to": str(changes["adoption"])}
+        await audit.record(conn, "insights-update", OBJECT, insight_id, detail=detail)
+    return await repository.get(conn, insight_id)

@@ -1,0 +1,288 @@
+"""All SQL about learning groups and their memberships."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import Select, func, insert, or_, select
+from sqlalchemy import update as sql_update
+from sqlalchemy.engine import Row
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from app.core.lifecycle import allowed_next
+from app.core.models import table_of
+from app.core.pagination import Sorting
+from app.core.repository import one_row, update_versioned
+from app.core.text import contains
+from app.learning_groups.lifecycle import TRANSITIONS
+from app.learning_groups.models import GroupMembership, LearningGroup, MembershipRole
+from app.members.models import Member
+from app.organisations.models import Organisation
+from app.themes.models import Theme
+
+table = table_of(LearningGroup)
+c = table.c
+memberships = table_of(GroupMembership)
+ms = memberships.c
+t = table_of(Theme).c
+o = table_of(Organisation).c
+members = table_of(Member)
+m = members.c
+
+MEMBER_COUNT = (
+    select(func.count())
+    .select_from(memberships)
+    .where(ms.group_id == c.id, ms.left_at.is_(None))
+    .correlate(table)
+    .scalar_subquery()
+    .label("member_count")
+)
+
+COLUMNS = (
+    c.id,
+    c.name,
+    c.description,
+    c.theme_id,
+    t.name.label("theme_name"),
+    t.transition_role.label("theme_transition_role"),
+    c.mode,
+    c.facilitator_organisation_id,
+    o.name.label("organisation_name"),
+    c.formed_at_workshop_id,
+    c.status,
+    c.merged_into_id,
+    MEMBER_COUNT,
+    c.version,
+    c.created_at,
+    c.updated_at,
+)
+
+SORTING = Sorting(
+    {"name": c.name, "status": c.status, "createdAt": c.created_at},
+    id_column=c.id,
+    default="name",
+)
+
+
+def base_query() -> Select[Any]:
+    return select(*COLUMNS).select_from(
+        table.join(table_of(Theme), t.id == c.theme_id).outerjoin(
+            table_of(Organisation), o.id == c.facilitator_organisation_id
+        )
+    )
+
+
+def to_item(row: Row[Any]) -> dict[str, Any]:
+    organisation_id = row.facilitator_organisation_id
+    return {
+        "id": row.id,
+        "name": row.name,
+        "description": row.description,
+        "themeId": row.theme_id,
+        "theme": {
+            "id": row.theme_id,
+            "name": row.theme_name,
+            "transitionRole": row.theme_transition_role,
+        },
+        "mode": row.mode,
+        "facilitatorOrganisationId": organisation_id,
+        "facilitatorOrganisation": (
+            {"id": organisation_id, "name": row.organisation_name}
+            if organisation_id is not None
+            else None
+        ),
+        "formedAtWorkshopId": row.formed_at_workshop_id,
+        "status": row.status,
+        "mergedIntoId": row.merged_into_id,
+        "allowedTransitions": allowed_next(TRANSITIONS, row.status),
+        "memberCount": int(row.member_count),
+        "version": row.version,
+        "createdAt": row.created_at,
+        "updatedAt": row.updated_at,
+    }
+
+
+def list_query(
+    *,
+    theme_id: uuid.UUID | None = None,
+    mode: str | None = None,
+    status: str | None = None,
+    member_id: uuid.UUID | None = None,
+    facilitator_organisation_id: uuid.UUID | None = None,
+    formed_at_workshop_id: uuid.UUID | None = None,
+    q: str | None = None,
+) -> Select[Any]:
+    query = base_query()
+    if theme_id is not None:
+        query = query.where(c.theme_id == theme_id)
+    if mode is not None:
+        query = query.where(c.mode == mode)
+    if status is not None:
+        query = query.where(c.status == status)
+    if member_id is not None:
+        query = query.where(
+            select(ms.id)
+            .where(ms.group_id == c.id, ms.member_id == member_id, ms.left_at.is_(None))
+            .correlate(table)
+            .exists()
+        )
+    if facilitator_organisation_id is not None:
+        query = query.where(c.facilitator_organisation_id == facilitator_organisation_id)
+    if formed_at_workshop_id is not None:
+        query = query.where(c.formed_at_workshop_id == formed_at_workshop_id)
+    if q:
+        query = query.where(or_(contains(c.name, q), contains(c.description, q)))
+    return query
+
+
+async def get(conn: AsyncConnection, group_id: uuid.UUID) -> dict[str, Any]:
+    """The group without its members: one statement."""
+    return to_item(await one_row(conn, base_query().where(c.id == group_id), "learning group"))
+
+
+async def current_members(conn: AsyncConnection, group_id: uuid.UUID) -> list[dict[str, Any]]:
+    """Everyone in the group now, in one statement whatever the group's size."""
+    rows = await conn.execute(
+        select(ms.id, ms.member_id, m.display_name, ms.role, ms.joined_at)
+        .select_from(memberships.join(members, m.id == ms.member_id))
+        .where(ms.group_id == group_id, ms.left_at.is_(None))
+        .order_by(ms.joined_at, ms.id)
+    )
+    return [
+        {
+            "membershipId": row.id,
+            "memberId": row.member_id,
+            "displayName": row.display_name,
+            "role": row.role,
+            "joinedAt": row.joined_at,
+        }
+        for row in rows
+    ]
+
+
+async def get_detail(conn: AsyncConnection, group_id: uuid.UUID) -> dict[str, Any]:
+    """The group with its theme, facilitator organisation and current members: two statements."""
+    item = await get(conn, group_id)
+    item["members"] = await current_members(conn, group_id)
+    return item
+
+
+async def status_of(conn: AsyncConnection, group_id: uuid.UUID) -> str | None:
+    row = (await conn.execute(select(c.status).where(c.id == group_id))).first()
+    return str(row.status) if row is not None else None
+
+
+async def create(
+    conn: AsyncConnection, values: dict[str, Any], group_id: uuid.UUID | None = None
+) -> uuid.UUID:
+    group_id = group_id or uuid.uuid4()
+    await conn.execute(insert(table).values(id=group_id, version=1, **values))
+    return group_id
+
+
+async def update(
+    conn: AsyncConnection, group_id: uuid.UUID, version: int, values: dict[str, Any]
+) -> None:
+    await update_versioned(conn, table, group_id, version, values)
+
+
+async def facilitates(conn: AsyncConnection, member_id: uuid.UUID, group_id: uuid.UUID) -> bool:
+    """Whether the member currently holds a facilitator membership of the group."""
+    query = select(ms.id).where(
+        ms.group_id == group_id,
+        ms.member_id == member_id,
+        ms.role == MembershipRole.FACILITATOR,
+        ms.left_at.is_(None),
+    )
+    return (await conn.execute(query.limit(1))).first() is not None
+
+
+# Memberships: joining inserts a row; leaving sets left_at, so the history stays.
+
+MEMBERSHIP_COLUMNS = (
+    ms.id,
+    ms.group_id,
+    ms.member_id,
+    m.display_name,
+    ms.role,
+    ms.joined_at,
+    ms.left_at,
+)
+
+MEMBERSHIP_SORTING = Sorting(
+    {"joinedAt": ms.joined_at, "displayName": m.display_name},
+    id_column=ms.id,
+    default="joinedAt",
+)
+
+
+def membership_item(row: Row[Any]) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "groupId": row.group_id,
+        "memberId": row.member_id,
+        "displayName": row.display_name,
+        "role": row.role,
+        "joinedAt": row.joined_at,
+        "leftAt": row.left_at,
+        "current": row.left_at is None,
+    }
+
+
+def membership_query(
+    group_id: uuid.UUID,
+    *,
+    current: bool | None = None,
+    member_id: uuid.UUID | None = None,
+    role: str | None = None,
+) -> Select[Any]:
+    query = (
+        select(*MEMBERSHIP_COLUMNS)
+        .select_from(memberships.join(members, m.id == ms.member_id))
+        .where(ms.group_id == group_id)
+    )
+    if current is True:
+        query = query.where(ms.left_at.is_(None))
+    elif current is False:
+        query = query.where(ms.left_at.is_not(None))
+    if member_id is not None:
+        query = query.where(ms.member_id == member_id)
+    if role is not None:
+        query = query.where(ms.role == role)
+    return query
+
+
+async def get_membership(
+    conn: AsyncConnection, group_id: uuid.UUID, membership_id: uuid.UUID
+) -> dict[str, Any]:
+    query = membership_query(group_id).where(ms.id == membership_id)
+    return membership_item(await one_row(conn, query, "membership of this group"))
+
+
+async def current_membership_id(
+    conn: AsyncConnection, group_id: uuid.UUID, member_id: uuid.UUID
+) -> uuid.UUID | None:
+    query = select(ms.id).where(
+        ms.group_id == group_id, ms.member_id == member_id, ms.left_at.is_(None)
+    )
+    row = (await conn.execute(query)).first()
+    return row.id if row is not None else None
+
+
+async def create_membership(
+    conn: AsyncConnection, values: dict[str, Any], membership_id: uuid.UUID | None = None
+) -> uuid.UUID:
+    membership_id = membership_id or uuid.uuid4()
+    await conn.execute(insert(memberships).values(id=membership_id, **values))
+    return membership_id
+
+
+async def update_membership(
+    conn: AsyncConnection, membership_id: uuid.UUID, values: dict[str, Any]
+) -> bool:
+    """Change a membership that is still current; False when it ended meanwhile."""
+    result = await conn.execute(
+        sql_update(memberships).where(ms.id == membership_id, ms.left_at.is_(None)).values(**values)
+    )
+    return bool(result.rowcount)

@@ -1,0 +1,164 @@
+"""HTTP routes of /v1/learning-questions."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Body, Depends, Path, Query, Request
+from fastapi.responses import Response
+
+from app.core.auth import CanContribute, CanReadCommunity
+from app.core.db import ReadDb, WriteDb
+from app.core.http import IDEMPOTENT, IfMatch, written
+from app.core.openapi import READ, WRITE, responses
+from app.core.pagination import PageRequest
+from app.core.repository import list_page, resource_headers, resource_response
+from app.learning_questions import lifecycle, repository, service
+from app.learning_questions.models import QuestionKind, QuestionStatus
+from app.learning_questions.schemas import (
+    QuestionCreate,
+    QuestionMerge,
+    QuestionPage,
+    QuestionRead,
+    QuestionUpdate,
+)
+
+QuestionId = Annotated[uuid.UUID, Path(alias="questionId")]
+
+router = APIRouter(prefix="/v1/learning-questions", tags=["learning-questions"])
+
+WHO_MAY_WRITE = (
+    "Admins manage every question. Members and facilitators propose questions (status "
+    "`proposed`, raised by their own member) and edit their own proposal while it is "
+    "proposed. A facilitator manages the questions owned by a group they facilitate. "
+    "Readers read; sync keys have no access."
+)
+
+
+@router.get(
+    "",
+    operation_id="learning-questions-list",
+    summary="List learning questions",
+    description="Each item embeds its theme and owner group and lists the questions merged "
+    "into it. " + repository.SORTING.description,
+    response_model=QuestionPage,
+    responses=responses(200, "One page of learning questions.", *READ, headers=("Link",)),
+)
+async def list_questions(
+    request: Request,
+    conn: ReadDb,
+    _: CanReadCommunity,
+    page: Annotated[PageRequest, Depends(repository.SORTING.params)],
+    theme_id: Annotated[uuid.UUID | None, Query(alias="themeId")] = None,
+    status: Annotated[QuestionStatus | None, Query()] = None,
+    owner_group_id: Annotated[uuid.UUID | None, Query(alias="ownerGroupId")] = None,
+    kind: Annotated[QuestionKind | None, Query()] = None,
+    raised_by_member_id: Annotated[uuid.UUID | None, Query(alias="raisedByMemberId")] = None,
+    origin_workshop_id: Annotated[uuid.UUID | None, Query(alias="originWorkshopId")] = None,
+    origin_group_id: Annotated[uuid.UUID | None, Query(alias="originGroupId")] = None,
+    origin_case_id: Annotated[uuid.UUID | None, Query(alias="originCaseId")] = None,
+    merged_into_id: Annotated[uuid.UUID | None, Query(alias="mergedIntoId")] = None,
+    q: Annotated[
+        str | None, Query(max_length=200, description="Searches title and description.")
+    ] = None,
+) -> Response:
+    query = repository.list_query(
+        theme_id=theme_id,
+        status=status,
+        owner_group_id=owner_group_id,
+        kind=kind,
+        raised_by_member_id=raised_by_member_id,
+        origin_workshop_id=origin_workshop_id,
+        origin_group_id=origin_group_id,
+        origin_case_id=origin_case_id,
+        merged_into_id=merged_into_id,
+        q=q,
+    )
+    return await list_page(
+        conn, request, query, page, repository.SORTING, repository.to_item, repository.with_merged
+    )
+
+
+@router.post(
+    "",
+    operation_id="learning-questions-create",
+    summary="Propose a learning question",
+    description=WHO_MAY_WRITE,
+    status_code=201,
+    response_model=QuestionRead,
+    responses=responses(
+        201, "The learning question was created.", *WRITE, headers=("Location", "ETag")
+    ),
+    dependencies=[IDEMPOTENT],
+)
+async def create_question(
+    request: Request, conn: WriteDb, principal: CanContribute, data: QuestionCreate
+) -> Response:
+    item = await service.create_question(conn, principal, data)
+    location = str(request.url_for("learning-questions-get", questionId=item["id"]))
+    return await written(conn, request, item, status=201, headers=resource_headers(item, location))
+
+
+@router.get(
+    "/{questionId}",
+    operation_id="learning-questions-get",
+    name="learning-questions-get",
+    summary="Get a learning question",
+    response_model=QuestionRead,
+    responses=responses(200, "The learning question.", *READ, 404, headers=("ETag",)),
+)
+async def get_question(conn: ReadDb, _: CanReadCommunity, question_id: QuestionId) -> Response:
+    return resource_response(await repository.get(conn, question_id))
+
+
+@router.patch(
+    "/{questionId}",
+    operation_id="learning-questions-update",
+    summary="Change a learning question (JSON Merge Patch)",
+    description=(
+        "Changing `status` moves the question along its lifecycle: "
+        + lifecycle.describe()
+        + " Any other move is a 409 naming `allowedTransitions`; a merged question accepts "
+        "no change at all (409). " + WHO_MAY_WRITE
+    ),
+    response_model=QuestionRead,
+    responses=responses(200, "The changed learning question.", *WRITE, 404, 412, headers=("ETag",)),
+)
+async def update_question(
+    request: Request,
+    conn: WriteDb,
+    principal: CanContribute,
+    question_id: QuestionId,
+    expected: IfMatch,
+    patch: Annotated[QuestionUpdate, Body(media_type="application/merge-patch+json")],
+) -> Response:
+    item = await service.update_question(conn, principal, question_id, patch, expected)
+    return await written(conn, request, item, headers=resource_headers(item))
+
+
+@router.post(
+    "/{questionId}/_merge",
+    operation_id="learning-questions-merge",
+    summary="Merge a learning question into another",
+    description=(
+        "Marks the question `merged` with `mergedIntoId` pointing at the survivor, which then "
+        "lists it in `mergedQuestionIds`. Merging a question into itself, into a merged "
+        "question, or in a way that would make a cycle is a 409; so is merging a question "
+        "that is already merged. `If-Match` applies to the merged question. Admins, and "
+        "facilitators of the question's owner group, may merge."
+    ),
+    response_model=QuestionRead,
+    responses=responses(200, "The merged learning question.", *WRITE, 404, 412, headers=("ETag",)),
+    dependencies=[IDEMPOTENT],
+)
+async def merge_question(
+    request: Request,
+    conn: WriteDb,
+    principal: CanContribute,
+    question_id: QuestionId,
+    expected: IfMatch,
+    data: QuestionMerge,
+) -> Response:
+    item = await service.merge_question(conn, principal, question_id, data.into_id, expected)
+    return await written(conn, request, item, headers=resource_headers(item))

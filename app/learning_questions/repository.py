@@ -1,0 +1,231 @@
+"""All SQL about learning questions, their lineage (merges) and their status history."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, insert, literal, or_, select
+from sqlalchemy.engine import Row
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from app.core.lifecycle import allowed_next
+from app.core.models import table_of, utcnow
+from app.core.pagination import Sorting
+from app.core.repository import one_row, update_versioned
+from app.core.text import contains
+from app.learning_groups.models import LearningGroup
+from app.learning_questions.lifecycle import TRANSITIONS
+from app.learning_questions.models import LearningQuestion, QuestionStatusChange
+from app.themes.models import Theme
+
+table = table_of(LearningQuestion)
+history = table_of(QuestionStatusChange)
+themes = table_of(Theme)
+groups = table_of(LearningGroup)
+c = table.c
+t = themes.c
+g = groups.c
+
+COLUMNS = (
+    c.id,
+    c.title,
+    c.description,
+    c.theme_id,
+    c.kind,
+    c.origin_workshop_id,
+    c.origin_group_id,
+    c.origin_case_id,
+    c.raised_by_member_id,
+    c.owner_group_id,
+    c.status,
+    c.merged_into_id,
+    c.answer,
+    c.version,
+    c.created_at,
+    c.updated_at,
+    t.name.label("theme_name"),
+    t.transition_role.label("theme_transition_role"),
+    g.name.label("owner_group_name"),
+)
+
+SORTING = Sorting(
+    {
+        "title": c.title,
+        "status": c.status,
+        "kind": c.kind,
+        "createdAt": c.created_at,
+        "updatedAt": c.updated_at,
+    },
+    id_column=c.id,
+    default="title",
+)
+
+
+def base_query() -> Select[Any]:
+    return select(*COLUMNS).select_from(
+        table.outerjoin(themes, t.id == c.theme_id).outerjoin(groups, g.id == c.owner_group_id)
+    )
+
+
+def to_item(row: Row[Any]) -> dict[str, Any]:
+    """The question without its lineage; `with_merged` adds what was merged into it."""
+    return {
+        "id": row.id,
+        "title": row.title,
+        "description": row.description,
+        "themeId": row.theme_id,
+        "theme": (
+            {
+                "id": row.theme_id,
+                "name": row.theme_name,
+                "transitionRole": row.theme_transition_role,
+            }
+            if row.theme_id is not None
+            else None
+        ),
+        "kind": row.kind,
+        "originWorkshopId": row.origin_workshop_id,
+        "originGroupId": row.origin_group_id,
+        "originCaseId": row.origin_case_id,
+        "raisedByMemberId": row.raised_by_member_id,
+        "ownerGroupId": row.owner_group_id,
+        "ownerGroup": (
+            {"id": row.owner_group_id, "name": row.owner_group_name}
+            if row.owner_group_id is not None
+            else None
+        ),
+        "status": row.status,
+        "allowedTransitions": allowed_next(TRANSITIONS, row.status),
+        "mergedIntoId": row.merged_into_id,
+        "mergedQuestionIds": [],
+        "answer": row.answer,
+        "version": row.version,
+        "createdAt": row.created_at,
+        "updatedAt": row.updated_at,
+    }
+
+
+async def with_merged(conn: AsyncConnection, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Fill in `mergedQuestionIds` for every item with one statement, whatever their number."""
+    if not items:
+        return items
+    by_id = {item["id"]: item for item in items}
+    rows = await conn.execute(
+        select(c.id, c.merged_into_id)
+        .where(c.merged_into_id.in_(list(by_id)))
+        .order_by(c.updated_at, c.id)
+    )
+    for row in rows:
+        by_id[row.merged_into_id]["mergedQuestionIds"].append(row.id)
+    return items
+
+
+def list_query(
+    *,
+    theme_id: uuid.UUID | None = None,
+    status: str | None = None,
+    owner_group_id: uuid.UUID | None = None,
+    kind: str | None = None,
+    raised_by_member_id: uuid.UUID | None = None,
+    origin_workshop_id: uuid.UUID | None = None,
+    origin_group_id: uuid.UUID | None = None,
+    origin_case_id: uuid.UUID | None = None,
+    merged_into_id: uuid.UUID | None = None,
+    q: str | None = None,
+) -> Select[Any]:
+    query = base_query()
+    filters = {
+        c.theme_id: theme_id,
+        c.status: status,
+        c.owner_group_id: owner_group_id,
+        c.kind: kind,
+        c.raised_by_member_id: raised_by_member_id,
+        c.origin_workshop_id: origin_workshop_id,
+        c.origin_group_id: origin_group_id,
+        c.origin_case_id: origin_case_id,
+        c.merged_into_id: merged_into_id,
+    }
+    for column, value in filters.items():
+        if value is not None:
+            query = query.where(column == value)
+    if q:
+        query = query.where(or_(contains(c.title, q), contains(c.description, q)))
+    return query
+
+
+async def get(conn: AsyncConnection, question_id: uuid.UUID) -> dict[str, Any]:
+    row = await one_row(conn, base_query().where(c.id == question_id), "learning question")
+    return (await with_merged(conn, [to_item(row)]))[0]
+
+
+async def survivor_chain(conn: AsyncConnection, question_id: uuid.UUID) -> list[uuid.UUID]:
+    """The questions this one was merged into, nearest first, walked in one recursive query.
+
+    The depth bound keeps a corrupt (cyclic) lineage from looping forever."""
+    chain = (
+        select(c.merged_into_id.label("id"), literal(1).label("depth"))
+        .where(c.id == question_id, c.merged_into_id.is_not(None))
+        .cte("chain", recursive=True)
+    )
+    step = table.alias("step")
+    chain = chain.union_all(
+        select(step.c.merged_into_id, chain.c.depth + 1).where(
+            step.c.id == chain.c.id, step.c.merged_into_id.is_not(None), chain.c.depth < 1000
+        )
+    )
+    rows = await conn.execute(select(chain.c.id).order_by(chain.c.depth))
+    return [row.id for row in rows]
+
+
+async def create(
+    conn: AsyncConnection, values: dict[str, Any], question_id: uuid.UUID | None = None
+) -> uuid.UUID:
+    question_id = question_id or uuid.uuid4()
+    await conn.execute(insert(table).values(id=question_id, version=1, **values))
+    # A question created with a past `created_at` (the demo's history) entered its status then.
+    await record_status(
+        conn, question_id, None, values["status"], changed_at=values.get("created_at")
+    )
+    return question_id
+
+
+async def update(
+    conn: AsyncConnection,
+    question_id: uuid.UUID,
+    version: int,
+    values: dict[str, Any],
+    *,
+    from_status: str,
+    changed_at: datetime | None = None,
+) -> None:
+    """A version-guarded write; a status change also appends its history row (same transaction),
+    dated `changed_at` when given (the demo's past), else now."""
+    await update_versioned(conn, table, question_id, version, values)
+    new_status = values.get("status")
+    if new_status is not None and new_status != from_status:
+        await record_status(conn, question_id, from_status, new_status, changed_at=changed_at)
+
+
+async def touch(conn: AsyncConnection, question_id: uuid.UUID, version: int) -> None:
+    """Raise the version of a question whose representation changed (a survivor of a merge)."""
+    await update_versioned(conn, table, question_id, version, {})
+
+
+async def record_status(
+    conn: AsyncConnection,
+    question_id: uuid.UUID,
+    from_status: str | None,
+    to_status: str,
+    *,
+    changed_at: datetime | None = None,
+) -> None:
+    await conn.execute(
+        insert(history).values(
+            question_id=question_id,
+            from_status=None if from_status is None else str(from_status),
+            to_status=str(to_status),
+            changed_at=changed_at or utcnow(),
+        )
+    )

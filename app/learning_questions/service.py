@@ -1,0 +1,307 @@
+"""Rules about learning questions: who may propose and manage them, their lifecycle, and merges
+(lineage without self-merges, merges into merged questions, or cycles)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from app.api_keys.models import Role
+from app.cases.models import Case
+from app.core import audit
+from app.core.context import Principal
+from app.core.errors import Conflict, Forbidden, InvalidInput, InvalidParam, NotFound
+from app.core.http import check_version
+from app.core.lifecycle import allowed_next, ensure_transition
+from app.core.models import table_of
+from app.core.permissions import ensure_role
+from app.core.repository import require_references
+from app.learning_groups import repository as groups_repository
+from app.learning_groups.models import LearningGroup
+from app.learning_questions import repository
+from app.learning_questions.lifecycle import TRANSITIONS
+from app.learning_questions.models import QuestionStatus
+from app.learning_questions.schemas import QuestionCreate, QuestionUpdate
+from app.members.models import Member
+from app.themes.models import Theme
+from app.workshops.models import Workshop
+
+OBJECT = "learning-question"
+KIND = "learning question"
+CONTRIBUTORS = frozenset({Role.ADMIN.value, Role.FACILITATOR.value, Role.MEMBER.value})
+
+_REFERENCES: dict[str, tuple[str, Any]] = {
+    "theme_id": ("themeId", Theme),
+    "origin_workshop_id": ("originWorkshopId", Workshop),
+    "origin_group_id": ("originGroupId", LearningGroup),
+    "origin_case_id": ("originCaseId", Case),
+    "raised_by_member_id": ("raisedByMemberId", Member),
+    "owner_group_id": ("ownerGroupId", LearningGroup),
+}
+
+
+async def _require_references(conn: AsyncConnection, values: dict[str, Any]) -> None:
+    await require_references(
+        conn,
+        {
+            name: (table_of(model), values[field])
+            for field, (name, model) in _REFERENCES.items()
+            if field in values
+        },
+    )
+
+
+def _own_member(principal: Principal) -> uuid.UUID:
+    if principal.member_id is None:
+        raise Forbidden(
+            "This API key acts for no member, so it cannot propose or edit questions as one; "
+            "ask an admin for a key linked to your member."
+        )
+    return principal.member_id
+
+
+async def _facilitates(
+    conn: AsyncConnection, principal: Principal, *group_ids: uuid.UUID | None
+) -> set[uuid.UUID]:
+    """Which of the given groups the caller facilitates now (none unless a facilitator key)."""
+    if principal.role != Role.FACILITATOR.value or principal.member_id is None:
+        return set()
+    return {
+        group_id
+        for group_id in set(group_ids)
+        if group_id is not None
+        and await groups_repository.facilitates(conn, principal.member_id, group_id)
+    }
+
+
+async def create_question(
+    conn: AsyncConnection,
+    principal: Principal,
+    data: QuestionCreate,
+    *,
+    question_id: uuid.UUID | None = None,
+    created_at: datetime | None = None,
+) -> dict[str, Any]:
+    """`question_id` and `created_at` (when it was raised, which also dates its first status) are
+    for callers that replay a history with stable ids (the demo data); the API never sets them."""
+    ensure_role(principal, CONTRIBUTORS, "propose learning questions")
+    if data.status == QuestionStatus.MERGED:
+        raise InvalidInput(
+            [
+                InvalidParam(
+                    "status",
+                    "A question becomes merged only through POST .../{questionId}/_merge.",
+                    code="enum",
+                )
+            ]
+        )
+    raised_by = data.raised_by_member_id
+    if not principal.is_admin:
+        own = _own_member(principal)
+        if raised_by is not None and raised_by != own:
+            raise Forbidden("Only an admin may propose a question on someone else's behalf.")
+        raised_by = own
+    elif raised_by is None:
+        raised_by = principal.member_id
+    values: dict[str, Any] = {
+        "title": data.title,
+        "description": data.description,
+        "theme_id": data.theme_id,
+        "kind": data.kind,
+        "origin_workshop_id": data.origin_workshop_id,
+        "origin_group_id": data.origin_group_id,
+        "origin_case_id": data.origin_case_id,
+        "raised_by_member_id": raised_by,
+        "owner_group_id": data.owner_group_id,
+        "status": data.status,
+        "answer": data.answer,
+    }
+    await _require_references(conn, values)
+    if created_at is not None:
+        values["created_at"] = values["updated_at"] = created_at
+    if (
+        not principal.is_admin
+        and data.status != QuestionStatus.PROPOSED
+        and data.owner_group_id not in await _facilitates(conn, principal, data.owner_group_id)
+    ):
+        raise Forbidden(
+            "A new question starts as 'proposed'; only an admin, or a facilitator of its "
+            "owner group, may start it in another status."
+        )
+    question_id = await repository.create(conn, values, question_id)
+    await audit.record(
+        conn, "learning-questions-create", OBJECT, question_id, detail={"status": data.status}
+    )
+    return await repository.get(conn, question_id)
+
+
+def _ensure_not_merged(current: dict[str, Any]) -> None:
+    if current["status"] == QuestionStatus.MERGED:
+        raise Conflict(
+            f"This question was merged into {current['mergedIntoId']} and accepts no further "
+            "changes; change the surviving question instead.",
+            extra={
+                "allowedTransitions": [],
+                "currentStatus": str(current["status"]),
+                "mergedIntoId": str(current["mergedIntoId"]),
+            },
+        )
+
+
+async def _authorise_update(
+    conn: AsyncConnection,
+    principal: Principal,
+    current: dict[str, Any],
+    changes: dict[str, Any],
+) -> None:
+    if principal.is_admin:
+        return
+    if (
+        "raised_by_member_id" in changes
+        and changes["raised_by_member_id"] != current["raisedByMemberId"]
+    ):
+        raise Forbidden("Only an admin may change who raised a question.")
+    owner = current["ownerGroupId"]
+    new_owner = changes.get("owner_group_id", owner)
+    facilitated = await _facilitates(conn, principal, owner, new_owner)
+    if owner is not None and owner in facilitated:
+        if new_owner not in facilitated:
+            raise Forbidden(
+                "A facilitator may hand a question only to another group they facilitate; "
+                "ask an admin to move it elsewhere."
+            )
+        return
+    own = principal.member_id is not None and principal.member_id == current["raisedByMemberId"]
+    if own and current["status"] == QuestionStatus.PROPOSED:
+        if changes.get("status", QuestionStatus.PROPOSED) != QuestionStatus.PROPOSED:
+            raise Forbidden(
+                "Only an admin, or a facilitator of the owner group, may move a proposed "
+                "question on; its proposer may still edit it while it is proposed."
+            )
+        return
+    raise Forbidden(
+        "Only an admin, a facilitator of the owner group, or the proposer (while the "
+        "question is proposed) may change this question."
+    )
+
+
+async def update_question(
+    conn: AsyncConnection,
+    principal: Principal,
+    question_id: uuid.UUID,
+    patch: QuestionUpdate,
+    expected_version: int | None,
+    *,
+    changed_at: datetime | None = None,
+) -> dict[str, Any]:
+    """`changed_at` dates a status change in the history (the demo data's past); the API never
+    sets it."""
+    ensure_role(principal, CONTRIBUTORS, "change learning questions")
+    current = await repository.get(conn, question_id)
+    check_version(current["version"], expected_version)
+    changes = patch.changes()
+    await _authorise_update(conn, principal, current, changes)
+    _ensure_not_merged(current)
+    status = current["status"]
+    new_status = changes.get("status", status)
+    if new_status == QuestionStatus.MERGED and status != QuestionStatus.MERGED:
+        raise Conflict(
+            "A question becomes merged only through POST "
+            f"/v1/learning-questions/{question_id}/_merge, which names the survivor.",
+            extra={
+                "allowedTransitions": allowed_next(TRANSITIONS, status),
+                "currentStatus": str(status),
+            },
+        )
+    ensure_transition(KIND, TRANSITIONS, status, new_status)
+    await _require_references(conn, changes)
+    if changes:
+        await repository.update(
+            conn,
+            question_id,
+            current["version"],
+            changes,
+            from_status=status,
+            changed_at=changed_at,
+        )
+        detail: dict[str, Any] = {"fields": sorted(changes)}
+        if new_status != status:
+            detail["status"] = {"from": str(status), "to": str(new_status)}
+        await audit.record(conn, "learning-questions-update", OBJECT, question_id, detail=detail)
+    return await repository.get(conn, question_id)
+
+
+def _unknown_target(into_id: uuid.UUID) -> InvalidInput:
+    return InvalidInput(
+        [InvalidParam("intoId", f"No learning question has id {into_id}.", "unknown_reference")]
+    )
+
+
+async def _ensure_valid_survivor(
+    conn: AsyncConnection, question_id: uuid.UUID, target: dict[str, Any]
+) -> None:
+    if target["status"] != QuestionStatus.MERGED:
+        return
+    chain = await repository.survivor_chain(conn, target["id"])
+    if question_id in chain:
+        raise Conflict(
+            f"Merging into {target['id']} would make a cycle: that question was itself merged "
+            "(directly or through others) into this one.",
+            extra={"lineage": [str(target["id"]), *(str(q) for q in chain)]},
+        )
+    survivor = chain[-1] if chain else target["mergedIntoId"]
+    raise Conflict(
+        f"Question {target['id']} is itself merged; merge into its survivor {survivor} instead.",
+        extra={"survivorId": str(survivor)},
+    )
+
+
+async def merge_question(
+    conn: AsyncConnection,
+    principal: Principal,
+    question_id: uuid.UUID,
+    into_id: uuid.UUID,
+    expected_version: int | None,
+    *,
+    changed_at: datetime | None = None,
+) -> dict[str, Any]:
+    """Mark a question merged into a survivor, which then lists it in `mergedQuestionIds`.
+    `changed_at` dates the merge in the status history (the demo data); the API never sets it."""
+    ensure_role(principal, CONTRIBUTORS, "merge learning questions")
+    current = await repository.get(conn, question_id)
+    check_version(current["version"], expected_version)
+    if not principal.is_admin:
+        owner = current["ownerGroupId"]
+        if owner is None or owner not in await _facilitates(conn, principal, owner):
+            raise Forbidden(
+                "Only an admin, or a facilitator of the question's owner group, may merge it."
+            )
+    if into_id == question_id:
+        raise Conflict("A question cannot be merged into itself.")
+    _ensure_not_merged(current)
+    try:
+        target = await repository.get(conn, into_id)
+    except NotFound:  # an unknown id in the body is bad input (400), not a missing resource
+        raise _unknown_target(into_id) from None
+    await _ensure_valid_survivor(conn, question_id, target)
+    await repository.update(
+        conn,
+        question_id,
+        current["version"],
+        {"status": QuestionStatus.MERGED, "merged_into_id": into_id},
+        from_status=current["status"],
+        changed_at=changed_at,
+    )
+    # The survivor's representation now lists this question, so its ETag must change too.
+    await repository.touch(conn, into_id, target["version"])
+    await audit.record(
+        conn,
+        "learning-questions-merge",
+        OBJECT,
+        question_id,
+        detail={"intoId": str(into_id), "fromStatus": str(current["status"])},
+    )
+    return await repository.get(conn, question_id)

@@ -1,0 +1,41 @@
+"""Request and response schemas of organisations (partners)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import Field
+
+from app.core.schemas import ApiModel, InputModel, ListPage, NotNull, PatchModel
+from app.organisations.models import OrganisationKind
+
+Name = Annotated[str, Field(min_length=1, max_length=200)]
+Website = Annotated[str, Field(min_length=8, max_length=500, pattern=r"^https?://\S+$")]
+
+
+class OrganisationCreate(InputModel):
+    name: Name = Field(description="Unique.")
+    kind: OrganisationKind
+    website: Website | None = None
+
+
+class OrganisationUpdate(PatchModel):
+    name: NotNull[Name] = None
+    kind: NotNull[OrganisationKind] = None
+    website: Website | None = None
+
+
+class OrganisationRead(ApiModel):
+    id: uuid.UUID
+    name: str
+    kind: OrganisationKind
+    website: str | None
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class OrganisationPage(ListPage):
+    items: list[OrganisationRead]

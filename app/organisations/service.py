@@ -1,0 +1,74 @@
+"""Rules about organisations (partners): unique names; only admins keep the register."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from app.core import audit
+from app.core.context import Principal
+from app.core.errors import Conflict
+from app.core.http import check_version
+from app.core.permissions import ensure_admin
+from app.organisations import repository
+from app.organisations.schemas import OrganisationCreate, OrganisationUpdate
+
+OBJECT = "organisation"
+
+
+async def _ensure_name_free(
+    conn: AsyncConnection, name: str, own_id: uuid.UUID | None = None
+) -> None:
+    holder = await repository.id_for_name(conn, name)
+    if holder is not None and holder != own_id:
+        raise Conflict(
+            f"Another organisation is already called '{name}'.",
+            extra={"conflictingFields": ["name"]},
+        )
+
+
+async def create_organisation(
+    conn: AsyncConnection,
+    principal: Principal,
+    data: OrganisationCreate,
+    *,
+    organisation_id: uuid.UUID | None = None,
+) -> dict[str, Any]:
+    """`organisation_id` is for callers that need stable ids (the demo data); the API never
+    sets it."""
+    ensure_admin(principal, "register organisations")
+    await _ensure_name_free(conn, data.name)
+    organisation_id = await repository.create(
+        conn,
+        {"name": data.name, "kind": data.kind, "website": data.website},
+        organisation_id,
+    )
+    await audit.record(conn, "organisations-create", OBJECT, organisation_id)
+    return await repository.get(conn, organisation_id)
+
+
+async def update_organisation(
+    conn: AsyncConnection,
+    principal: Principal,
+    organisation_id: uuid.UUID,
+    patch: OrganisationUpdate,
+    expected_version: int | None,
+) -> dict[str, Any]:
+    ensure_admin(principal, "change organisations")
+    current = await repository.get(conn, organisation_id)
+    check_version(current["version"], expected_version)
+    changes = patch.changes()
+    if "name" in changes:
+        await _ensure_name_free(conn, changes["name"], organisation_id)
+    if changes:
+        await repository.update(conn, organisation_id, current["version"], changes)
+        await audit.record(
+            conn,
+            "organisations-update",
+            OBJECT,
+            organisation_id,
+            detail={"fields": sorted(changes)},
+        )
+    return await repository.get(conn, organisation_id)

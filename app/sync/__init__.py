@@ -1,0 +1,1 @@
+"""Declarative member sync: an intranet or HR export states who is in which department."""

@@ -1,0 +1,127 @@
+"""HTTP routes of /v1/member-syncs."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Coroutine
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import Response
+from fastapi.routing import APIRoute
+
+from app.core.auth import CanSync
+from app.core.db import ReadDb, WriteDb, database
+from app.core.errors import InvalidInput, InvalidParam, validation_params
+from app.core.http import IDEMPOTENT, json_response, written
+from app.core.openapi import READ, WRITE, responses
+from app.core.pagination import PageParams
+from app.core.repository import list_page
+from app.sync import repository, service
+from app.sync.models import SyncMode, SyncStatus
+from app.sync.schemas import MAX_MEMBERS, MemberSyncCreate, MemberSyncPage, MemberSyncRead
+
+SyncId = Annotated[uuid.UUID, Path(alias="syncId")]
+
+
+class CompleteProblemsRoute(APIRoute):
+    """When a sync body fails schema validation, the 400 also names what the service would
+    have refused (unknown or out-of-scope codes, duplicates, addresses held by others), so a
+    script learns about every bad entry from one answer."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+        if not self.methods or "POST" not in self.methods:
+            return handler
+
+        async def complete(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except RequestValidationError as exc:
+                params = validation_params(exc)
+                view = service.PayloadView.of_raw(exc.body)
+                async with database.reader.connect() as conn:
+                    params.extend(await service.find_problems(conn, view))
+                raise InvalidInput(_unique(params)) from None
+
+        return complete
+
+
+def _unique(params: list[InvalidParam]) -> list[InvalidParam]:
+    seen: set[tuple[str, str]] = set()
+    kept = []
+    for param in params:
+        key = (param["name"], param["code"])
+        if key not in seen:
+            seen.add(key)
+            kept.append(param)
+    return kept
+
+
+router = APIRouter(
+    prefix="/v1/member-syncs", tags=["member-syncs"], route_class=CompleteProblemsRoute
+)
+
+
+@router.post(
+    "",
+    operation_id="member-syncs-create",
+    summary="Sync the members of a scope of departments",
+    description=(
+        "The body is the desired state of `scope.departmentCodes`: its departments (upserted "
+        "by code) and every member who belongs there (matched by `externalId`). The run is "
+        "atomic: any invalid entry is a 400 that lists every bad entry, and nothing is "
+        "written. Running the same payload again writes no member rows. `strict` mode also "
+        "deactivates the scope's active members who are absent (nobody is ever deleted); a "
+        "strict run that would deactivate more than 25 % of the scope's active members is a "
+        "409 unless `allowMassDeactivation` is true. A dry run answers the same and writes "
+        "only the run record. Members a sync manages get `source: sync`; their synced fields "
+        "(externalId, email, givenName, familyName, department) are then read-only through "
+        f"PATCH /members. Up to {MAX_MEMBERS} members per run (the body limit is larger than "
+        "for other requests; beyond it, 413)."
+    ),
+    status_code=201,
+    response_model=MemberSyncRead,
+    responses=responses(201, "The sync run and what it changed.", *WRITE, headers=("Location",)),
+    dependencies=[IDEMPOTENT],
+)
+async def create_member_sync(
+    request: Request, conn: WriteDb, principal: CanSync, data: MemberSyncCreate
+) -> Response:
+    item = await service.run_sync(conn, principal, data)
+    location = str(request.url_for("member-syncs-get", syncId=item["id"]))
+    return await written(conn, request, item, status=201, headers={"Location": location})
+
+
+@router.get(
+    "",
+    operation_id="member-syncs-list",
+    summary="List sync runs",
+    description="Newest first by default; items carry the counts, not the change lists. "
+    + repository.SORTING.description,
+    response_model=MemberSyncPage,
+    responses=responses(200, "One page of sync runs.", *READ, headers=("Link",)),
+)
+async def list_member_syncs(
+    request: Request,
+    conn: ReadDb,
+    _: CanSync,
+    page: PageParams,
+    mode: Annotated[SyncMode | None, Query()] = None,
+    status: Annotated[SyncStatus | None, Query()] = None,
+) -> Response:
+    query = repository.list_query(mode=mode, status=status)
+    return await list_page(conn, request, query, page, repository.SORTING, repository.to_summary)
+
+
+@router.get(
+    "/{syncId}",
+    operation_id="member-syncs-get",
+    name="member-syncs-get",
+    summary="Get a sync run with its changes",
+    response_model=MemberSyncRead,
+    responses=responses(200, "The sync run.", *READ, 404),
+)
+async def get_member_sync(conn: ReadDb, _: CanSync, sync_id: SyncId) -> Response:
+    return json_response(await repository.get(conn, sync_id))

@@ -1,0 +1,455 @@
+"""All SQL of member syncs. Bulk work is a constant number of statements whatever the number of
+members: on Postgres each bulk write is one statement over arrays (`unnest`), on SQLite one
+executemany (the driver loops in C, in the same process). Reads are one SELECT per table (on
+SQLite chunked under its bound-parameter limit)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    String,
+    bindparam,
+    cast,
+    insert,
+    literal,
+    or_,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.engine import Row
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from app.core.models import table_of
+from app.core.pagination import Sorting
+from app.core.repository import one_row
+from app.departments.models import Department
+from app.members.models import Member, MemberSource, MemberStatus
+from app.sync.models import MemberSync
+
+members = table_of(Member)
+m = members.c
+departments = table_of(Department)
+d = departments.c
+runs = table_of(MemberSync)
+r = runs.c
+
+# SQLite allows 32,766 bound parameters per statement; stay well below it.
+_SQLITE_CHUNK = 5_000
+
+
+@dataclass(slots=True)
+class DepartmentRow:
+    id: uuid.UUID
+    code: str
+    name: str
+    kind: str
+    parent_id: uuid.UUID | None
+    active: bool
+    version: int
+
+
+@dataclass(slots=True)
+class MemberRow:
+    """The columns a sync compares; nothing else of a member is read."""
+
+    id: uuid.UUID
+    external_id: str | None
+    email: str
+    email_key: str
+    given_name: str
+    family_name: str
+    department_id: uuid.UUID | None
+    status: str
+    source: str
+    version: int
+
+
+@dataclass(slots=True)
+class MemberWrite:
+    """The whole synced state of one existing member, written if its version still holds."""
+
+    id: uuid.UUID
+    version: int
+    external_id: str | None
+    email: str
+    email_key: str
+    given_name: str
+    family_name: str
+    department_id: uuid.UUID | None
+    status: str
+    deactivated_at: datetime | None
+    source: str
+
+
+def _is_postgres(conn: AsyncConnection) -> bool:
+    return conn.dialect.name == "postgresql"
+
+
+async def all_departments(conn: AsyncConnection) -> list[DepartmentRow]:
+    """Departments are a few hundred rows at most: one read serves codes, ids and parents."""
+    rows = await conn.execute(
+        select(d.id, d.code, d.name, d.kind, d.parent_id, d.active, d.version)
+    )
+    return [
+        DepartmentRow(
+            row.id, row.code, row.name, str(row.kind), row.parent_id, row.active, row.version
+        )
+        for row in rows
+    ]
+
+
+async def insert_departments(
+    conn: AsyncConnection, rows: Sequence[dict[str, Any]], now: datetime
+) -> None:
+    """`rows` come parents first, so every foreign key is satisfied as it is inserted."""
+    if rows:
+        await conn.execute(
+            insert(departments),
+            [{**row, "version": 1, "created_at": now, "updated_at": now} for row in rows],
+        )
+
+
+async def update_departments(
+    conn: AsyncConnection, rows: Sequence[dict[str, Any]], now: datetime
+) -> int:
+    if not rows:
+        return 0
+    statement = (
+        update(departments)
+        .where(d.id == bindparam("b_id"), d.version == bindparam("b_version"))
+        .values(
+            name=bindparam("b_name"),
+            kind=bindparam("b_kind"),
+            parent_id=bindparam("b_parent_id"),
+            active=bindparam("b_active"),
+            version=d.version + 1,
+            updated_at=now,
+        )
+    )
+    # A scope holds tens of departments, not thousands: one statement per changed department
+    # keeps a dependable row count for the version check on every driver.
+    changed = 0
+    for row in rows:
+        param = {f"b_{key}": value for key, value in row.items()}
+        changed += (await conn.execute(statement, param)).rowcount
+    return changed
+
+
+def _member_columns() -> tuple[Any, ...]:
+    return (
+        m.id,
+        m.external_id,
+        m.email,
+        m.email_key,
+        m.given_name,
+        m.family_name,
+        m.department_id,
+        m.status,
+        m.source,
+        m.version,
+    )
+
+
+def _to_member(row: Row[Any]) -> MemberRow:
+    return MemberRow(
+        row.id,
+        row.external_id,
+        row.email,
+        row.email_key,
+        row.given_name,
+        row.family_name,
+        row.department_id,
+        str(row.status),
+        str(row.source),
+        row.version,
+    )
+
+
+def _chunks(values: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+async def members_concerned(
+    conn: AsyncConnection,
+    department_ids: Sequence[uuid.UUID],
+    external_ids: Sequence[str],
+    email_keys: Sequence[str],
+) -> list[MemberRow]:
+    """Every member in the scope's departments, or holding one of these external ids or
+    e-mail addresses: all a sync needs to compare, match and check uniqueness."""
+    if _is_postgres(conn):
+        from sqlalchemy.dialects.postgresql import ARRAY, UUID
+
+        def any_of(column: Any, values: Sequence[Any], item_type: Any) -> ColumnElement[bool]:
+            condition: ColumnElement[bool] = (
+                column
+                == cast(
+                    bindparam(None, list(values), type_=ARRAY(item_type)), ARRAY(item_type)
+                ).any_()
+            )
+            return condition
+
+        query = select(*_member_columns()).where(
+            or_(
+                any_of(m.department_id, department_ids, UUID(as_uuid=True)),
+                any_of(m.external_id, external_ids, String()),
+                any_of(m.email_key, email_keys, String()),
+            )
+        )
+        return [_to_member(row) for row in await conn.execute(query)]
+
+    found: dict[uuid.UUID, MemberRow] = {}
+    queries: list[Select[Any]] = []
+    for ids in _chunks(list(department_ids), _SQLITE_CHUNK):
+        queries.append(select(*_member_columns()).where(m.department_id.in_(ids)))
+    for keys in _chunks(list(external_ids), _SQLITE_CHUNK):
+        queries.append(select(*_member_columns()).where(m.external_id.in_(keys)))
+    for keys in _chunks(list(email_keys), _SQLITE_CHUNK):
+        queries.append(select(*_member_columns()).where(m.email_key.in_(keys)))
+    for query in queries:
+        for row in await conn.execute(query):
+            found.setdefault(row.id, _to_member(row))
+    return list(found.values())
+
+
+# Postgres: one INSERT over arrays. The row values a sync never varies are constants.
+_PG_INSERT = text(
+    """
+    INSERT INTO members (id, external_id, email, email_key, given_name, family_name,
+        display_name, department_id, participation, status, transition_roles, source,
+        joined_at, version, created_at, updated_at)
+    SELECT u.id, u.external_id, u.email, u.email_key, u.given_name, u.family_name,
+        u.display_name, u.department_id, u.participation, :status, CAST('[]' AS json),
+        :source, CAST(:now AS timestamptz), 1, CAST(:now AS timestamptz),
+        CAST(:now AS timestamptz)
+    FROM unnest(CAST(:ids AS uuid[]), CAST(:external_ids AS varchar[]),
+        CAST(:emails AS varchar[]), CAST(:email_keys AS varchar[]),
+        CAST(:given_names AS varchar[]), CAST(:family_names AS varchar[]),
+        CAST(:display_names AS varchar[]), CAST(:department_ids AS uuid[]),
+        CAST(:participations AS varchar[]))
+        AS u(id, external_id, email, email_key, given_name, family_name, display_name,
+             department_id, participation)
+    """
+)
+
+_INSERT_FIELDS = (
+    "id",
+    "external_id",
+    "email",
+    "email_key",
+    "given_name",
+    "family_name",
+    "display_name",
+    "department_id",
+    "participation",
+)
+
+
+async def insert_members(
+    conn: AsyncConnection, rows: Sequence[dict[str, Any]], now: datetime
+) -> None:
+    if not rows:
+        return
+    if _is_postgres(conn):
+        params: dict[str, Any] = {
+            f"{field}s": [row[field] for row in rows] for field in _INSERT_FIELDS
+        }
+        params.update(status=MemberStatus.ACTIVE.value, source=MemberSource.SYNC.value, now=now)
+        await conn.execute(_PG_INSERT, params)
+        return
+    await conn.execute(
+        insert(members),
+        [
+            {
+                **row,
+                "status": MemberStatus.ACTIVE.value,
+                "source": MemberSource.SYNC.value,
+                "transition_roles": [],
+                "joined_at": now,
+                "version": 1,
+                "created_at": now,
+                "updated_at": now,
+            }
+            for row in rows
+        ],
+    )
+
+
+async def park_email_keys(conn: AsyncConnection, member_ids: Sequence[uuid.UUID]) -> None:
+    """Give these members a placeholder e-mail key, so that addresses can move between them
+    (a swap) without tripping the unique index half-way through the bulk update."""
+    for ids in _chunks(list(member_ids), 1_000):
+        await conn.execute(
+            update(members)
+            .where(m.id.in_(ids))
+            .values(email_key=literal("~moving~") + cast(m.id, String))
+        )
+
+
+_PG_UPDATE = text(
+    """
+    UPDATE members AS m SET external_id = u.external_id, email = u.email,
+        email_key = u.email_key, given_name = u.given_name, family_name = u.family_name,
+        department_id = u.department_id, status = u.status,
+        deactivated_at = u.deactivated_at, source = u.source, version = m.version + 1,
+        updated_at = CAST(:now AS timestamptz)
+    FROM unnest(CAST(:ids AS uuid[]), CAST(:versions AS integer[]),
+        CAST(:external_ids AS varchar[]), CAST(:emails AS varchar[]),
+        CAST(:email_keys AS varchar[]), CAST(:given_names AS varchar[]),
+        CAST(:family_names AS varchar[]), CAST(:department_ids AS uuid[]),
+        CAST(:statuses AS varchar[]), CAST(:deactivated_ats AS timestamptz[]),
+        CAST(:sources AS varchar[]))
+        AS u(id, version, external_id, email, email_key, given_name, family_name,
+             department_id, status, deactivated_at, source)
+    WHERE m.id = u.id AND m.version = u.version
+    """
+)
+
+
+async def update_members(conn: AsyncConnection, rows: Sequence[MemberWrite], now: datetime) -> int:
+    """Write each row only where the member is still at the version that was compared;
+    answers how many rows were written."""
+    if not rows:
+        return 0
+    if _is_postgres(conn):
+        result = await conn.execute(
+            _PG_UPDATE,
+            {
+                "ids": [row.id for row in rows],
+                "versions": [row.version for row in rows],
+                "external_ids": [row.external_id for row in rows],
+                "emails": [row.email for row in rows],
+                "email_keys": [row.email_key for row in rows],
+                "given_names": [row.given_name for row in rows],
+                "family_names": [row.family_name for row in rows],
+                "department_ids": [row.department_id for row in rows],
+                "statuses": [row.status for row in rows],
+                "deactivated_ats": [row.deactivated_at for row in rows],
+                "sources": [row.source for row in rows],
+                "now": now,
+            },
+        )
+        return int(result.rowcount)
+    statement = (
+        update(members)
+        .where(m.id == bindparam("b_id"), m.version == bindparam("b_version"))
+        .values(
+            external_id=bindparam("b_external_id"),
+            email=bindparam("b_email"),
+            email_key=bindparam("b_email_key"),
+            given_name=bindparam("b_given_name"),
+            family_name=bindparam("b_family_name"),
+            department_id=bindparam("b_department_id"),
+            status=bindparam("b_status"),
+            deactivated_at=bindparam("b_deactivated_at"),
+            source=bindparam("b_source"),
+            version=m.version + 1,
+            updated_at=now,
+        )
+    )
+    result = await conn.execute(
+        statement,
+        [
+            {
+                "b_id": row.id,
+                "b_version": row.version,
+                "b_external_id": row.external_id,
+                "b_email": row.email,
+                "b_email_key": row.email_key,
+                "b_given_name": row.given_name,
+                "b_family_name": row.family_name,
+                "b_department_id": row.department_id,
+                "b_status": row.status,
+                "b_deactivated_at": row.deactivated_at,
+                "b_source": row.source,
+            }
+            for row in rows
+        ],
+    )
+    return int(result.rowcount)
+
+
+# --- the run records -------------------------------------------------------------------
+
+SUMMARY_COLUMNS = (
+    r.id,
+    r.created_at,
+    r.actor_key_id,
+    r.actor_name,
+    r.actor_role,
+    r.mode,
+    r.dry_run,
+    r.allow_mass_deactivation,
+    r.status,
+    r.scope_codes,
+    r.received,
+    r.created,
+    r.updated,
+    r.reactivated,
+    r.deactivated,
+    r.unchanged,
+    r.departments_created,
+    r.departments_updated,
+    r.duration_ms,
+)
+
+SORTING = Sorting({"createdAt": r.created_at}, id_column=r.id, default="-createdAt")
+
+
+def to_summary(row: Row[Any]) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "createdAt": row.created_at,
+        "actor": {"keyId": row.actor_key_id, "name": row.actor_name, "role": row.actor_role},
+        "mode": row.mode,
+        "dryRun": row.dry_run,
+        "allowMassDeactivation": row.allow_mass_deactivation,
+        "status": row.status,
+        "scope": {"departmentCodes": row.scope_codes},
+        "counts": {
+            "received": row.received,
+            "created": row.created,
+            "updated": row.updated,
+            "reactivated": row.reactivated,
+            "deactivated": row.deactivated,
+            "unchanged": row.unchanged,
+            "departmentsCreated": row.departments_created,
+            "departmentsUpdated": row.departments_updated,
+        },
+        "durationMs": row.duration_ms,
+    }
+
+
+def to_item(row: Row[Any]) -> dict[str, Any]:
+    return {
+        **to_summary(row),
+        "departmentChanges": row.department_changes,
+        "changes": row.changes,
+    }
+
+
+def list_query(*, mode: str | None, status: str | None) -> Select[Any]:
+    query = select(*SUMMARY_COLUMNS)
+    if mode is not None:
+        query = query.where(r.mode == mode)
+    if status is not None:
+        query = query.where(r.status == status)
+    return query
+
+
+async def get(conn: AsyncConnection, run_id: uuid.UUID) -> dict[str, Any]:
+    query = select(*SUMMARY_COLUMNS, r.department_changes, r.changes).where(r.id == run_id)
+    return to_item(await one_row(conn, query, "member sync"))
+
+
+async def insert_run(conn: AsyncConnection, values: dict[str, Any]) -> None:
+    await conn.execute(insert(runs).values(**values))

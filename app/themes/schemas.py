@@ -1,0 +1,43 @@
+"""Request and response schemas of themes."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import Field
+
+from app.core.schemas import ApiModel, InputModel, ListPage, NotNull, PatchModel
+from app.members.models import TransitionRole
+
+Name = Annotated[str, Field(min_length=1, max_length=200)]
+Description = Annotated[str, Field(min_length=1, max_length=20_000)]
+
+
+class ThemeCreate(InputModel):
+    name: Name = Field(description="Unique.")
+    description: Description | None = None
+    transition_role: TransitionRole = Field(
+        description="The civil servant's role this theme asks for; one theme per role."
+    )
+
+
+class ThemeUpdate(PatchModel):
+    name: NotNull[Name] = None
+    description: Description | None = None
+    transition_role: NotNull[TransitionRole] = None
+
+
+class ThemeRead(ApiModel):
+    id: uuid.UUID
+    name: str
+    description: str | None
+    transition_role: TransitionRole
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class ThemePage(ListPage):
+    items: list[ThemeRead]

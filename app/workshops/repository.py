@@ -1,0 +1,207 @@
+"""All SQL about workshops and who attended them."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import Response
+from sqlalchemy import Select, delete, func, insert, or_, select
+from sqlalchemy.engine import Row
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from app.core.http import json_response
+from app.core.models import table_of
+from app.core.pagination import PageRequest, Sorting, page_from_rows, page_links, paginate
+from app.core.repository import one_row, update_versioned
+from app.core.text import contains
+from app.departments.models import Department
+from app.members.models import Member
+from app.workshops.models import Workshop, WorkshopAttendee
+
+table = table_of(Workshop)
+c = table.c
+attendees = table_of(WorkshopAttendee)
+a = attendees.c
+m = table_of(Member).c
+d = table_of(Department).c
+
+ATTENDEE_COUNT = (
+    select(func.count())
+    .select_from(attendees)
+    .where(a.workshop_id == c.id)
+    .correlate(table)
+    .scalar_subquery()
+    .label("attendee_count")
+)
+
+COLUMNS = (
+    c.id,
+    c.title,
+    c.starts_at,
+    c.ends_at,
+    c.location,
+    c.summary,
+    ATTENDEE_COUNT,
+    c.version,
+    c.created_at,
+    c.updated_at,
+)
+
+SORTING = Sorting(
+    {"startsAt": c.starts_at, "title": c.title, "createdAt": c.created_at},
+    id_column=c.id,
+    default="startsAt",
+)
+
+ATTENDEE_SORTING = Sorting(
+    {"displayName": m.display_name, "registeredAt": a.registered_at},
+    id_column=a.member_id,
+    default="displayName",
+)
+
+
+def to_item(row: Row[Any]) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "title": row.title,
+        "startsAt": row.starts_at,
+        "endsAt": row.ends_at,
+        "location": row.location,
+        "summary": row.summary,
+        "attendeeCount": int(row.attendee_count),
+        "version": row.version,
+        "createdAt": row.created_at,
+        "updatedAt": row.updated_at,
+    }
+
+
+def list_query(
+    *,
+    starts_after: Any = None,
+    starts_before: Any = None,
+    attended_by: uuid.UUID | None = None,
+    q: str | None = None,
+) -> Select[Any]:
+    query = select(*COLUMNS)
+    if starts_after is not None:
+        query = query.where(c.starts_at >= starts_after)
+    if starts_before is not None:
+        query = query.where(c.starts_at < starts_before)
+    if attended_by is not None:
+        query = query.where(
+            select(a.member_id)
+            .where(a.workshop_id == c.id, a.member_id == attended_by)
+            .correlate(table)
+            .exists()
+        )
+    if q:
+        query = query.where(
+            or_(contains(c.title, q), contains(c.location, q), contains(c.summary, q))
+        )
+    return query
+
+
+async def get(conn: AsyncConnection, workshop_id: uuid.UUID) -> dict[str, Any]:
+    query = select(*COLUMNS).where(c.id == workshop_id)
+    return to_item(await one_row(conn, query, "workshop"))
+
+
+async def exists(conn: AsyncConnection, workshop_id: uuid.UUID) -> bool:
+    return (await conn.execute(select(c.id).where(c.id == workshop_id))).first() is not None
+
+
+async def create(
+    conn: AsyncConnection, values: dict[str, Any], workshop_id: uuid.UUID | None = None
+) -> uuid.UUID:
+    workshop_id = workshop_id or uuid.uuid4()
+    await conn.execute(insert(table).values(id=workshop_id, version=1, **values))
+    return workshop_id
+
+
+async def update(
+    conn: AsyncConnection, workshop_id: uuid.UUID, version: int, values: dict[str, Any]
+) -> None:
+    await update_versioned(conn, table, workshop_id, version, values)
+
+
+# Attendees: a member either attended a workshop or not; the row itself is the fact.
+
+
+def attendee_query(workshop_id: uuid.UUID) -> Select[Any]:
+    return (
+        select(
+            a.workshop_id,
+            a.member_id,
+            a.registered_at,
+            m.display_name,
+            m.department_id,
+            d.code.label("department_code"),
+            d.name.label("department_name"),
+        )
+        .select_from(
+            attendees.join(table_of(Member), m.id == a.member_id).outerjoin(
+                table_of(Department), d.id == m.department_id
+            )
+        )
+        .where(a.workshop_id == workshop_id)
+    )
+
+
+def attendee_item(row: Row[Any]) -> dict[str, Any]:
+    department_id = row.department_id
+    return {
+        "workshopId": row.workshop_id,
+        "memberId": row.member_id,
+        "displayName": row.display_name,
+        "department": (
+            {"id": department_id, "code": row.department_code, "name": row.department_name}
+            if department_id is not None
+            else None
+        ),
+        "registeredAt": row.registered_at,
+    }
+
+
+async def attendee_page(
+    conn: AsyncConnection, request: Request, workshop_id: uuid.UUID, page: PageRequest
+) -> Response:
+    """One page of attendees in one statement. An attendee is keyed by its member, so the
+    cursor's tie-breaker is the member id (the shared list helper expects an `id` item key)."""
+    paged, sort_name, _column, _desc = paginate(attendee_query(workshop_id), page, ATTENDEE_SORTING)
+    rows = [
+        {**attendee_item(row), "id": row.member_id} for row in (await conn.execute(paged)).all()
+    ]
+    result = page_from_rows(rows, page, sort_name, sort_name.lstrip("-"))
+    for item in result.items:
+        del item["id"]
+    body, headers = page_links(request, result)
+    return json_response(body, headers=headers)
+
+
+async def get_attendee(
+    conn: AsyncConnection, workshop_id: uuid.UUID, member_id: uuid.UUID
+) -> dict[str, Any] | None:
+    query = attendee_query(workshop_id).where(a.member_id == member_id)
+    row = (await conn.execute(query)).first()
+    return attendee_item(row) if row is not None else None
+
+
+async def add_attendee(
+    conn: AsyncConnection, workshop_id: uuid.UUID, member_id: uuid.UUID, registered_at: Any
+) -> None:
+    await conn.execute(
+        insert(attendees).values(
+            workshop_id=workshop_id, member_id=member_id, registered_at=registered_at
+        )
+    )
+
+
+async def remove_attendee(
+    conn: AsyncConnection, workshop_id: uuid.UUID, member_id: uuid.UUID
+) -> bool:
+    result = await conn.execute(
+        delete(attendees).where(a.workshop_id == workshop_id, a.member_id == member_id)
+    )
+    return bool(result.rowcount)

@@ -1,0 +1,125 @@
+"""Rules about workshops: a coherent time span, and who attended (once per member)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from app.core import audit
+from app.core.context import Principal
+from app.core.errors import Conflict, InvalidInput, InvalidParam, NotFound
+from app.core.http import check_version
+from app.core.models import table_of, utcnow
+from app.core.permissions import ensure_admin
+from app.core.repository import require_references
+from app.members.models import Member
+from app.workshops import repository
+from app.workshops.schemas import AttendeeCreate, WorkshopCreate, WorkshopUpdate
+
+OBJECT = "workshop"
+
+
+def _ensure_span(starts_at: datetime, ends_at: datetime | None) -> None:
+    if ends_at is not None and ends_at < starts_at:
+        raise InvalidInput(
+            [InvalidParam("endsAt", "A workshop cannot end before it starts.", code="range")]
+        )
+
+
+async def create_workshop(
+    conn: AsyncConnection,
+    principal: Principal,
+    data: WorkshopCreate,
+    *,
+    workshop_id: uuid.UUID | None = None,
+) -> dict[str, Any]:
+    """`workshop_id` is for callers that need stable ids (the demo data); the API never sets it."""
+    ensure_admin(principal, "plan workshops")
+    _ensure_span(data.starts_at, data.ends_at)
+    workshop_id = await repository.create(
+        conn,
+        {
+            "title": data.title,
+            "starts_at": data.starts_at,
+            "ends_at": data.ends_at,
+            "location": data.location,
+            "summary": data.summary,
+        },
+        workshop_id,
+    )
+    await audit.record(conn, "workshops-create", OBJECT, workshop_id)
+    return await repository.get(conn, workshop_id)
+
+
+async def update_workshop(
+    conn: AsyncConnection,
+    principal: Principal,
+    workshop_id: uuid.UUID,
+    patch: WorkshopUpdate,
+    expected_version: int | None,
+) -> dict[str, Any]:
+    ensure_admin(principal, "change workshops")
+    current = await repository.get(conn, workshop_id)
+    check_version(current["version"], expected_version)
+    changes = patch.changes()
+    _ensure_span(
+        changes.get("starts_at", current["startsAt"]), changes.get("ends_at", current["endsAt"])
+    )
+    if changes:
+        await repository.update(conn, workshop_id, current["version"], changes)
+        await audit.record(
+            conn, "workshops-update", OBJECT, workshop_id, detail={"fields": sorted(changes)}
+        )
+    return await repository.get(conn, workshop_id)
+
+
+async def _ensure_workshop(conn: AsyncConnection, workshop_id: uuid.UUID) -> None:
+    if not await repository.exists(conn, workshop_id):
+        raise NotFound("No workshop has that id.")
+
+
+async def add_attendee(
+    conn: AsyncConnection, principal: Principal, workshop_id: uuid.UUID, data: AttendeeCreate
+) -> dict[str, Any]:
+    ensure_admin(principal, "record who attended a workshop")
+    await _ensure_workshop(conn, workshop_id)
+    await require_references(conn, {"memberId": (table_of(Member), data.member_id)})
+    if await repository.get_attendee(conn, workshop_id, data.member_id) is not None:
+        raise Conflict("This member is already recorded as an attendee of this workshop.")
+    try:
+        await repository.add_attendee(
+            conn, workshop_id, data.member_id, data.registered_at or utcnow()
+        )
+    except IntegrityError:
+        # Someone recorded the same attendance between our check and our insert.
+        raise Conflict("This member is already recorded as an attendee of this workshop.") from None
+    await audit.record(
+        conn,
+        "workshop-attendees-create",
+        OBJECT,
+        workshop_id,
+        detail={"memberId": str(data.member_id)},
+    )
+    item = await repository.get_attendee(conn, workshop_id, data.member_id)
+    assert item is not None
+    return item
+
+
+async def remove_attendee(
+    conn: AsyncConnection, principal: Principal, workshop_id: uuid.UUID, member_id: uuid.UUID
+) -> None:
+    ensure_admin(principal, "change who attended a workshop")
+    await _ensure_workshop(conn, workshop_id)
+    if not await repository.remove_attendee(conn, workshop_id, member_id):
+        raise NotFound("That member is not recorded as an attendee of this workshop.")
+    await audit.record(
+        conn,
+        "workshop-attendees-delete",
+        OBJECT,
+        workshop_id,
+        detail={"memberId": str(member_id)},
+    )

@@ -1,0 +1,252 @@
+"""The member-sync scenario of `make bench` (issue 5): a strict sync of N members into an empty
+scope, a no-op re-sync of the same N, and a bare asyncpg COPY of the same rows, all on a
+throw-away Postgres database in one run.
+
+Requests go through the whole application in-process (httpx's ASGI transport: middleware,
+validation, the write transaction and the commit), so the figures are the server's own cost
+without the network. Statements are counted on the engine; "member rows written" compares
+every member row's xmin before and after the re-sync, so it counts rewritten rows exactly.
+
+    .venv/bin/python -m benchmarks.sync_bench [--members 10000] [--rounds 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import statistics
+import time
+import uuid
+from typing import Any
+
+import asyncpg
+import httpx
+import orjson
+from sqlalchemy import event
+from sqlalchemy.engine import make_url
+
+DEFAULT_ADMIN_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
+CODE = "AGR"
+TARGET_FIRST_S = 1.0
+TARGET_FIRST_VS_COPY = 3.0
+TARGET_NOOP_S = 0.5
+
+
+def _member(n: int) -> dict[str, Any]:
+    return {
+        "externalId": f"AMS-{n:08d}",
+        "email": f"deelnemer.{n}@amsterdam.example",
+        "givenName": f"Voornaam{n}",
+        "familyName": f"Achternaam{n}",
+        "departmentCode": CODE,
+    }
+
+
+def sync_payload(count: int) -> dict[str, Any]:
+    return {
+        "scope": {"departmentCodes": [CODE]},
+        "mode": "strict",
+        "departments": [{"code": CODE, "name": "Afval & Grondstoffen", "kind": "afdeling"}],
+        "members": [_member(n) for n in range(count)],
+    }
+
+
+async def _connect(url: str) -> asyncpg.Connection:
+    parsed = make_url(url)
+    return await asyncpg.connect(
+        host=parsed.host or "127.0.0.1",
+        port=parsed.port or 5432,
+        user=parsed.username or "postgres",
+        password=parsed.password,
+        database=parsed.database or "postgres",
+    )
+
+
+async def _copy_seconds(url: str, count: int, department_id: uuid.UUID) -> float:
+    """COPY the rows a sync would insert, with the same values, into the same table."""
+    from datetime import UTC, datetime
+
+    now = datetime.now(UTC)
+    columns = [
+        "id",
+        "external_id",
+        "email",
+        "email_key",
+        "given_name",
+        "family_name",
+        "display_name",
+        "department_id",
+        "participation",
+        "status",
+        "transition_roles",
+        "source",
+        "joined_at",
+        "version",
+        "created_at",
+        "updated_at",
+    ]
+    records = []
+    for n in range(count):
+        m = _member(n)
+        records.append(
+            (
+                uuid.uuid4(),
+                m["externalId"],
+                m["email"],
+                m["email"].lower(),
+                m["givenName"],
+                m["familyName"],
+                f"{m['givenName']} {m['familyName']}",
+                department_id,
+                "participant",
+                "active",
+                "[]",
+                "sync",
+                now,
+                1,
+                now,
+                now,
+            )
+        )
+    conn = await _connect(url)
+    try:
+        started = time.perf_counter()
+        async with conn.transaction():
+            await conn.copy_records_to_table("members", records=records, columns=columns)
+        elapsed = time.perf_counter() - started
+        await conn.execute("TRUNCATE members CASCADE")
+    finally:
+        await conn.close()
+    return elapsed
+
+
+async def _row_versions(url: str) -> dict[Any, str]:
+    conn = await _connect(url)
+    try:
+        rows = await conn.fetch("SELECT id, xmin::text AS xmin FROM members")
+    finally:
+        await conn.close()
+    return {row["id"]: row["xmin"] for row in rows}
+
+
+async def sync_scenario(
+    admin_url: str | None = None, members: int = 10_000, rounds: int = 3
+) -> dict[str, Any]:
+    """Measure on a fresh database; returns the figures and whether each target was met."""
+    from app.api_keys.models import Role
+    from app.api_keys.service import issue_key
+    from app.cli import migrate
+    from app.core.auth import key_cache
+    from app.core.config import get_settings
+    from app.core.context import SYSTEM
+    from app.core.db import database
+    from app.departments.schemas import DepartmentCreate
+    from app.departments.service import create_department
+    from app.main import create_app
+
+    admin_url = admin_url or os.environ.get("BENCH_DATABASE_URL") or DEFAULT_ADMIN_URL
+    name = f"lg_bench_sync_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    admin = await _connect(admin_url)
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    url = make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+    body = orjson.dumps(sync_payload(members))
+    figures: dict[str, list[float]] = {"first": [], "noop": [], "copy": []}
+    statements: dict[str, int] = {}
+    rows_written_by_noop = 0
+    try:
+        await asyncio.to_thread(migrate, url=url)
+        settings = get_settings()
+        database.configure(settings, url)
+        app = create_app(settings)
+        counted: list[str] = []
+
+        def count(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+            counted.append(statement)
+
+        event.listen(database.engine.sync_engine, "before_cursor_execute", count)
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
+            for _ in range(rounds):
+                async with database.engine.begin() as conn:
+                    department = await create_department(
+                        conn, SYSTEM, DepartmentCreate(code=CODE, name="AGR", kind="afdeling")
+                    )
+                figures["copy"].append(await _copy_seconds(url, members, department["id"]))
+                async with database.engine.begin() as conn:
+                    key = (await issue_key(conn, SYSTEM, name="bench", role=Role.SYNC))["key"]
+                headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
+                await client.get("/v1/member-syncs", headers=headers)  # verify the key once
+
+                counted.clear()
+                started = time.perf_counter()
+                first = await client.post("/v1/member-syncs", content=body, headers=headers)
+                figures["first"].append(time.perf_counter() - started)
+                if first.status_code != 201:
+                    raise RuntimeError(f"first sync answered {first.status_code}: {first.text}")
+                statements["first"] = len(counted)
+
+                before = await _row_versions(url)
+                counted.clear()
+                started = time.perf_counter()
+                noop = await client.post("/v1/member-syncs", content=body, headers=headers)
+                figures["noop"].append(time.perf_counter() - started)
+                if noop.status_code != 201 or noop.json()["counts"]["unchanged"] != members:
+                    raise RuntimeError(f"re-sync was not a no-op: {noop.text[:300]}")
+                statements["noop"] = len(counted)
+                after = await _row_versions(url)
+                rows_written_by_noop = max(
+                    rows_written_by_noop, sum(1 for k, v in after.items() if before.get(k) != v)
+                )
+                key_cache.clear()
+                async with database.engine.begin() as conn:
+                    await conn.exec_driver_sql(
+                        "TRUNCATE members, departments, member_syncs, api_keys, audit_events, "
+                        "idempotency_records CASCADE"
+                    )
+        await database.dispose()
+    finally:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()
+
+    first_s = statistics.median(figures["first"])
+    noop_s = statistics.median(figures["noop"])
+    copy_s = statistics.median(figures["copy"])
+    limit = members // 1000 + 12
+    return {
+        "scenario": "member-sync",
+        "members": members,
+        "rounds": rounds,
+        "payload_bytes": len(body),
+        "first_sync_s": round(first_s, 4),
+        "noop_resync_s": round(noop_s, 4),
+        "bare_copy_s": round(copy_s, 4),
+        "first_vs_copy": round(first_s / copy_s, 2),
+        "statements": statements,
+        "statement_limit": limit,
+        "noop_member_rows_written": rows_written_by_noop,
+        "targets": {
+            "first_under_1s": first_s < TARGET_FIRST_S,
+            "first_within_3x_copy": first_s <= TARGET_FIRST_VS_COPY * copy_s,
+            "noop_under_0_5s": noop_s < TARGET_NOOP_S,
+            "noop_writes_no_member_rows": rows_written_by_noop == 0,
+            "statements_bounded": max(statements.values()) <= limit,
+        },
+        "samples_s": {k: [round(v, 4) for v in values] for k, values in figures.items()},
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--members", type=int, default=10_000)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--database-url", default=None, help="an admin URL of a Postgres server")
+    args = parser.parse_args(argv)
+    result = asyncio.run(sync_scenario(args.database_url, args.members, args.rounds))
+    print(json.dumps(result, indent=2))
+    return 0 if all(result["targets"].values()) else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
