@@ -6,10 +6,18 @@ random generators, uuid5 ids, fixed dates) and loading it is idempotent: whateve
 `seed-demo` twice changes nothing. Everything is written through the services, as SYSTEM, in one
 transaction.
 
+The story: 175 members (75 from the start), the three themes, two werkplaatsen (eight learning
+groups form at the first, results are presented and new groups form at the second), cases,
+thirty learning questions, insights at every adoption stage, and the learning agenda revised
+after each werkplaats (revisions 1 and 2 published, 3 an open draft). The past is replayed in
+order with its own dates (question statuses, publications), so as-of queries and diffs read it
+as it happened; what the story does not date (versions, updates) is dated by the load.
+
 To tell more of the story, write another `async def seed_x(run: SeedRun) -> None` that plans its
 data with `run.rng("x")` and `demo_id("x", key)`, records what it made in `run.created`, and add it
 to STEPS after the steps whose ids it needs (`run.department_ids`, `run.organisation_ids`,
-`run.member_ids`).
+`run.member_ids`, `run.theme_ids`, `run.workshop_ids`, `run.group_ids`, `run.case_ids`,
+`run.question_ids`).
 """
 
 from __future__ import annotations
@@ -1900,7 +1908,9 @@ def _raiser(spec: QuestionSpec, story: StoryPlan) -> MemberSpec:
     return rng.choice([m for m, _ in attendees if m.organisation is None])
 
 
-async def _raise_question(run: SeedRun, spec: QuestionSpec, question_id: uuid.UUID) -> None:
+async def _raise_question(
+    run: SeedRun, spec: QuestionSpec, question_id: uuid.UUID, story: StoryPlan
+) -> None:
     def group(key: str | None) -> uuid.UUID | None:
         return run.group_ids[key] if key is not None else None
 
@@ -1917,7 +1927,7 @@ async def _raise_question(run: SeedRun, spec: QuestionSpec, question_id: uuid.UU
             "originCaseId": run.case_ids[spec.origin_case]
             if spec.origin_case is not None
             else None,
-            "raisedByMemberId": run.member_ids[_raiser(spec, plan_story()).email],
+            "raisedByMemberId": run.member_ids[_raiser(spec, story).email],
             "ownerGroupId": group(spec.owner),
             "status": spec.status,
         }
@@ -1961,10 +1971,11 @@ def _question_phase(name: str, after: datetime | None, until: datetime | None) -
         present = await existing_ids(
             run.conn, table_of(LearningQuestion), [planned[s.key] for s in QUESTIONS]
         )
+        story = plan_story()
         events: list[tuple[datetime, int, Callable[[], Awaitable[None]]]] = []
         for spec in QUESTIONS:
             if within(spec.raised_at) and planned[spec.key] not in present:
-                events.append((spec.raised_at, len(events), partial(_raise, run, spec)))
+                events.append((spec.raised_at, len(events), partial(_raise, run, spec, story)))
             for change in spec.changes:
                 if within(change.at):
                     events.append((change.at, len(events), partial(_change, run, spec, change)))
@@ -1973,8 +1984,8 @@ def _question_phase(name: str, after: datetime | None, until: datetime | None) -
         for _, _, apply in sorted(events, key=lambda event: event[:2]):
             await apply()
 
-    async def _raise(run: SeedRun, spec: QuestionSpec) -> None:
-        await _raise_question(run, spec, run.question_ids[spec.key])
+    async def _raise(run: SeedRun, spec: QuestionSpec, story: StoryPlan) -> None:
+        await _raise_question(run, spec, run.question_ids[spec.key], story)
 
     async def _change(run: SeedRun, spec: QuestionSpec, change: QuestionChange) -> None:
         if spec.key in run.new_questions:

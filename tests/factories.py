@@ -54,6 +54,9 @@ async def make_member(**overrides: Any) -> dict[str, Any]:
 
 
 async def make_key(role: str = "admin", member_id: uuid.UUID | None = None) -> str:
+    if member_id is None and role in ("member", "facilitator"):
+        # Such keys always act for someone; give them a member of their own.
+        member_id = (await make_member())["id"]
     async with database.engine.begin() as conn:
         item = await issue_key(
             conn, SYSTEM, name=f"test {role}", role=Role(role), member_id=member_id

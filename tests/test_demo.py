@@ -14,12 +14,12 @@ from app.agenda.schemas import RevisionCreate
 from app.agenda.service import create_draft
 from app.core.context import SYSTEM
 from app.core.db import database
-from app.demo import plan_members, seed_demo
+from app.demo import QUESTIONS, demo_id, plan_members, plan_story, seed_demo
 from app.organisations.models import OrganisationKind
 from app.organisations.schemas import OrganisationCreate
 from app.organisations.service import create_organisation
 from tests.conftest import _truncate, raw_sql
-from tests.factories import bearer, make_department, make_key, make_member
+from tests.factories import bearer, make_department, make_key, make_member, make_theme
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -266,6 +266,7 @@ async def test_records_that_already_exist_are_joined_not_duplicated(client):
         registered = await create_organisation(
             conn, SYSTEM, OrganisationCreate(name="DRIFT", kind=OrganisationKind.FACILITATOR)
         )
+    own_theme = await make_theme(name="Interne organisatie", transitionRole="verbinder")
 
     await seed_demo()
 
@@ -282,6 +283,14 @@ async def test_records_that_already_exist_are_joined_not_duplicated(client):
     )
     assert facilitators[0][0] >= 3
     assert (await raw_sql("SELECT count(*) FROM organisations WHERE name = 'DRIFT'"))[0][0] == 1
+    # The verbinder theme an admin set up carries the demo's groups of that theme.
+    themes = await raw_sql("SELECT id, name, version FROM themes")
+    assert len(themes) == 3
+    assert ("Interne organisatie", 1) in {(row.name, row.version) for row in themes}
+    groups = await raw_sql(
+        f"SELECT count(*) FROM learning_groups WHERE theme_id = '{_db_id(own_theme['id'])}'"
+    )
+    assert groups[0][0] >= 3
 
 
 def test_make_run_loads_the_demo_once_from_the_command_line(tmp_path):
@@ -308,10 +317,15 @@ def test_make_run_loads_the_demo_once_from_the_command_line(tmp_path):
     with sqlite3.connect(database) as conn:
         stored = {row[0] for row in conn.execute("SELECT id FROM members")}
         emails = {row[0] for row in conn.execute("SELECT email FROM members")}
+        questions = {row[0] for row in conn.execute("SELECT id FROM learning_questions")}
+        memberships = {row[0] for row in conn.execute("SELECT id FROM group_memberships")}
     # The ids another process chose are the ones this one plans: nothing hangs on hash order.
     planned = plan_members()
     assert {spec.email for spec in planned} == emails
     assert {spec.id.hex for spec in planned} == {_hex(value) for value in stored}
+    assert {demo_id("learning-question", spec.key).hex for spec in QUESTIONS} == questions
+    story = plan_story()
+    assert {m.id.hex for plans in story.memberships.values() for m in plans} == memberships
 
 
 # --- the learning work and the agenda ---------------------------------------------------------

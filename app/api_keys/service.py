@@ -20,6 +20,8 @@ from app.core.repository import require_references
 from app.members.models import Member
 
 OBJECT = "api-key"
+# Roles whose rights depend on who the caller is (own profile, facilitated groups).
+PERSONAL_ROLES = frozenset({Role.MEMBER, Role.FACILITATOR})
 
 
 async def issue_key(
@@ -32,6 +34,16 @@ async def issue_key(
     expires_at: datetime | None = None,
 ) -> dict[str, Any]:
     ensure_admin(principal, "issue API keys")
+    if role in PERSONAL_ROLES and member_id is None:
+        raise InvalidInput(
+            [
+                InvalidParam(
+                    "memberId",
+                    f"A {role.value} key acts for one member: give the member's id.",
+                    code="required",
+                )
+            ]
+        )
     await require_references(conn, {"memberId": (table_of(Member), member_id)})
     if expires_at is not None and expires_at <= utcnow():
         raise InvalidInput([InvalidParam("expiresAt", "The expiry must lie in the future.")])

@@ -18,7 +18,7 @@ from app.core.config import get_settings
 from app.core.context import Principal, current_principal
 from app.core.db import database
 from app.core.errors import Forbidden, Unauthenticated
-from app.core.models import utcnow
+from app.core.models import table_of, utcnow
 
 KEY_PREFIX = "lgk_"
 ALL_ROLES = frozenset(r.value for r in Role)
@@ -70,13 +70,34 @@ async def _principal_for_key(key: str) -> Principal | None:
     hit, principal = key_cache.get(digest)
     if hit:
         return principal
-    query = select(
-        ApiKey.id, ApiKey.role, ApiKey.name, ApiKey.member_id, ApiKey.expires_at, ApiKey.revoked_at
-    ).where(ApiKey.key_hash == digest)
+    from app.members.models import Member, MemberStatus
+
+    query = (
+        select(
+            ApiKey.id,
+            ApiKey.role,
+            ApiKey.name,
+            ApiKey.member_id,
+            ApiKey.expires_at,
+            ApiKey.revoked_at,
+            Member.status.label("member_status"),
+        )
+        .select_from(table_of(ApiKey).outerjoin(table_of(Member), Member.id == ApiKey.member_id))
+        .where(ApiKey.key_hash == digest)
+    )
     async with database.reader.connect() as conn:
         row = (await conn.execute(query)).first()
     now = utcnow()
-    if row is None or row.revoked_at is not None or (row.expires_at and row.expires_at <= now):
+    # A key that acts for a member works only while that member is active.
+    member_gone = (
+        row is not None and row.member_id is not None and (row.member_status != MemberStatus.ACTIVE)
+    )
+    if (
+        row is None
+        or member_gone
+        or row.revoked_at is not None
+        or (row.expires_at and row.expires_at <= now)
+    ):
         key_cache.put(digest, None, None)
         return None
     principal = Principal(

@@ -1,10 +1,9 @@
 """HTTP routes of /scim/v2 (RFC 7644). Answers are `application/scim+json`; every error, the
-authentication ones included, is a SCIM Error (`schemas`, `status` as a string, `scimType`),
-rendered here rather than by the /v1 problem-details handlers."""
+authentication ones included, is a SCIM Error (`schemas`, `status` as a string, `scimType`):
+the application's handlers render errors under /scim/v2 with app/scim/errors.py."""
 
 from __future__ import annotations
 
-import logging
 import uuid
 from collections.abc import Callable, Coroutine
 from typing import Annotated, Any
@@ -12,19 +11,17 @@ from typing import Annotated, Any
 import orjson
 import scim2_models as sm
 from fastapi import APIRouter, Path, Query, Request
-from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from fastapi.routing import APIRoute
 from pydantic import ValidationError
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy import false, true
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from app.core.audit import record_refusal
 from app.core.auth import CanSync
 from app.core.db import ReadDb, WriteDb
-from app.core.errors import DomainError
 from app.core.http import json_response
 from app.scim import repository, service
+from app.scim.errors import ScimProblem
 from app.scim.openapi import scim_document
 from app.scim.schemas import (
     DEFAULT_COUNT,
@@ -35,55 +32,12 @@ from app.scim.schemas import (
     UserResource,
 )
 
-log = logging.getLogger("leergemeenschap.scim")
-
-ERROR_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:Error"
 BASE = "/scim/v2"
-_SCIM_TYPES = {400: "invalidValue", 409: "uniqueness", 413: "tooMany"}
-
-
-def error_response(
-    status: int, detail: str, scim_type: str | None = None, headers: dict[str, str] | None = None
-) -> Response:
-    body: dict[str, Any] = {"schemas": [ERROR_SCHEMA], "status": str(status), "detail": detail}
-    if scim_type:
-        body["scimType"] = scim_type
-    return Response(orjson.dumps(body), status_code=status, media_type=SCIM_JSON, headers=headers)
-
-
-def _describe(exc: Exception) -> tuple[int, str, str | None, dict[str, str]]:
-    """(status, detail, scimType, headers) of any error a SCIM route can meet."""
-    if isinstance(exc, sm.SCIMException):
-        error = exc.to_error()
-        return error.status or exc.status, error.detail or str(exc), error.scim_type, {}
-    if isinstance(exc, DomainError):
-        scim_type = _SCIM_TYPES.get(exc.status)
-        detail = exc.detail
-        params = exc.extra.get("invalidParams")
-        if params:
-            detail += " " + "; ".join(f"{p['name']}: {p['reason']}" for p in params)
-        return exc.status, detail, scim_type, dict(exc.headers)
-    if isinstance(exc, RequestValidationError):
-        reasons = "; ".join(
-            f"{'.'.join(str(p) for p in e.get('loc', ())[1:])}: {e.get('msg')}"
-            for e in exc.errors()
-        )
-        return 400, f"Invalid request: {reasons}", "invalidValue", {}
-    if isinstance(exc, IntegrityError):
-        return 409, "The change conflicts with another resource.", "uniqueness", {}
-    if isinstance(exc, DBAPIError):
-        return (
-            503,
-            "The database is busy or unreachable; retry shortly.",
-            None,
-            {"Retry-After": "2"},
-        )
-    log.exception("unhandled SCIM error", exc_info=exc)
-    return 500, "The server could not complete the request. The error has been logged.", None, {}
 
 
 class ScimRoute(APIRoute):
-    """Renders every error of the route as a SCIM Error, and audits refused writes."""
+    """Turns the refusals scim2-models raises into errors the application's handlers render
+    (in SCIM shape, see app/scim/errors.py) once the request's transaction has ended."""
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
@@ -91,10 +45,10 @@ class ScimRoute(APIRoute):
         async def scim(request: Request) -> Response:
             try:
                 return await handler(request)
-            except Exception as exc:
-                status, detail, scim_type, headers = _describe(exc)
-                await record_refusal(request, status, detail)
-                return error_response(status, detail, scim_type, headers)
+            except sm.SCIMException as exc:
+                error = exc.to_error()
+                detail = error.detail or str(exc)
+                raise ScimProblem(error.status or exc.status, detail, error.scim_type) from None
 
         return scim
 
@@ -179,7 +133,7 @@ def _etag(resource: Any) -> dict[str, str]:
     return {"ETag": resource.meta.version, "Location": resource.meta.location}
 
 
-# --- discovery (public: it describes the service, not anyone's data) ------------------------
+# --- discovery ----------------------------------------------------------------------------
 
 
 def _discovery_meta(kind: str, location: str) -> sm.Meta:
@@ -207,7 +161,7 @@ def _resource_types(request: Request) -> list[sm.ResourceType]:
 
 
 @router.get("/ServiceProviderConfig", operation_id="scim-service-provider-config-get")
-async def service_provider_config(request: Request) -> Response:
+async def service_provider_config(request: Request, _: CanSync) -> Response:
     config = PROVIDER.config
     assert config is not None
     copy = config.model_copy()
@@ -218,14 +172,14 @@ async def service_provider_config(request: Request) -> Response:
 
 
 @router.get("/Schemas", operation_id="scim-schemas-list")
-async def list_schemas(request: Request) -> Response:
+async def list_schemas(request: Request, _: CanSync) -> Response:
     schemas = _schemas(request)
     return scim_response(_list_body(sm.Schema, len(schemas), 1, schemas, None))
 
 
 @router.get("/Schemas/{schemaId}", operation_id="scim-schemas-get")
 async def get_schema(
-    request: Request, schema_id: Annotated[str, Path(alias="schemaId")]
+    request: Request, _: CanSync, schema_id: Annotated[str, Path(alias="schemaId")]
 ) -> Response:
     for schema in _schemas(request):
         if str(schema.id).lower() == schema_id.lower():
@@ -234,14 +188,14 @@ async def get_schema(
 
 
 @router.get("/ResourceTypes", operation_id="scim-resource-types-list")
-async def list_resource_types(request: Request) -> Response:
+async def list_resource_types(request: Request, _: CanSync) -> Response:
     types = _resource_types(request)
     return scim_response(_list_body(sm.ResourceType, len(types), 1, types, None))
 
 
 @router.get("/ResourceTypes/{typeId}", operation_id="scim-resource-types-get")
 async def get_resource_type(
-    request: Request, type_id: Annotated[str, Path(alias="typeId")]
+    request: Request, _: CanSync, type_id: Annotated[str, Path(alias="typeId")]
 ) -> Response:
     for resource_type in _resource_types(request):
         if str(resource_type.id).lower() == type_id.lower():
@@ -252,6 +206,60 @@ async def get_resource_type(
 @router.get("/openapi.json", operation_id="scim-openapi-get", include_in_schema=False)
 async def openapi(request: Request) -> Response:
     return json_response(scim_document(request.app))
+
+
+# --- search across resource types (RFC 7644 §3.4.3, POST at the root) ----------------------
+
+
+def _condition(sql_filter: Any, params: Any) -> Any:
+    """The filter for one resource type; one naming an attribute the type lacks matches none of
+    its resources (RFC 7644 §3.4.2.1), and None when it fits no type at all."""
+    if params.filter is None:
+        return true()
+    try:
+        return sql_filter.visit(params.filter.ast)
+    except sm.InvalidFilterException:
+        return None
+
+
+@router.post("/.search", operation_id="scim-search")
+async def search_everything(request: Request, conn: ReadDb, _: CanSync) -> Response:
+    body = await json_body(request)
+    if not isinstance(body, dict):
+        raise sm.InvalidSyntaxException(detail="The body must be a SearchRequest object.")
+    values = {k: v for k, v in body.items() if k != "schemas"}
+    params = _search(UserResource | Group, values)
+    users = _condition(repository.USER_FILTER, params)
+    groups = _condition(repository.GROUP_FILTER, params)
+    if users is None and groups is None:
+        raise sm.InvalidFilterException(detail="No resource type can be filtered this way.")
+    start = params.start_index or 1
+    count = min(DEFAULT_COUNT if params.count is None else params.count, MAX_RESULTS)
+    user_total, user_rows = await repository.page(
+        conn,
+        repository.user_query().where(users if users is not None else false()),
+        repository.m.id,
+        repository.m.created_at,
+        start,
+        count,
+    )
+    # Users come first, then groups: the group page starts where the users ran out.
+    group_start = max(1, start - user_total)
+    group_total, group_rows = await repository.page(
+        conn,
+        repository.group_query().where(groups if groups is not None else false()),
+        repository.d.id,
+        repository.d.created_at,
+        group_start,
+        count - len(user_rows),
+    )
+    base = base_url(request)
+    members_of = await repository.group_members(conn, [row.id for row in group_rows])
+    resources = [service.user_resource(row, base) for row in user_rows] + [
+        service.group_resource(row, members_of.get(row.id), base) for row in group_rows
+    ]
+    total = user_total + group_total
+    return scim_response(_list_body(UserResource | Group, total, start, resources, params))
 
 
 # --- users ----------------------------------------------------------------------------------

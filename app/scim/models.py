@@ -7,7 +7,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, Uuid
+from sqlalchemy import Boolean, ForeignKey, String, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.models import Base, UTCDateTime
@@ -23,4 +23,9 @@ class ScimUser(Base):
     employee_number: Mapped[str | None] = mapped_column(String(200), nullable=True)
     # The enterprise `department` exactly as sent; it names a department by code or name.
     department_label: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    # How the address and the display name were sent, so they are answered as sent: the
+    # member always has an address and a display name, SCIM may have given neither.
+    email_type: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    email_primary: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    display_name_sent: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
     deprovisioned_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

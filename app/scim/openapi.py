@@ -23,6 +23,7 @@ _BODIES = {
     "scim-groups-replace": "Group",
     "scim-groups-patch": "PatchOp",
     "scim-groups-search": "SearchRequest",
+    "scim-search": "SearchRequest",
 }
 
 _ANSWERS = {
@@ -38,19 +39,12 @@ _ANSWERS = {
     "scim-groups-patch": (200, "Group"),
     "scim-groups-list": (200, "ListResponse"),
     "scim-groups-search": (200, "ListResponse"),
+    "scim-search": (200, "ListResponse"),
     "scim-service-provider-config-get": (200, "Object"),
     "scim-schemas-list": (200, "ListResponse"),
     "scim-schemas-get": (200, "Object"),
     "scim-resource-types-list": (200, "ListResponse"),
     "scim-resource-types-get": (200, "Object"),
-}
-
-_PUBLIC = {
-    "scim-service-provider-config-get",
-    "scim-schemas-list",
-    "scim-schemas-get",
-    "scim-resource-types-list",
-    "scim-resource-types-get",
 }
 
 _ERRORS = {
@@ -172,8 +166,6 @@ def scim_document(app: FastAPI) -> dict[str, Any]:
             if schema:
                 responses[str(status)]["content"] = _content(schema)
             for code, text in _ERRORS.items():
-                if operation_id in _PUBLIC and code in ("401", "403", "409"):
-                    continue
                 responses[code] = {"description": text, "content": _content("Error")}
             operation["responses"] = responses
             if operation_id in _BODIES:
@@ -181,8 +173,6 @@ def scim_document(app: FastAPI) -> dict[str, Any]:
                     "required": True,
                     "content": _content(_BODIES[operation_id]),
                 }
-            if operation_id in _PUBLIC:
-                operation["security"] = []
     components = document.setdefault("components", {})
     # The /v1 schemas came along with the routes; none of them is referenced here.
     schemas: dict[str, Any] = {}

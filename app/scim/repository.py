@@ -64,6 +64,9 @@ USER_COLUMNS = (
     s.user_name,
     s.employee_number,
     s.department_label,
+    s.email_type,
+    s.email_primary,
+    s.display_name_sent,
     s.deprovisioned_at,
 )
 

@@ -24,19 +24,16 @@ DEFAULT_COUNT = 100
 class Name(sm.ComplexAttribute):
     """The components of the user's real name."""
 
-    formatted: Annotated[str | None, sm.Mutability.read_only] = Field(
-        None, description="The full name, given name first (derived)."
-    )
     family_name: str | None = Field(None, description="The family name (achternaam).")
     given_name: str | None = Field(None, description="The given name (voornaam).")
 
 
 class Email(sm.ComplexAttribute):
-    """The member's e-mail address; one, of type work."""
+    """The member's e-mail address: one; the primary, else work, else first one sent."""
 
     value: str | None = Field(None, description="The address.")
-    type: str | None = Field(None, description="Always 'work' in answers.")
-    primary: bool | None = Field(None, description="Always true in answers.")
+    type: str | None = Field(None, description="As sent; 'work' when none was.")
+    primary: bool | None = Field(None, description="As sent; true when none was.")
 
 
 class User(sm.Resource[sm.AnyExtension]):
@@ -64,8 +61,33 @@ class EnterpriseUser(sm.Extension):
     )
 
 
-Group = sm.Group
 UserResource = User[EnterpriseUser]
+
+
+class GroupMember(sm.ComplexAttribute):
+    """A member of the department."""
+
+    value: Annotated[str | None, sm.Mutability.immutable, sm.CaseExact.true] = Field(
+        None, description="The user's id."
+    )
+    # Departments hold members only, never other departments.
+    ref: Annotated[sm.Reference[UserResource] | None, sm.Mutability.immutable] = Field(
+        None, serialization_alias="$ref", validation_alias="$ref"
+    )
+    type: Annotated[str | None, sm.Mutability.immutable] = Field(None, examples=["User"])
+    # No `display`: a membership has no name of its own to keep; the user resource has it.
+
+
+class Group(sm.Resource[Any]):
+    """A department of the municipality."""
+
+    __schema__ = sm.URN(GROUP_SCHEMA)
+
+    display_name: Annotated[str | None, sm.Required.true] = Field(
+        None, description="The department's name."
+    )
+    members: list[GroupMember] | None = None
+
 
 # What Entra ID and Okta send that the RFC reads strictly: unknown attributes (they send more
 # than is mapped) are ignored; a remove carrying a value selects what to remove (Entra's group

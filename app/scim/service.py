@@ -42,7 +42,7 @@ from app.members import repository as members
 from app.members.models import MemberSource, MemberStatus, Participation
 from app.scim import repository
 from app.scim.repository import NO_EMAIL_DOMAIN
-from app.scim.schemas import POLICY, EnterpriseUser, Group, UserResource
+from app.scim.schemas import POLICY, EnterpriseUser, Group, GroupMember, UserResource
 from app.scim.schemas import Email as ScimEmail
 from app.scim.schemas import Name as ScimName
 from app.sync.schemas import normalise_email
@@ -57,6 +57,7 @@ _LIMITS = {
     "displayName": 400,
     "employeeNumber": 200,
     "department": 200,
+    "emails.type": 64,
 }
 
 
@@ -89,20 +90,23 @@ def has_email(row: Row[Any]) -> bool:
 def user_resource(row: Row[Any], base_url: str) -> Any:
     name = None
     if row.given_name or row.family_name:
-        formatted = f"{row.given_name} {row.family_name}".strip()
-        name = ScimName(
-            given_name=row.given_name or None,
-            family_name=row.family_name or None,
-            formatted=formatted,
+        name = ScimName(given_name=row.given_name or None, family_name=row.family_name or None)
+    email = None
+    if has_email(row):
+        email = ScimEmail(
+            value=row.email,
+            type=row.email_type or "work",
+            primary=True if row.email_primary is None else row.email_primary,
         )
+    show_display_name = row.scim_member_id is None or row.display_name_sent
     user = UserResource(
         id=str(row.id),
         external_id=row.external_id,
         user_name=row.user_name or row.email,
         name=name,
-        display_name=row.display_name or None,
+        display_name=row.display_name if show_display_name else None,
         active=row.status == MemberStatus.ACTIVE.value,
-        emails=[ScimEmail(value=row.email, type="work", primary=True)] if has_email(row) else None,
+        emails=[email] if email else None,
         meta=sm.Meta(
             resource_type="User",
             created=row.created_at,
@@ -125,6 +129,8 @@ class UserState:
 
     user_name: str
     email: str | None
+    email_type: str | None
+    email_primary: bool | None
     given_name: str
     family_name: str
     display_name: str
@@ -132,6 +138,7 @@ class UserState:
     active: bool | None
     employee_number: str | None
     department_label: str | None
+    display_name_sent: bool
 
 
 def _text(value: str | None) -> str | None:
@@ -165,18 +172,21 @@ def _state(resource: Any) -> UserState:
     given = _text(name.given_name) if name else None
     family = _text(name.family_name) if name else None
     enterprise = resource[EnterpriseUser]
+    display_name = _text(resource.display_name)
     state = UserState(
         user_name=user_name,
         email=email,
+        email_type=_text(chosen.type) if chosen is not None else None,
+        email_primary=chosen.primary if chosen is not None else None,
         given_name=given or "",
         family_name=family or "",
-        display_name=_text(resource.display_name)
-        or f"{given or ''} {family or ''}".strip()
-        or user_name,
+        # The member needs a name to be shown by; SCIM answers only the one it was sent.
+        display_name=display_name or f"{given or ''} {family or ''}".strip() or user_name,
         external_id=_text(resource.external_id),
         active=resource.active,
         employee_number=_text(enterprise.employee_number) if enterprise else None,
         department_label=_text(enterprise.department) if enterprise else None,
+        display_name_sent=display_name is not None,
     )
     for attribute, value in (
         ("userName", state.user_name),
@@ -186,6 +196,7 @@ def _state(resource: Any) -> UserState:
         ("displayName", state.display_name),
         ("employeeNumber", state.employee_number),
         ("department", state.department_label),
+        ("emails.type", state.email_type),
     ):
         if value is not None and len(value) > _LIMITS[attribute]:
             raise sm.InvalidValueException(
@@ -244,6 +255,9 @@ def _scim_values(state: UserState) -> dict[str, Any]:
         "user_name_key": state.user_name.lower(),
         "employee_number": state.employee_number,
         "department_label": state.department_label,
+        "email_type": state.email_type,
+        "email_primary": state.email_primary,
+        "display_name_sent": state.display_name_sent,
         "deprovisioned_at": None,
     }
 
@@ -392,6 +406,9 @@ async def delete_user(conn: AsyncConnection, principal: Principal, member_id: uu
             "user_name_key": user_name.lower(),
             "employee_number": current.employee_number,
             "department_label": current.department_label,
+            "email_type": current.email_type,
+            "email_primary": current.email_primary,
+            "display_name_sent": current.scim_member_id is None or current.display_name_sent,
             "deprovisioned_at": now,
         },
     )
@@ -407,11 +424,10 @@ def group_resource(row: Row[Any], members_of: list[Row[Any]] | None, base_url: s
         external_id=row.code,
         display_name=row.name,
         members=[
-            sm.GroupMember(
+            GroupMember(
                 value=str(member.id),
                 ref=f"{base_url}/Users/{member.id}",
                 type="User",
-                display=member.display_name,
             )
             for member in members_of
         ]

@@ -11,6 +11,7 @@ by code (name, kind, parent; an archived one is made active again)."""
 
 from __future__ import annotations
 
+import os
 import time
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
@@ -402,6 +403,12 @@ def _plan_departments(
     return ids
 
 
+def _new_ids(count: int) -> list[uuid.UUID]:
+    """Random (version 4) ids from one read of the system's randomness, not one per member."""
+    pool = os.urandom(16 * count)
+    return [uuid.UUID(bytes=pool[i : i + 16], version=4) for i in range(0, 16 * count, 16)]
+
+
 def _plan_members(
     data: MemberSyncCreate,
     ids: Mapping[str, uuid.UUID],
@@ -413,11 +420,12 @@ def _plan_members(
     now = utcnow()
     counts = dict.fromkeys(("created", "updated", "reactivated", "deactivated", "unchanged"), 0)
     matched_ids: set[uuid.UUID] = set()
+    fresh = iter(_new_ids(len(data.members) - len(matching.by_index)))
     for index, member in enumerate(data.members):
         department_id = ids[member.department_code]
         row = matching.by_index.get(index)
         if row is None:
-            member_id = uuid.uuid4()
+            member_id = next(fresh)
             display_name = member.display_name or f"{member.given_name} {member.family_name}"
             participation = member.participation or Participation.PARTICIPANT
             plan.inserts.append(

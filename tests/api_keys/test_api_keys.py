@@ -63,10 +63,12 @@ async def test_keys_are_distinct(client):
 async def test_the_list_never_shows_secrets_or_hashes(client):
     admin = await make_key("admin")
     issued = []
+    member = await make_member()
     for role in ("reader", "facilitator", "admin"):
-        response = await client.post(
-            "/v1/api-keys", json={"name": f"{role} key", "role": role}, headers=bearer(admin)
-        )
+        body = {"name": f"{role} key", "role": role}
+        if role == "facilitator":
+            body["memberId"] = str(member["id"])
+        response = await client.post("/v1/api-keys", json=body, headers=bearer(admin))
         issued.append(response.json()["key"])
 
     listed = await client.get("/v1/api-keys?pageSize=100", headers=bearer(admin))
@@ -240,3 +242,22 @@ async def test_only_admins_manage_keys(client, role):
         ).status_code == 403
     after = (await client.get("/v1/api-keys", headers=bearer(admin))).json()["items"]
     assert all(item["revokedAt"] is None for item in after)
+
+
+@pytest.mark.parametrize("role", ["member", "facilitator"])
+async def test_member_and_facilitator_keys_must_act_for_a_member(client, role):
+    admin = bearer(await make_key("admin"))
+    response = await client.post("/v1/api-keys", json={"name": "x", "role": role}, headers=admin)
+    assert response.status_code == 400, response.text
+    assert [p["name"] for p in response.json()["invalidParams"]] == ["memberId"]
+
+
+async def test_a_key_stops_working_when_its_member_is_deactivated(client):
+    admin = bearer(await make_key("admin"))
+    member = await make_member()
+    key = await make_key("member", member_id=member["id"])
+    assert (await client.get("/v1/members", headers=bearer(key))).status_code == 200
+    deactivated = await client.delete(f"/v1/members/{member['id']}", headers=admin)
+    assert deactivated.status_code == 200
+    key_cache.clear()  # as every worker does within API_KEY_CACHE_SECONDS
+    assert (await client.get("/v1/members", headers=bearer(key))).status_code == 401

@@ -132,11 +132,6 @@ async def test_a_member_may_not_propose_for_others_or_skip_proposed(client):
     assert_problem(opened, 403)
 
 
-async def test_a_member_key_without_member_may_not_propose(client):
-    key = await make_key("member")
-    assert_problem(await client.post(URL, json={"title": "Wie?"}, headers=bearer(key)), 403)
-
-
 async def test_a_member_edits_their_own_proposal_while_it_is_proposed(client):
     me = await actor("member")
     admin = await make_key("admin")

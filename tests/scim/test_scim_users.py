@@ -72,7 +72,9 @@ async def create(client: httpx.AsyncClient, key: str, body: dict[str, Any]) -> d
 
 
 async def test_discovery_documents(client):
-    config = await scim(client, "GET", "/ServiceProviderConfig", None)
+    key = await make_key("sync")
+    assert_scim_error(await scim(client, "GET", "/ServiceProviderConfig", None), 401)
+    config = await scim(client, "GET", "/ServiceProviderConfig", key)
     assert config.status_code == 200
     assert config.headers["content-type"].startswith(SCIM)
     body = config.json()
@@ -80,22 +82,22 @@ async def test_discovery_documents(client):
     assert body["filter"] == {"supported": True, "maxResults": 1000}
     assert body["authenticationSchemes"][0]["type"] == "oauthbearertoken"
 
-    schemas = (await scim(client, "GET", "/Schemas", None)).json()
+    schemas = (await scim(client, "GET", "/Schemas", key)).json()
     ids = {resource["id"] for resource in schemas["Resources"]}
     assert ids == {USER, ENTERPRISE, "urn:ietf:params:scim:schemas:core:2.0:Group"}
     assert schemas["totalResults"] == 3
-    user_schema = (await scim(client, "GET", f"/Schemas/{USER}", None)).json()
+    user_schema = (await scim(client, "GET", f"/Schemas/{USER}", key)).json()
     names = {attribute["name"] for attribute in user_schema["attributes"]}
     assert {"userName", "name", "displayName", "active", "emails"} <= names
 
-    types = (await scim(client, "GET", "/ResourceTypes", None)).json()
+    types = (await scim(client, "GET", "/ResourceTypes", key)).json()
     by_name = {resource["name"]: resource for resource in types["Resources"]}
     assert by_name["User"]["endpoint"] == "/Users"
     assert by_name["User"]["schemaExtensions"] == [{"schema": ENTERPRISE, "required": False}]
     assert by_name["Group"]["endpoint"] == "/Groups"
-    single = await scim(client, "GET", "/ResourceTypes/User", None)
+    single = await scim(client, "GET", "/ResourceTypes/User", key)
     assert single.json()["schema"] == USER
-    assert_scim_error(await scim(client, "GET", "/ResourceTypes/Pet", None), 404)
+    assert_scim_error(await scim(client, "GET", "/ResourceTypes/Pet", key), 404)
 
 
 async def test_create_and_get_a_user_as_entra_sends_it(client):
@@ -332,7 +334,10 @@ async def test_okta_deactivates_with_a_pathless_replace_and_replaces_with_put(cl
     assert body["active"] is True
     assert body["name"]["familyName"] == "Hernoemd"
     assert body["emails"][0]["value"] == "okta.ander@amsterdam.example"
-    assert body["displayName"] == "Okta Hernoemd"  # not sent: derived from the name
+    assert "displayName" not in body  # not sent, so not answered
+    admin = await make_key("admin")
+    member = (await client.get(f"/v1/members/{uid}", headers=bearer(admin))).json()
+    assert member["displayName"] == "Okta Hernoemd"  # the member is shown by its name
 
 
 async def test_delete_deactivates_and_hides_and_a_new_post_brings_the_member_back(client):
@@ -424,3 +429,32 @@ async def test_scim_has_its_own_openapi_document(client):
     assert patch_op["requestBody"]["content"][SCIM]["schema"]["$ref"].endswith("/PatchOp")
     v1 = (await client.get("/v1/openapi.json")).json()
     assert not any("scim" in path.lower() for path in v1["paths"])
+
+
+async def test_a_search_at_the_root_covers_users_and_groups(client):
+    key = await make_key("sync")
+    user = await create(client, key, entra_user(1))
+    group = await scim(
+        client,
+        "POST",
+        "/Groups",
+        key,
+        {"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "displayName": "Gebruiker 1"},
+    )
+    search = {"schemas": ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"]}
+    both = await scim(
+        client, "POST", "/.search", key, {**search, "filter": 'displayName eq "Gebruiker 1"'}
+    )
+    assert both.status_code == 200, both.text
+    assert {r["id"] for r in both.json()["Resources"]} == {user["id"], group.json()["id"]}
+    users_only = await scim(
+        client, "POST", "/.search", key, {**search, "filter": f'userName eq "{user["userName"]}"'}
+    )
+    assert [r["id"] for r in users_only.json()["Resources"]] == [user["id"]]
+    paged = await scim(client, "POST", "/.search", key, {**search, "startIndex": 2, "count": 1})
+    assert paged.json()["totalResults"] == 2
+    assert [r["id"] for r in paged.json()["Resources"]] == [group.json()["id"]]
+    searched = await scim(
+        client, "POST", "/Users/.search", key, {**search, "filter": 'userName sw "gebruiker"'}
+    )
+    assert searched.json()["totalResults"] == 1

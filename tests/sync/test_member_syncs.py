@@ -463,3 +463,13 @@ async def test_a_body_over_the_sync_limit_is_413(client):
         headers={**bearer(key), "Content-Type": "application/json"},
     )
     assert_problem(response, 413)
+
+
+async def test_an_invalid_body_from_a_caller_without_the_right_key_reveals_nothing(client):
+    await make_member(email="bezet@amsterdam.example", externalId="OTHER-1")
+    body = payload([person(1, email="bezet@amsterdam.example", givenName="")])
+    anonymous = await client.post("/v1/member-syncs", json=body)
+    assert_problem(anonymous, 401)
+    reader = await post_sync(client, await make_key("reader"), body)
+    problem = assert_problem(reader, 403)
+    assert "invalidParams" not in problem

@@ -1,0 +1,90 @@
+"""The README's role matrix is the contract: every route is in it, and every allowed and
+forbidden cell holds for a key of that role (conditional cells are tested in the domains' own tests)."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from pathlib import Path
+
+import pytest
+from fastapi.routing import APIRoute
+
+from app.core.config import get_settings
+from app.main import create_app
+from tests.factories import bearer, make_key
+
+ALLOWED, FORBIDDEN = "\u2713", "\u2013"  # the README's check mark and en dash
+ROLES = ("admin", "facilitator", "member", "reader", "sync")
+README = Path(__file__).resolve().parents[1] / "README.md"
+
+
+def _matrix() -> dict[str, dict[str, str]]:
+    text = README.read_text(encoding="utf-8")
+    section = text[text.index("### Role matrix") :]
+    cells: dict[str, dict[str, str]] = {}
+    for line in section.splitlines():
+        match = re.match(r"^\| [^|]+ \| `([a-z0-9-]+)` \|(.+)\|\s*$", line)
+        if match:
+            values = [v.strip() for v in match.group(2).split("|")]
+            assert len(values) == len(ROLES), line
+            cells[match.group(1)] = dict(zip(ROLES, values, strict=True))
+    return cells
+
+
+def _operations() -> dict[str, tuple[str, str]]:
+    from fastapi.routing import iter_route_contexts
+
+    app = create_app(get_settings())
+    found: dict[str, tuple[str, str]] = {}
+    for context in iter_route_contexts(app.routes):
+        route = context.original_route
+        if isinstance(route, APIRoute) and route.operation_id:
+            found[route.operation_id] = (sorted(route.methods)[0], context.path or "")
+    return found
+
+
+MATRIX = _matrix()
+OPERATIONS = _operations()
+
+
+def test_every_route_is_in_the_matrix_and_nothing_else():
+    assert MATRIX, "the README has no role matrix"
+    missing = sorted(set(OPERATIONS) - set(MATRIX))
+    stale = sorted(set(MATRIX) - set(OPERATIONS))
+    assert not missing, f"routes the README's role matrix does not mention: {missing}"
+    assert not stale, f"matrix rows without a route: {stale}"
+
+
+def _concrete(path: str) -> str:
+    path = path.replace("{number}", "1")
+    return re.sub(r"\{[^}]+\}", str(uuid.uuid4()), path)
+
+
+CELLS = [
+    (op, role, MATRIX[op][role])
+    for op in sorted(OPERATIONS)
+    if op in MATRIX
+    for role in ROLES
+    if MATRIX[op][role] in (ALLOWED, FORBIDDEN)
+]
+
+
+@pytest.mark.parametrize(("operation", "role", "cell"), CELLS)
+async def test_cell(client, operation, role, cell):
+    method, path = OPERATIONS[operation]
+    headers = bearer(await make_key(role))
+    kwargs: dict[str, object] = {"headers": headers}
+    if method in ("POST", "PUT", "PATCH"):
+        kwargs["json"] = {}
+        content_type = "application/merge-patch+json" if method == "PATCH" else "application/json"
+        if path.startswith("/scim/"):
+            content_type = "application/scim+json"
+        headers["Content-Type"] = content_type
+    response = await client.request(method, _concrete(path), **kwargs)
+    if cell == FORBIDDEN:
+        assert response.status_code == 403, (operation, role, response.text)
+    else:
+        # Allowed: the role gate lets it through, whatever the (empty) request then gets.
+        assert response.status_code not in (401, 403), (operation, role, response.text)
+        assert response.status_code < 500, (operation, role, response.text)
