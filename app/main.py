@@ -32,6 +32,7 @@ from app.learning_groups.endpoints import router as learning_groups_router
 from app.learning_questions.endpoints import router as learning_questions_router
 from app.members.endpoints import router as members_router
 from app.organisations.endpoints import router as organisations_router
+from app.privacy.endpoints import router as privacy_router
 from app.scim.endpoints import router as scim_router
 from app.stats.endpoints import router as stats_router
 from app.sync.endpoints import router as member_syncs_router
@@ -121,6 +122,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         health_router,
         departments_router,
         members_router,
+        privacy_router,
         member_syncs_router,
         scim_router,
         themes_router,

@@ -18,6 +18,7 @@ from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
 
 from app.cli import migrate
+from app.core import ratelimit
 from app.core.auth import key_cache
 from app.core.config import get_settings
 from app.core.db import database
@@ -118,6 +119,7 @@ async def client(app: Any) -> AsyncIterator[httpx.AsyncClient]:
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
         yield c
     key_cache.clear()
+    ratelimit.forget_blocks()
     await _truncate()
 
 

@@ -4,6 +4,7 @@ transaction of their own for writes that are refused (the request's own one roll
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from fastapi import Request
@@ -18,6 +19,15 @@ log = logging.getLogger("leergemeenschap.audit")
 
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 _SECRET_KEYS = frozenset({"key", "secret", "token", "password", "authorization"})
+
+
+_QUOTED = re.compile(r"'[^']*'")
+
+
+def _reason(detail: str) -> str:
+    """A refusal's reason without the values it quotes: those may be someone's e-mail address
+    or name, and this table is never rewritten, not even when that person is erased."""
+    return _QUOTED.sub("'…'", detail)[:500]
 
 
 def _scrub(detail: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -41,7 +51,9 @@ def _event_values(
         "occurred_at": utcnow(),
         "actor_key_id": principal.key_id if principal else None,
         "actor_role": principal.role if principal else None,
-        "actor_name": principal.name if principal else None,
+        # Only credentials that act for no person are named here; a person is referenced by
+        # member id alone, so erasing their personal data never has to touch this table.
+        "actor_name": principal.name if principal and principal.member_id is None else None,
         "actor_member_id": principal.member_id if principal else None,
         "action": action,
         "object_type": object_type,
@@ -105,7 +117,7 @@ async def record_refusal(request: Request, status: int, detail: str) -> None:
         object_id,
         result,
         status,
-        {"reason": detail[:500]},
+        {"reason": _reason(detail)},
         None,
     )
     try:
@@ -132,7 +144,7 @@ async def record_early_refusal(scope: dict[str, Any], status: int, detail: str) 
         log.exception("could not identify the caller of a refused write")
     action = f"{scope.get('method', '?')} {scope.get('path', '')}"[:100]
     values = _event_values(
-        action, None, None, "rejected", status, {"reason": detail[:500]}, principal
+        action, None, None, "rejected", status, {"reason": _reason(detail)}, principal
     )
     try:
         async with database.engine.begin() as conn:

@@ -13,7 +13,7 @@ from fastapi import Depends, Request
 from sqlalchemy import select
 
 from app.api_keys.models import ApiKey, Role
-from app.core import oidc
+from app.core import oidc, ratelimit
 from app.core.config import get_settings
 from app.core.context import Principal, current_principal
 from app.core.db import database
@@ -179,16 +179,23 @@ async def authenticate(request: Request) -> Principal:
             "Credentials in the query string are refused; use the Authorization header.",
             error="invalid_request",
         )
+    client = request.client.host if request.client else None
+    ratelimit.check_not_blocked(client)
     token = _bearer_token(request)
     principal: Principal | None
-    if token.startswith(KEY_PREFIX):
-        principal = await _principal_for_key(token)
-    elif get_settings().oidc_enabled and oidc.looks_like_jwt(token):
-        principal = await _principal_for_token(token)
-    else:
-        principal = None
-    if principal is None:
-        raise Unauthenticated("The API key is unknown, revoked or expired.")
+    try:
+        if token.startswith(KEY_PREFIX):
+            principal = await _principal_for_key(token)
+        elif get_settings().oidc_enabled and oidc.looks_like_jwt(token):
+            principal = await _principal_for_token(token)
+        else:
+            principal = None
+        if principal is None:
+            raise Unauthenticated("The API key is unknown, revoked or expired.")
+    except Unauthenticated:
+        # Only presented credentials count: guessing is what the limit is for.
+        await ratelimit.record_failure(client)
+        raise
     request.state.principal = principal
     current_principal.set(principal)
     return principal

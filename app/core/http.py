@@ -39,17 +39,24 @@ def etag(version: int) -> str:
     return f'"{version}"'
 
 
+# Versions start at 1, so this one never matches: it stands for an If-Match that names no
+# version of ours at all.
+NO_VERSION = 0
+
+
 def parse_if_match(header: str | None) -> int | None:
     """The version the client says it has seen, or None when it did not say (or said `*`).
 
-    An If-Match that names no version of ours can never match: that is a 412, not a 400."""
+    An If-Match that names no version of ours can never match: that is a 412, not a 400. It is
+    refused by `check_version`, not here, so that invalid input (400) and an unknown resource
+    (404) are reported first, as they would be without the header."""
     if header is None or header.strip() == "*":
         return None
     for candidate in header.split(","):
         match = _ETAG_RE.match(candidate)
         if match:
             return int(match.group(1))
-    raise PreconditionFailed("The If-Match header names no version of this resource.")
+    return NO_VERSION
 
 
 def if_match(
@@ -87,6 +94,11 @@ IDEMPOTENT = Depends(idempotency_key)
 
 
 def check_version(current: int, expected: int | None) -> None:
+    if expected == NO_VERSION:
+        raise PreconditionFailed(
+            "The If-Match header names no version of this resource.",
+            extra={"currentVersion": current},
+        )
     if expected is not None and expected != current:
         raise PreconditionFailed(
             f"The resource is at version {current}, not {expected}; fetch it again and retry.",

@@ -6,7 +6,7 @@ from app.agenda import models as agenda_models
 from app.api_keys import models as api_keys_models
 from app.audit import models as audit_models
 from app.cases import models as cases_models
-from app.core import idempotency
+from app.core import idempotency, ratelimit
 from app.core.models import Base
 from app.departments import models as departments_models
 from app.insights import models as insights_models
@@ -34,6 +34,7 @@ __all__ = [
     "members_models",
     "metadata",
     "organisations_models",
+    "ratelimit",
     "scim_models",
     "sync_models",
     "themes_models",

@@ -63,6 +63,9 @@ class Member(IdMixin, VersionedMixin, Base):
     )
     joined_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
     deactivated_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # Set when the member's personal data was erased (AVG art. 17); such a member stays a
+    # pseudonym and is never reactivated or edited again.
+    erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
     __table_args__ = (
         Index("ix_members_family_name_id", "family_name", "id"),

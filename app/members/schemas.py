@@ -81,6 +81,9 @@ class MemberRead(ApiModel):
     source: MemberSource
     joined_at: datetime
     deactivated_at: datetime | None
+    erased_at: datetime | None = Field(
+        description="When the member's personal data was erased; they remain a pseudonym."
+    )
     version: int
     created_at: datetime
     updated_at: datetime

@@ -127,6 +127,8 @@ async def update_member(
     _authorise_update(principal, member_id, set(changes))
     current = await repository.get(conn, member_id)
     check_version(current["version"], expected_version)
+    if current["erasedAt"] is not None:
+        raise Conflict("This member's personal data was erased; the pseudonym cannot be changed.")
     if current["source"] != MemberSource.MANUAL:
         owned = sorted(f for f in SYNCED_FIELDS & set(changes) if changes[f] != current[_CAMEL[f]])
         if owned:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import gc
 import uuid
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Iterator
+from contextlib import contextmanager
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request
@@ -26,10 +28,57 @@ from app.sync.schemas import MAX_MEMBERS, MemberSyncCreate, MemberSyncPage, Memb
 SyncId = Annotated[uuid.UUID, Path(alias="syncId")]
 
 
+class _CyclicGcPause:
+    """A 20,000-member sync allocates some half a million short-lived objects (parsed JSON,
+    models, change entries). Reference counting frees them; CPython's cycle collector would
+    meanwhile make full passes over every live object, a third of the sync's time. It is
+    paused while any sync request runs and resumed after the last one (nothing here creates
+    cycles that need collecting sooner); it is left alone if someone else had switched it off."""
+
+    def __init__(self) -> None:
+        self.running = 0
+        self.paused = False
+
+    @contextmanager
+    def __call__(self) -> Iterator[None]:
+        self.running += 1
+        if self.running == 1 and gc.isenabled():
+            gc.disable()
+            self.paused = True
+        try:
+            yield
+        finally:
+            self.running -= 1
+            if self.running == 0 and self.paused:
+                self.paused = False
+                gc.enable()
+
+
+cyclic_gc_paused = _CyclicGcPause()
+
+
+async def _with_complete_problems(
+    handler: Callable[[Request], Coroutine[Any, Any, Response]], request: Request
+) -> Response:
+    try:
+        return await handler(request)
+    except RequestValidationError as exc:
+        # FastAPI validates the body before any dependency runs: the caller must be allowed
+        # to sync before the database is asked anything about the payload.
+        principal = await authenticate(request)
+        ensure_role(principal, service.SYNC_ROLES, "run member syncs")
+        params = validation_params(exc)
+        view = service.PayloadView.of_raw(exc.body)
+        async with database.reader.connect() as conn:
+            params.extend(await service.find_problems(conn, view))
+        raise InvalidInput(_unique(params)) from None
+
+
 class CompleteProblemsRoute(APIRoute):
     """When a sync body fails schema validation, the 400 also names what the service would
     have refused (unknown or out-of-scope codes, duplicates, addresses held by others), so a
-    script learns about every bad entry from one answer."""
+    script learns about every bad entry from one answer. The whole request, body parsing
+    included, runs with the cycle collector paused."""
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
@@ -37,18 +86,8 @@ class CompleteProblemsRoute(APIRoute):
             return handler
 
         async def complete(request: Request) -> Response:
-            try:
-                return await handler(request)
-            except RequestValidationError as exc:
-                # FastAPI validates the body before any dependency runs: the caller must be
-                # allowed to sync before the database is asked anything about the payload.
-                principal = await authenticate(request)
-                ensure_role(principal, service.SYNC_ROLES, "run member syncs")
-                params = validation_params(exc)
-                view = service.PayloadView.of_raw(exc.body)
-                async with database.reader.connect() as conn:
-                    params.extend(await service.find_problems(conn, view))
-                raise InvalidInput(_unique(params)) from None
+            with cyclic_gc_paused():
+                return await _with_complete_problems(handler, request)
 
         return complete
 

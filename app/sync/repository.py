@@ -279,7 +279,9 @@ async def insert_members(
                 "nothing was written. Send the sync again."
             ) from None
         except (asyncpg.QueryCanceledError, asyncpg.ConnectionDoesNotExistError):
-            raise ServiceUnavailable("The database is busy or unreachable; retry shortly.") from None
+            raise ServiceUnavailable(
+                "The database is busy or unreachable; retry shortly."
+            ) from None
         return
     await conn.execute(
         insert(members),

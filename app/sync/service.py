@@ -35,15 +35,6 @@ OBJECT = "member-sync"
 SYNC_ROLES = frozenset({"admin", "sync"})
 MASS_DEACTIVATION_SHARE = 0.25
 
-# The synced member fields as the change list names them, and the column holding each.
-_COMPARED = (
-    ("externalId", "external_id"),
-    ("email", "email"),
-    ("givenName", "given_name"),
-    ("familyName", "family_name"),
-)
-
-
 # --- the payload, as far as checking it needs ---------------------------------------------
 
 
@@ -417,44 +408,53 @@ def _plan_members(
     existing: Sequence[MemberRow],
     plan: Plan,
 ) -> None:
+    # Runs once per member of payloads up to 50,000: constants are hoisted and comparisons
+    # written out, since this loop is a good part of a large sync's time.
     now = utcnow()
+    active, sync = MemberStatus.ACTIVE.value, MemberSource.SYNC.value
+    participant = Participation.PARTICIPANT.value
     counts = dict.fromkeys(("created", "updated", "reactivated", "deactivated", "unchanged"), 0)
     matched_ids: set[uuid.UUID] = set()
     fresh = iter(_new_ids(len(data.members) - len(matching.by_index)))
+    inserts, writes, changes = plan.inserts, plan.writes, plan.changes
+    by_index = matching.by_index
     for index, member in enumerate(data.members):
-        department_id = ids[member.department_code]
-        row = matching.by_index.get(index)
+        code = member.department_code
+        department_id = ids[code]
+        external_id, email = member.external_id, member.email
+        given, family = member.given_name, member.family_name
+        row = by_index.get(index)
         if row is None:
             member_id = next(fresh)
-            display_name = member.display_name or f"{member.given_name} {member.family_name}"
-            participation = member.participation or Participation.PARTICIPANT
-            plan.inserts.append(
+            display_name = member.display_name or f"{given} {family}"
+            participation = member.participation.value if member.participation else participant
+            inserts.append(
                 {
                     "id": member_id,
-                    "external_id": member.external_id,
-                    "email": member.email,
-                    "email_key": member.email.lower(),
-                    "given_name": member.given_name,
-                    "family_name": member.family_name,
+                    "external_id": external_id,
+                    "email": email,
+                    "email_key": email.lower(),
+                    "given_name": given,
+                    "family_name": family,
                     "display_name": display_name,
                     "department_id": department_id,
-                    "participation": participation.value,
+                    "participation": participation,
                 }
             )
-            plan.changes.append(
+            changes.append(
                 {
-                    "externalId": member.external_id,
+                    "externalId": external_id,
                     "memberId": member_id,
                     "action": "created",
                     "fields": {
-                        "externalId": _change(None, member.external_id),
-                        "email": _change(None, member.email),
-                        "givenName": _change(None, member.given_name),
-                        "familyName": _change(None, member.family_name),
-                        "displayName": _change(None, display_name),
-                        "departmentCode": _change(None, member.department_code),
-                        "participation": _change(None, participation.value),
-                        "status": _change(None, MemberStatus.ACTIVE.value),
+                        "externalId": {"old": None, "new": external_id},
+                        "email": {"old": None, "new": email},
+                        "givenName": {"old": None, "new": given},
+                        "familyName": {"old": None, "new": family},
+                        "displayName": {"old": None, "new": display_name},
+                        "departmentCode": {"old": None, "new": code},
+                        "participation": {"old": None, "new": participation},
+                        "status": {"old": None, "new": active},
                     },
                 }
             )
@@ -462,55 +462,48 @@ def _plan_members(
             continue
 
         matched_ids.add(row.id)
-        wanted = {
-            "externalId": member.external_id,
-            "email": member.email,
-            "givenName": member.given_name,
-            "familyName": member.family_name,
-        }
         fields: dict[str, Any] = {}
-        for name, column in _COMPARED:
-            old = getattr(row, column)
-            if old != wanted[name]:
-                fields[name] = _change(old, wanted[name])
+        if row.external_id != external_id:
+            fields["externalId"] = _change(row.external_id, external_id)
+        if row.email != email:
+            fields["email"] = _change(row.email, email)
+        if row.given_name != given:
+            fields["givenName"] = _change(row.given_name, given)
+        if row.family_name != family:
+            fields["familyName"] = _change(row.family_name, family)
         if row.department_id != department_id:
             old_code = code_of.get(row.department_id) if row.department_id else None
-            fields["departmentCode"] = _change(old_code, member.department_code)
-        if row.source != MemberSource.SYNC.value:
-            fields["source"] = _change(row.source, MemberSource.SYNC.value)
-        reactivated = row.status != MemberStatus.ACTIVE.value
+            fields["departmentCode"] = _change(old_code, code)
+        if row.source != sync:
+            fields["source"] = _change(row.source, sync)
+        reactivated = row.status != active
         if reactivated:
-            fields["status"] = _change(row.status, MemberStatus.ACTIVE.value)
+            fields["status"] = _change(row.status, active)
         if not fields:
             counts["unchanged"] += 1
             continue
-        email_key = member.email.lower()
+        email_key = email.lower()
         if email_key != row.email_key:
             plan.moving_emails.append(row.id)
-        plan.writes.append(
+        writes.append(
             MemberWrite(
                 id=row.id,
                 version=row.version,
-                external_id=member.external_id,
-                email=member.email,
+                external_id=external_id,
+                email=email,
                 email_key=email_key,
-                given_name=member.given_name,
-                family_name=member.family_name,
+                given_name=given,
+                family_name=family,
                 department_id=department_id,
-                status=MemberStatus.ACTIVE.value,
+                status=active,
                 deactivated_at=None,
-                source=MemberSource.SYNC.value,
+                source=sync,
             )
         )
         action = "reactivated" if reactivated else "updated"
         counts[action] += 1
-        plan.changes.append(
-            {
-                "externalId": member.external_id,
-                "memberId": row.id,
-                "action": action,
-                "fields": fields,
-            }
+        changes.append(
+            {"externalId": external_id, "memberId": row.id, "action": action, "fields": fields}
         )
 
     if data.mode == SyncMode.STRICT:
