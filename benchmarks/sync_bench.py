@@ -4,8 +4,10 @@ throw-away Postgres database in one run.
 
 Requests go through the whole application in-process (httpx's ASGI transport: middleware,
 validation, the write transaction and the commit), so the figures are the server's own cost
-without the network. Statements are counted on the engine; "member rows written" compares
-every member row's xmin before and after the re-sync, so it counts rewritten rows exactly.
+without the network. Statements are counted on the engine (the sync's one COPY of new members
+goes to the driver directly and is not among them: add one for the first sync); "member rows
+written" compares every member row's xmin before and after the re-sync, so it counts
+rewritten rows exactly.
 
     .venv/bin/python -m benchmarks.sync_bench [--members 10000] [--rounds 3]
 """

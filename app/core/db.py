@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+import logging
+import os
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import Depends
+from fastapi import Depends, Request
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from app.core.config import Settings, get_settings
+from app.core.errors import needs_key as route_needs_key
+
+log = logging.getLogger("leergemeenschap.db")
 
 
 def is_sqlite(url: str) -> bool:
@@ -67,7 +74,20 @@ def build_engine(settings: Settings, url: str | None = None, **overrides: Any) -
         "connect_args": connect_args,
     }
     options.update(overrides)
-    return create_async_engine(url, **options)
+    engine = create_async_engine(url, **options)
+
+    @event.listens_for(engine.sync_engine, "checkout")
+    def _refuse_dead_connection(_dbapi: Any, record: Any, _proxy: Any) -> None:
+        # A backend that Postgres terminated (a restart, a failover, pg_terminate_backend)
+        # closes its socket; asyncpg notices on the event loop and marks the connection
+        # closed. Refusing it here makes the pool open a fresh one, so only the requests that
+        # were using a connection when it died fail. Unlike pool_pre_ping this costs no round
+        # trip: it reads a flag.
+        driver = record.driver_connection
+        if driver is not None and driver.is_closed():
+            raise DisconnectionError("the pooled connection was closed by the server")
+
+    return engine
 
 
 class Database:
@@ -107,11 +127,40 @@ class Database:
     async def dispose(self) -> None:
         if self._engine is not None:
             await self._engine.dispose()
+            log.info("closed the database connections of process %d", os.getpid())
         self._engine = None
         self._reader = None
 
 
 database = Database()
+
+
+# id(route) → (route, whether it authenticates); routes are neither hashable nor many.
+_ROUTE_NEEDS_KEY: dict[int, tuple[Any, bool]] = {}
+
+
+async def _authenticate_before_checkout(request: Request) -> None:
+    """Check the caller's credentials before the request takes its pooled connection.
+
+    Looking a key up takes a connection of its own. A request that already held one while
+    waiting for a second could deadlock the pool as soon as more requests arrive than the
+    pool has connections (each holding one, all waiting for another). Authenticating first
+    keeps a request at one connection at a time; the principal is kept on the request, so
+    the route's own auth dependency does not look the key up again."""
+    route = request.scope.get("route")
+    if route is None:
+        return
+    known = _ROUTE_NEEDS_KEY.get(id(route))
+    if known is not None and known[0] is route:
+        needs_key = known[1]
+    else:
+        dependant = getattr(route, "dependant", None)
+        needs_key = dependant is not None and route_needs_key(dependant)
+        _ROUTE_NEEDS_KEY[id(route)] = (route, needs_key)
+    if needs_key:
+        from app.core.auth import authenticate
+
+        await authenticate(request)
 
 
 async def read_connection() -> AsyncIterator[AsyncConnection]:
@@ -130,7 +179,19 @@ async def write_connection() -> AsyncIterator[AsyncConnection]:
             conn.sync_connection.info.pop("write", None)  # type: ignore[union-attr]
 
 
+async def _request_read_connection(request: Request) -> AsyncIterator[AsyncConnection]:
+    await _authenticate_before_checkout(request)
+    async with asynccontextmanager(read_connection)() as conn:
+        yield conn
+
+
+async def _request_write_connection(request: Request) -> AsyncIterator[AsyncConnection]:
+    await _authenticate_before_checkout(request)
+    async with asynccontextmanager(write_connection)() as conn:
+        yield conn
+
+
 # scope="function": the dependency finishes (commits) before the response goes out,
 # so a client never sees a 2xx for a write that then failed to commit.
-ReadDb = Annotated[AsyncConnection, Depends(read_connection, scope="function")]
-WriteDb = Annotated[AsyncConnection, Depends(write_connection, scope="function")]
+ReadDb = Annotated[AsyncConnection, Depends(_request_read_connection, scope="function")]
+WriteDb = Annotated[AsyncConnection, Depends(_request_write_connection, scope="function")]

@@ -11,6 +11,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match, Mount
 
@@ -263,10 +264,11 @@ async def domain_error_handler(request: Request, exc: Exception) -> Response:
     return await _render(request, exc)
 
 
-def _needs_key(dependant: Any) -> bool:
+def needs_key(dependant: Any) -> bool:
+    """Whether a route (its dependant) authenticates the caller somewhere in its dependencies."""
     from app.core.auth import authenticate
 
-    return any(d.call is authenticate or _needs_key(d) for d in dependant.dependencies)
+    return any(d.call is authenticate or needs_key(d) for d in dependant.dependencies)
 
 
 async def validation_error_handler(request: Request, exc: Exception) -> Response:
@@ -275,7 +277,7 @@ async def validation_error_handler(request: Request, exc: Exception) -> Response
     # answered before the key is checked. Check it first: a caller without a valid key learns
     # nothing about the input a route expects.
     dependant = getattr(request.scope.get("route"), "dependant", None)
-    if getattr(request.state, "principal", None) is None and dependant and _needs_key(dependant):
+    if getattr(request.state, "principal", None) is None and dependant and needs_key(dependant):
         from app.core.auth import authenticate
 
         try:
@@ -345,27 +347,49 @@ def _is_unavailable(exc: DBAPIError) -> bool:
     return any(marker in text for marker in markers)
 
 
+def _unavailable(request: Request) -> Response:
+    return problem_response(
+        request,
+        503,
+        "The database is busy or unreachable; retry shortly.",
+        slug="service-unavailable",
+        headers={"Retry-After": "2"},
+    )
+
+
+def is_database_unavailable(exc: BaseException) -> bool:
+    """A fault of the database or the way to it, not of the request: worth a retry."""
+    if isinstance(exc, PoolTimeout):
+        return True  # every pooled connection stayed busy for pool_timeout
+    if isinstance(exc, DBAPIError):
+        return not isinstance(exc, IntegrityError) and (
+            isinstance(exc, OperationalError) or _is_unavailable(exc)
+        )
+    # Opening a connection to a server that is down or restarting: the driver's own errors
+    # (connection refused or reset, a connect timeout) are not wrapped by SQLAlchemy.
+    return isinstance(exc, (OSError, TimeoutError))
+
+
 async def database_error_handler(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, DBAPIError)
     if isinstance(exc, IntegrityError):
         log.info("integrity error on %s: %s", request.url.path, exc.orig)
         return await _render(
             request,
             Conflict("The change conflicts with the current state of another resource."),
         )
-    if isinstance(exc, OperationalError) or _is_unavailable(exc):
-        log.warning("database unavailable on %s: %s", request.url.path, exc.orig)
-        return problem_response(
-            request,
-            503,
-            "The database is busy or unreachable; retry shortly.",
-            slug="service-unavailable",
-            headers={"Retry-After": "2"},
-        )
+    if is_database_unavailable(exc):
+        reason = exc.orig if isinstance(exc, DBAPIError) else exc
+        log.warning("database unavailable on %s: %r", request.url.path, reason)
+        return _unavailable(request)
     return await unexpected_error_handler(request, exc)
 
 
 async def unexpected_error_handler(request: Request, exc: Exception) -> Response:
+    if is_database_unavailable(exc):
+        # Raised outside a route (the Idempotency-Key claim, the audit of an early refusal),
+        # where only this last-resort handler sees it: still a 503 to retry, not a 500.
+        log.warning("database unavailable on %s: %r", request.url.path, exc)
+        return _unavailable(request)
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return problem_response(
         request,
@@ -380,4 +404,6 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, validation_error_handler)
     app.add_exception_handler(StarletteHTTPException, http_error_handler)
     app.add_exception_handler(DBAPIError, database_error_handler)
+    app.add_exception_handler(PoolTimeout, database_error_handler)
+    app.add_exception_handler(OSError, database_error_handler)
     app.add_exception_handler(Exception, unexpected_error_handler)

@@ -9,6 +9,8 @@ import re
 import uuid
 from typing import Any
 
+import orjson
+
 from app import __version__
 from app.core import audit, idempotency, nul
 from app.core.config import Settings
@@ -22,9 +24,9 @@ Message = dict[str, Any]
 
 _REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._:-]{1,100}$")
 _IDEMPOTENCY_KEY_RE = re.compile(r"^[\x21-\x7e]{1,255}$")
-_STRING_RE = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
-_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
 
+SCIM_PREFIX = "/scim/v2"
+SCIM_ERROR = "urn:ietf:params:scim:api:messages:2.0:Error"
 PUBLIC_CORS_PATHS = frozenset({"/v1/openapi.json", "/scim/v2/openapi.json"})
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 LARGE_BODY_PATHS = ("/v1/member-syncs", "/scim/v2/Bulk")
@@ -39,19 +41,25 @@ _STATIC_HEADERS: list[tuple[bytes, bytes]] = [
 
 
 def json_depth_exceeds(body: bytes, limit: int) -> bool:
-    """True when JSON nests deeper than `limit`; strings are skipped, so brackets in text
-    do not count. Only bracket bytes are walked in Python."""
+    """True when JSON nests deeper than `limit`. Parsing with orjson (C) and walking only the
+    containers is several times faster on a bulk body than scanning it in Python."""
     if body.count(b"[") + body.count(b"{") <= limit:
         return False
-    brackets = _STRING_RE.sub(b'""', body).translate(None, _NOT_BRACKETS)
-    depth = 0
-    for byte in brackets:
-        if byte in (0x5B, 0x7B):
-            depth += 1
-            if depth > limit:
-                return True
-        else:
-            depth -= 1
+    try:
+        document = orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        # orjson refuses nesting past its own recursion limit; anything else is not JSON at
+        # all, which the route's own parsing reports.
+        return "depth" in str(exc).lower() or "recursion" in str(exc).lower()
+    stack: list[tuple[Any, int]] = [(document, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > limit:
+            return True
+        children = node.values() if isinstance(node, dict) else node
+        for child in children:
+            if isinstance(child, dict | list):
+                stack.append((child, depth + 1))
     return False
 
 
@@ -180,13 +188,19 @@ class ContractMiddleware:
         headers: list[tuple[bytes, bytes]] | None = None,
         extra: dict[str, Any] | None = None,
     ) -> None:
-        body = problem_body(status, title, detail, path, slug, extra)
+        if path.startswith(SCIM_PREFIX):
+            # Identity providers read RFC 7644 error bodies, not problem details.
+            body = orjson.dumps({"schemas": [SCIM_ERROR], "status": str(status), "detail": detail})
+            media_type = b"application/scim+json"
+        else:
+            body = problem_body(status, title, detail, path, slug, extra)
+            media_type = PROBLEM_JSON.encode()
         await send(
             {
                 "type": "http.response.start",
                 "status": status,
                 "headers": [
-                    (b"content-type", PROBLEM_JSON.encode()),
+                    (b"content-type", media_type),
                     (b"content-length", str(len(body)).encode()),
                     *(headers or []),
                 ],

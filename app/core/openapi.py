@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from fastapi import FastAPI
@@ -128,6 +129,97 @@ def _is_fastapi_validation(response: dict[str, Any]) -> bool:
 
 PUBLIC_OPERATIONS = frozenset({"health-get", "readiness-get", "openapi-get"})
 
+_METHODS = ("get", "post", "put", "patch", "delete")
+_PARAM_RE = re.compile(r"\{([^}]+)\}")
+
+
+def _response_properties(response: dict[str, Any], schemas: dict[str, Any]) -> set[str]:
+    schema = response.get("content", {}).get("application/json", {}).get("schema", {})
+    ref = schema.get("$ref", "")
+    if ref.startswith("#/components/schemas/"):
+        schema = schemas.get(ref.rsplit("/", 1)[-1], {})
+    return set(schema.get("properties", {}))
+
+
+def _has_if_match(operation: dict[str, Any]) -> bool:
+    return any(
+        p.get("in") == "header" and p.get("name") == "If-Match"
+        for p in operation.get("parameters", [])
+    )
+
+
+def _link(
+    target_id: str,
+    target: dict[str, Any],
+    target_path: str,
+    known: dict[str, str],
+    etag: bool,
+) -> dict[str, Any] | None:
+    """A link to `target`, or None when one of its path parameters has no known value."""
+    parameters: dict[str, str] = {}
+    for name in _PARAM_RE.findall(target_path):
+        if name not in known:
+            return None
+        parameters[name] = known[name]
+    if etag and _has_if_match(target):
+        # The version just read or written, so that the chain's next write is not refused.
+        parameters["header.If-Match"] = "$response.header.ETag"
+    return {"operationId": target_id, "parameters": parameters}
+
+
+def add_links(paths: dict[str, Any], schemas: dict[str, Any]) -> None:
+    """OpenAPI links for the create → get → update → delete chains, derived from the operation
+    ids and paths: `<resource>-create` (POST on a collection) answers with the new resource,
+    whose id fills the item path's parameter of every operation on that item and below it; the
+    item's `-get` and `-update` answers link on to the item's other operations. A link passes
+    the answer's ETag on as If-Match, so a generated chain of writes is not refused as stale."""
+    operations = [
+        (path, method, operation)
+        for path, item in paths.items()
+        for method, operation in item.items()
+        if method in _METHODS and operation.get("operationId")
+    ]
+    for path, method, operation in operations:
+        op_id = operation["operationId"]
+        resource, _, action = op_id.rpartition("-")
+        if action == "create" and method == "post":
+            status = "201"
+            answer = operation["responses"].get(status, {})
+            item_paths = {
+                p for p, _, _ in operations if re.fullmatch(re.escape(path) + r"/\{[^}/]+\}", p)
+            }
+            if len(item_paths) != 1:
+                continue
+            item_path = item_paths.pop()
+            item_param = _PARAM_RE.findall(item_path)[-1]
+            properties = _response_properties(answer, schemas)
+            field = item_param if item_param in properties else "id" if "id" in properties else None
+            if field is None:
+                continue
+            known = {name: f"$request.path.{name}" for name in _PARAM_RE.findall(path)}
+            known[item_param] = f"$response.body#/{field}"
+        elif action in ("get", "update") and _PARAM_RE.search(path):
+            status = "200"
+            answer = operation["responses"].get(status, {})
+            item_path = path
+            known = {name: f"$request.path.{name}" for name in _PARAM_RE.findall(path)}
+        else:
+            continue
+        if not resource or not answer:
+            continue
+        etag = "ETag" in answer.get("headers", {})
+        links: dict[str, Any] = {}
+        for target_path, _, target in operations:
+            target_id = target["operationId"]
+            below = target_path == item_path or target_path.startswith(item_path + "/")
+            if not below or target_id == op_id:
+                continue
+            link = _link(target_id, target, target_path, known, etag)
+            if link is not None:
+                links[target_id] = link
+        if links:
+            answer["links"] = dict(sorted(links.items()))
+
 
 def build_document(app: FastAPI, *, title: str, description: str) -> dict[str, Any]:
     # Every route goes in: FastAPI ≥ 0.165 keeps included routers as lazy `_IncludedRouter`
@@ -175,6 +267,7 @@ def build_document(app: FastAPI, *, title: str, description: str) -> dict[str, A
     for name, definition in problem_schema.pop("$defs", {}).items():
         schemas[name] = definition
     schemas["Problem"] = problem_schema
+    add_links(paths, schemas)
     components["headers"] = _component_headers()
     components["securitySchemes"] = {
         "bearerAuth": {

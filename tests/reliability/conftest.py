@@ -326,7 +326,7 @@ class Servers:
     ) -> LiveServer:
         port = free_port()
         log_path = self.workdir / f"server-{port}.log"
-        server_env = {**os.environ, **SERVER_ENV, **(env or {}), "DATABASE_URL": db.url}
+        server_env = {**os.environ, **SERVER_ENV, "DATABASE_URL": db.url, **(env or {})}
         with log_path.open("wb") as log:
             process = subprocess.Popen(
                 [
@@ -354,6 +354,9 @@ class Servers:
     def stop_all(self) -> None:
         for server in self.started:
             server.kill_everything()
+            # Shown by pytest only when a test failed: what the server said meanwhile.
+            tail = "\n".join(server.log().splitlines()[-60:])
+            print(f"\n--- log of the server on port {server.port} ---\n{tail}")
 
 
 @pytest.fixture(scope="session")

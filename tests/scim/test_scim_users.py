@@ -273,6 +273,19 @@ async def test_entra_patch_sequence(client):
     assert body["emails"][0]["value"] == "nieuw@amsterdam.example"
     assert body[ENTERPRISE]["department"] == "GO"
 
+    # Attributes this service does not keep are accepted and ignored.
+    response = await patch(
+        client,
+        key,
+        uid,
+        {"op": "Add", "path": 'phoneNumbers[type eq "work"].value', "value": "020 123 4567"},
+        {"op": "Add", "path": f"{ENTERPRISE}:manager", "value": {"value": "iemand"}},
+        {"op": "Replace", "path": "title", "value": "Adviseur"},
+        {"op": "Add", "path": "roles", "value": []},
+    )
+    assert response.status_code == 200, response.text
+    assert "title" not in response.json() and "phoneNumbers" not in response.json()
+
     response = await patch(client, key, uid, {"op": "Replace", "path": "active", "value": "False"})
     assert response.status_code == 200, response.text
     assert response.json()["active"] is False
