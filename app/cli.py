@@ -8,11 +8,12 @@ import json
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from app.core.config import get_settings
 
 OPENAPI_PATH = Path("openapi/openapi.json")
+APP = "app.main:create_app"
 T = TypeVar("T")
 
 
@@ -155,18 +156,42 @@ def _cmd_api_key(args: argparse.Namespace) -> int:
 def _cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    uvicorn.run(
-        "app.main:create_app",
-        factory=True,
-        host=args.host,
-        port=args.port,
-        workers=args.workers,
-        proxy_headers=True,
-        forwarded_allow_ips=args.forwarded_allow_ips,
-        timeout_graceful_shutdown=args.graceful_timeout,
-        access_log=not args.no_access_log,
-    )
+    options: dict[str, Any] = {
+        "factory": True,
+        "host": args.host,
+        "port": args.port,
+        "workers": args.workers,
+        "proxy_headers": True,
+        "forwarded_allow_ips": args.forwarded_allow_ips,
+        # On SIGTERM each worker stops accepting, lets the requests in flight finish (up to
+        # this many seconds), then runs the app's shutdown, which closes its database pool.
+        "timeout_graceful_shutdown": args.graceful_timeout,
+        "access_log": not args.no_access_log,
+    }
+    if args.workers <= 1:
+        uvicorn.run(APP, **options)
+        return 0
+    config = uvicorn.Config(APP, **options)
+    _draining_supervisor(config)
     return 0
+
+
+def _draining_supervisor(config: Any) -> None:
+    """uvicorn's multi-worker supervisor, but closing its own copy of the listening socket
+    when it is told to stop. uvicorn's keeps that copy open until the last worker has
+    drained, so connections made meanwhile waited in the backlog of a socket nobody accepted
+    from any more, and hung. Closed, they are refused at once (a load balancer retries them
+    on another machine) while the workers finish what they had."""
+    from uvicorn.supervisors import Multiprocess
+
+    class DrainingMultiprocess(Multiprocess):
+        def terminate_all(self) -> None:
+            for sock in self.sockets:
+                sock.close()
+            super().terminate_all()
+
+    sock = config.bind_socket()
+    DrainingMultiprocess(config, sockets=[sock]).run()
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -184,9 +209,16 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="serve the API with uvicorn")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
-    serve.add_argument("--workers", type=int, default=1)
+    serve.add_argument(
+        "--workers", type=int, default=1, help="worker processes (see docs/operations.md)"
+    )
     serve.add_argument("--forwarded-allow-ips", default="127.0.0.1")
-    serve.add_argument("--graceful-timeout", type=int, default=20)
+    serve.add_argument(
+        "--graceful-timeout",
+        type=int,
+        default=20,
+        help="seconds a worker lets requests in flight finish after SIGTERM (default 20)",
+    )
     serve.add_argument("--no-access-log", action="store_true")
     serve.set_defaults(func=_cmd_serve)
 

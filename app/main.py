@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -96,6 +97,13 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
     if database._engine is None:  # tests may have configured it already
         database.configure(settings)
+    # Everything imported at start-up lives as long as the process: keep it out of the
+    # cyclic collector's scans, and collect the young generation less often. Requests
+    # allocate many short-lived objects; with the defaults the collector took about a tenth
+    # of a worker's time under load (py-spy, `make bench`).
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(7_000, 20, 20)
     try:
         yield
     finally:

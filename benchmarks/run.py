@@ -35,7 +35,7 @@ from sqlalchemy import insert, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 
-from benchmarks import bare
+from benchmarks import bare, ceiling
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_ADMIN_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
@@ -78,12 +78,13 @@ class Scenario:
     starts."""
 
     name: str
-    server: str  # "api" or "bare"
+    server: str  # "api", "bare" or "ceiling"
     paths: Callable[[Fixture], list[str]]
     target: float | None = None
     check: Check | None = None
     prepare: Prepare | None = None
     description: str = ""
+    calibration: bool = False  # runs only with --ceiling
 
 
 def _check_member_list(body: Any) -> str | None:
@@ -133,6 +134,25 @@ SCENARIOS: list[Scenario] = [
         check=_check_member,
         description="GET /v1/members/{id}",
     ),
+    # Calibration: the same queries without the app around them (benchmarks/ceiling.py).
+    Scenario(
+        name="ceiling-list",
+        server="ceiling",
+        paths=lambda fx: [ceiling.LIST_PATH + "?pageSize=50"],
+        check=_check_member_list,
+        description="raw asyncpg on bare FastAPI, the members-list query",
+        calibration=True,
+    ),
+    Scenario(
+        name="ceiling-get",
+        server="ceiling",
+        paths=lambda fx: [
+            ceiling.GET_PATH.format(member_id=member_id) for member_id in fx.member_ids[:1000]
+        ],
+        check=_check_member,
+        description="raw asyncpg on bare FastAPI, the members-get query",
+        calibration=True,
+    ),
 ]
 
 
@@ -144,7 +164,7 @@ def _admin_url() -> str:
 
 
 async def _admin_fetch(sql: str) -> list[Any]:
-    import asyncpg  # type: ignore[import-untyped]
+    import asyncpg
 
     url = make_url(_admin_url())
     conn = await asyncpg.connect(
@@ -460,6 +480,15 @@ def api_server(database_url: str, workers: int, logs: Path) -> Server:
     return Server("api", argv, env, port, "/v1/health/ready", logs)
 
 
+def ceiling_server(database_url: str, workers: int, logs: Path) -> Server:
+    port = free_port()
+    argv = [sys.executable, "-m", "benchmarks.ceiling", "--host", HOST, "--port", str(port)]
+    argv += ["--workers", str(workers)]
+    dsn = make_url(database_url).set(drivername="postgresql").render_as_string(False)
+    env = {**os.environ, "CEILING_DSN": dsn, "PYTHONUNBUFFERED": "1"}
+    return Server("ceiling", argv, env, port, ceiling.LIST_PATH + "?pageSize=1", logs)
+
+
 def bare_server(workers: int, logs: Path) -> Server:
     port = free_port()
     argv = [
@@ -716,7 +745,7 @@ def machine_info() -> dict[str, Any]:
         "cpuModel": cpu_model,
         "platform": platform.platform(),
         "python": platform.python_version(),
-        "wrk": (wrk_version.stdout or wrk_version.stderr).splitlines()[0:1],
+        "wrk": next(iter((wrk_version.stdout or wrk_version.stderr).splitlines()), None),
         "gitCommit": commit.stdout.strip() or None,
         "loadAverageAtStart": [round(x, 2) for x in os.getloadavg()],
     }
@@ -793,6 +822,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--keep-database", action="store_true", help="do not drop the database (for profiling)"
     )
     parser.add_argument(
+        "--ceiling",
+        action="store_true",
+        help="also measure the same queries on raw asyncpg without the app (calibration)",
+    )
+    parser.add_argument(
         "--hold",
         action="store_true",
         help="after measuring, keep the servers up until Ctrl-C (for profiling)",
@@ -812,7 +846,10 @@ def run(args: argparse.Namespace) -> int:
     if unknown:
         raise HarnessError(f"unknown scenario(s) {sorted(unknown)}; known: {sorted(known)}")
     chosen = [
-        s for s in SCENARIOS if s.name == "bare" or not args.scenario or s.name in args.scenario
+        s
+        for s in SCENARIOS
+        if (s.name == "bare" or not args.scenario or s.name in args.scenario)
+        and (args.ceiling or not s.calibration)
     ]
     load = Load(args.connections, args.threads, args.duration, args.warmup)
     started = datetime.now(UTC)
@@ -844,6 +881,10 @@ def run(args: argparse.Namespace) -> int:
             "api": stack.enter_context(api_server(database_url, args.workers, tmp)),
             "bare": stack.enter_context(bare_server(args.workers, tmp)),
         }
+        if any(s.server == "ceiling" for s in chosen):
+            servers["ceiling"] = stack.enter_context(
+                ceiling_server(database_url, args.workers, tmp)
+            )
         for server in servers.values():
             server.wait_ready()
         print(

@@ -18,7 +18,7 @@ from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
 
 from app.cli import migrate
-from app.core import ratelimit
+from app.core import fastread, ratelimit
 from app.core.auth import key_cache
 from app.core.config import get_settings
 from app.core.db import database
@@ -131,6 +131,9 @@ class StatementCounter:
         if not statement.lstrip().upper().startswith(("BEGIN", "COMMIT", "ROLLBACK", "PRAGMA")):
             self.statements.append(statement)
 
+    def fast(self, statement: str) -> None:
+        self.statements.append(statement)
+
     @property
     def count(self) -> int:
         return len(self.statements)
@@ -141,7 +144,10 @@ def statements(app: Any) -> Iterator[StatementCounter]:
     counter = StatementCounter()
     engine = database.engine.sync_engine
     event.listen(engine, "before_cursor_execute", counter)
+    # Hot read paths on Postgres go through asyncpg directly; count those statements too.
+    fastread.listeners.append(counter.fast)
     yield counter
+    fastread.listeners.remove(counter.fast)
     event.remove(engine, "before_cursor_execute", counter)
 
 

@@ -8,7 +8,6 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
-from pydantic import AwareDatetime
 from sqlalchemy import select
 from sqlalchemy.engine import Row
 
@@ -20,6 +19,7 @@ from app.core.models import table_of
 from app.core.openapi import READ, responses
 from app.core.pagination import PageRequest, Sorting
 from app.core.repository import list_page
+from app.core.schemas import Instant
 
 router = APIRouter(prefix="/v1/audit-events", tags=["audit-events"])
 
@@ -65,8 +65,8 @@ async def list_audit_events(
     actor_key_id: Annotated[uuid.UUID | None, Query(alias="actorKeyId")] = None,
     result: Annotated[Literal["success", "denied", "rejected"] | None, Query()] = None,
     request_id: Annotated[str | None, Query(alias="requestId", max_length=100)] = None,
-    since: Annotated[AwareDatetime | None, Query()] = None,
-    until: Annotated[AwareDatetime | None, Query()] = None,
+    since: Annotated[Instant | None, Query()] = None,
+    until: Annotated[Instant | None, Query()] = None,
 ) -> Response:
     query = select(table_of(AuditEvent))
     filters: list[tuple[Any, Any]] = [

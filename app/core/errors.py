@@ -6,6 +6,8 @@ import logging
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+import asyncpg
+import asyncpg.exceptions as pg_errors
 import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -14,6 +16,8 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match, Mount
+
+from app.core.schemas import WrongJsonType
 
 log = logging.getLogger("leergemeenschap.errors")
 
@@ -225,6 +229,10 @@ def _validation_params(exc: RequestValidationError) -> list[InvalidParam]:
         where, name = _loc_to_param(error.get("loc", ()))
         code = str(error.get("type", "invalid"))
         reason = str(error.get("msg", "is invalid"))
+        wrong = error.get("input")
+        if isinstance(wrong, WrongJsonType):
+            reason = wrong.reason or reason
+            code = wrong.code or code
         if code == "extra_forbidden":
             reason = "Unknown property; it cannot be set by a client."
         elif code == "json_invalid":
@@ -357,6 +365,30 @@ def _unavailable(request: Request) -> Response:
     )
 
 
+_ASYNCPG_UNAVAILABLE = (
+    asyncpg.InterfaceError,  # includes a connection that Postgres closed under us
+    asyncpg.PostgresConnectionError,
+    asyncpg.QueryCanceledError,  # statement_timeout
+    asyncpg.AdminShutdownError,  # pg_terminate_backend, a server shutting down
+    asyncpg.CannotConnectNowError,
+    asyncpg.TooManyConnectionsError,
+    asyncpg.DeadlockDetectedError,
+    asyncpg.SerializationError,
+)
+
+
+# asyncpg's errors for a lost or refused connection, a server shutting down or restarting, a
+# statement cancelled by statement_timeout, too many connections, a deadlock or a
+# serialization failure; and the state error of a connection that broke mid-operation.
+_DRIVER_UNAVAILABLE = (
+    pg_errors.PostgresConnectionError,
+    pg_errors.OperatorInterventionError,
+    pg_errors.InsufficientResourcesError,
+    pg_errors.TransactionRollbackError,
+    pg_errors.InternalClientError,
+)
+
+
 def is_database_unavailable(exc: BaseException) -> bool:
     """A fault of the database or the way to it, not of the request: worth a retry."""
     if isinstance(exc, PoolTimeout):
@@ -365,6 +397,12 @@ def is_database_unavailable(exc: BaseException) -> bool:
         return not isinstance(exc, IntegrityError) and (
             isinstance(exc, OperationalError) or _is_unavailable(exc)
         )
+    if isinstance(exc, _ASYNCPG_UNAVAILABLE):
+        return True  # the fast reader's own driver errors (app/core/fastread.py)
+    if isinstance(exc, _DRIVER_UNAVAILABLE):
+        return True  # raised by asyncpg itself (the fast read path has no SQLAlchemy around it)
+    if isinstance(exc, pg_errors.InterfaceError):
+        return "closed" in str(exc)  # not its other complaints, which are bugs
     # Opening a connection to a server that is down or restarting: the driver's own errors
     # (connection refused or reset, a connect timeout) are not wrapped by SQLAlchemy.
     return isinstance(exc, (OSError, TimeoutError))
@@ -406,4 +444,6 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(DBAPIError, database_error_handler)
     app.add_exception_handler(PoolTimeout, database_error_handler)
     app.add_exception_handler(OSError, database_error_handler)
+    app.add_exception_handler(asyncpg.PostgresError, database_error_handler)
+    app.add_exception_handler(asyncpg.InterfaceError, database_error_handler)
     app.add_exception_handler(Exception, unexpected_error_handler)

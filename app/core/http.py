@@ -59,7 +59,7 @@ def parse_if_match(header: str | None) -> int | None:
     return NO_VERSION
 
 
-def if_match(
+async def if_match(
     header: Annotated[
         str | None,
         Header(
@@ -72,13 +72,17 @@ def if_match(
     return parse_if_match(header)
 
 
-def idempotency_key(
+# What the contract middleware accepts: 1 to 255 visible ASCII characters, optionally quoted
+# as a structured-field string (any quotes around them are ignored, as the middleware does).
+IDEMPOTENCY_KEY_PATTERN = r'^"*[!#-~](?:[!-~]{0,253}[!#-~])?"*$'
+
+
+async def idempotency_key(
     key: Annotated[
         str | None,
         Header(
             alias="Idempotency-Key",
-            min_length=1,
-            max_length=255,
+            pattern=IDEMPOTENCY_KEY_PATTERN,
             description=(
                 "Makes a retried POST safe: the same key with the same body answers the first "
                 "response again; with another body it is a 422; while the first is in flight, 409."

@@ -15,7 +15,7 @@ from app import __version__
 from app.core import audit, idempotency, nul
 from app.core.config import Settings
 from app.core.context import RequestOrigin, current_origin, current_principal
-from app.core.errors import PROBLEM_JSON, problem_body
+from app.core.errors import PROBLEM_JSON, is_database_unavailable, problem_body
 
 log = logging.getLogger("leergemeenschap.http")
 
@@ -118,7 +118,22 @@ class ContractMiddleware:
                 await self._write(scope, receive, send_with_headers, headers, path, method)
             else:
                 await self.app(scope, receive, send_with_headers)
-        except Exception:
+        except Exception as exc:
+            if is_database_unavailable(exc):
+                # The Idempotency-Key claim runs here, before any route: a database that is
+                # down or restarting is a 503 to retry, as it is inside the routes.
+                log.warning("database unavailable on %s %s: %r", method, path, exc)
+                if not started:
+                    await self._problem(
+                        send_with_headers,
+                        503,
+                        "Service temporarily unavailable",
+                        "The database is busy or unreachable; retry shortly.",
+                        path,
+                        slug="service-unavailable",
+                        headers=[(b"retry-after", b"2")],
+                    )
+                return
             log.exception("unhandled error on %s %s", method, path)
             if not started:
                 await self._problem(

@@ -167,6 +167,53 @@ def _link(
     return {"operationId": target_id, "parameters": parameters}
 
 
+# Text the API refuses for carrying U+0000 (see app/core/nul.py), declared so that clients and
+# generated tests know it: Postgres text cannot hold the character.
+NO_NUL_PATTERN = "^[^\\u0000]*$"
+# Strings whose format or pattern already leaves U+0000 out.
+_FORMATS_WITHOUT_NUL = frozenset({"uuid", "date-time", "date"})
+
+
+def _forbid_nul(schema: Any, schemas: dict[str, Any], seen: set[str]) -> None:
+    if isinstance(schema, list):
+        for item in schema:
+            _forbid_nul(item, schemas, seen)
+        return
+    if not isinstance(schema, dict):
+        return
+    ref = schema.get("$ref", "")
+    if ref.startswith("#/components/schemas/"):
+        name = ref.rsplit("/", 1)[-1]
+        if name not in seen:
+            seen.add(name)
+            _forbid_nul(schemas.get(name), schemas, seen)
+    if (
+        schema.get("type") == "string"
+        and not {"pattern", "enum", "const"} & schema.keys()
+        and schema.get("format") not in _FORMATS_WITHOUT_NUL
+    ):
+        schema["pattern"] = NO_NUL_PATTERN
+    for key in ("anyOf", "oneOf", "allOf", "items", "additionalProperties"):
+        if key in schema:
+            _forbid_nul(schema[key], schemas, seen)
+    for value in schema.get("properties", {}).values():
+        _forbid_nul(value, schemas, seen)
+
+
+def forbid_nul_in_input(paths: dict[str, Any], schemas: dict[str, Any]) -> None:
+    """Every text a client sends in a query or a body says it may not hold U+0000."""
+    seen: set[str] = set()
+    for item in paths.values():
+        for method, operation in item.items():
+            if method not in _METHODS:
+                continue
+            for parameter in operation.get("parameters", []):
+                if parameter.get("in") == "query":
+                    _forbid_nul(parameter.get("schema"), schemas, seen)
+            for media in operation.get("requestBody", {}).get("content", {}).values():
+                _forbid_nul(media.get("schema"), schemas, seen)
+
+
 def add_links(paths: dict[str, Any], schemas: dict[str, Any]) -> None:
     """OpenAPI links for the create → get → update → delete chains, derived from the operation
     ids and paths: `<resource>-create` (POST on a collection) answers with the new resource,
@@ -267,6 +314,7 @@ def build_document(app: FastAPI, *, title: str, description: str) -> dict[str, A
     for name, definition in problem_schema.pop("$defs", {}).items():
         schemas[name] = definition
     schemas["Problem"] = problem_schema
+    forbid_nul_in_input(paths, schemas)
     add_links(paths, schemas)
     components["headers"] = _component_headers()
     components["securitySchemes"] = {

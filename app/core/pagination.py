@@ -13,7 +13,7 @@ import orjson
 from fastapi import Depends, Query, Request
 from pydantic import AfterValidator
 from pydantic_core import PydanticCustomError
-from sqlalchemy import ColumnElement, Select, and_, or_
+from sqlalchemy import ColumnElement, Integer, Select, and_, bindparam, or_
 from sqlalchemy.sql.elements import KeyedColumnElement
 
 from app.core.errors import InvalidInput, InvalidParam
@@ -63,7 +63,7 @@ def _page_dependency(pattern: str, description: str) -> Any:
     """The paging parameters of one list. Its sort keys are part of the parameter's own
     validation, so an unknown key is reported together with every other invalid parameter."""
 
-    def page_request(
+    async def page_request(
         cursor: CursorParam = None,
         page_size: PageSizeParam = DEFAULT_PAGE_SIZE,
         sort: str | None = None,
@@ -193,11 +193,7 @@ def paginate(
     name, column, descending = sorting.resolve(page.sort)
     id_column = sorting.id_column
     if page.cursor:
-        sort_name, raw_value, raw_id = decode_cursor(page.cursor)
-        if sort_name != name:
-            raise _bad_cursor()
-        value = _typed(column, raw_value)
-        last_id = _typed(id_column, raw_id)
+        value, last_id = _position(page, name, column, id_column)
         condition: ColumnElement[bool]
         if descending:
             condition = or_(column < value, and_(column == value, id_column < last_id))
@@ -209,6 +205,40 @@ def paginate(
     else:
         query = query.order_by(column.asc(), id_column.asc())
     return query.limit(page.size + 1), name, column, descending
+
+
+def _position(
+    page: PageRequest, name: str, column: KeyedColumnElement[Any], id_column: Any
+) -> tuple[Any, Any]:
+    assert page.cursor is not None
+    sort_name, raw_value, raw_id = decode_cursor(page.cursor)
+    if sort_name != name:
+        raise _bad_cursor()
+    return _typed(column, raw_value), _typed(id_column, raw_id)
+
+
+def paginate_named(
+    query: Select[Any], page: PageRequest, sorting: Sorting, params: dict[str, Any]
+) -> tuple[Select[Any], dict[str, Any], str, tuple[Any, ...]]:
+    """As `paginate`, with the position and limit as named parameters: the statement's shape
+    (returned as a hashable key) no longer depends on the values, so it compiles once."""
+    name, column, descending = sorting.resolve(page.sort)
+    id_column = sorting.id_column
+    params = {**params, "page_limit": page.size + 1}
+    if page.cursor:
+        params["after_value"], params["after_id"] = _position(page, name, column, id_column)
+        value = bindparam("after_value", type_=column.type)
+        last_id = bindparam("after_id", type_=id_column.type)
+        if descending:
+            query = query.where(or_(column < value, and_(column == value, id_column < last_id)))
+        else:
+            query = query.where(or_(column > value, and_(column == value, id_column > last_id)))
+    if descending:
+        query = query.order_by(column.desc(), id_column.desc())
+    else:
+        query = query.order_by(column.asc(), id_column.asc())
+    shape = (name, bool(page.cursor), *sorted(params))
+    return query.limit(bindparam("page_limit", type_=Integer())), params, name, shape
 
 
 def page_from_rows(

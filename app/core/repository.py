@@ -14,16 +14,24 @@ from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.core.errors import InvalidInput, InvalidParam, NotFound, PreconditionFailed
+from app.core.fastread import reader
 from app.core.http import etag, json_response
 from app.core.models import utcnow
-from app.core.pagination import PageRequest, Sorting, page_from_rows, page_links, paginate
+from app.core.pagination import (
+    PageRequest,
+    Sorting,
+    page_from_rows,
+    page_links,
+    paginate,
+    paginate_named,
+)
 
 RowMapper = Callable[[Row[Any]], dict[str, Any]]
 ItemsEnricher = Callable[[AsyncConnection, list[dict[str, Any]]], Awaitable[object]]
 
 
 async def list_page(
-    conn: AsyncConnection,
+    conn: AsyncConnection | None,
     request: Request,
     query: Select[Any],
     page: PageRequest,
@@ -31,13 +39,33 @@ async def list_page(
     to_item: RowMapper,
     enrich: ItemsEnricher | None = None,
 ) -> Response:
-    """One statement per page, whatever its size; `enrich` may add one statement more that
+    """One statement per page, whatever its size (`conn` None: the fast reader, see
+    app/core/fastread.py; its rows are positional); `enrich` may add one statement more that
     fills in a collection for all the page's items at once."""
     paged, sort_name, _column, _desc = paginate(query, page, sorting)
-    rows = [to_item(row) for row in (await conn.execute(paged)).all()]
+    rows = [to_item(row) for row in await reader.rows(conn, paged)]
     result = page_from_rows(rows, page, sort_name, sort_name.lstrip("-"))
     if enrich is not None:
+        assert conn is not None, "enriched lists read through a SQLAlchemy connection"
         await enrich(conn, result.items)
+    body, headers = page_links(request, result)
+    return json_response(body, headers=headers)
+
+
+async def list_page_named(
+    conn: AsyncConnection | None,
+    request: Request,
+    query: Select[Any],
+    params: dict[str, Any],
+    page: PageRequest,
+    sorting: Sorting,
+    to_item: RowMapper,
+) -> Response:
+    """`list_page` for a hot list whose filters are named parameters (see `paginate_named`):
+    one statement per page, compiled once per shape."""
+    paged, values, sort_name, shape = paginate_named(query, page, sorting, params)
+    records = await reader.rows_shaped(conn, (id(sorting), *shape), paged, values)
+    result = page_from_rows([to_item(r) for r in records], page, sort_name, sort_name.lstrip("-"))
     body, headers = page_links(request, result)
     return json_response(body, headers=headers)
 

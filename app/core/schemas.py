@@ -2,24 +2,146 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any, ClassVar, TypeVar
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import model_validator as _model_validator
 from pydantic.alias_generators import to_camel
 
 T = TypeVar("T")
+
+# What a JSON value must look like for the formats pydantic would otherwise read loosely:
+# it takes a number (or a numeric string) as a Unix time, and a UUID without its hyphens.
+_FORMATS = {
+    "date-time": re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}"),
+    "date": re.compile(r"^\d{4}-\d{2}-\d{2}$"),
+    "uuid": re.compile(
+        r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+    ),
+}
+_FORMAT_REASONS = {
+    "date-time": "Input should be an ISO 8601 date-time, such as 2026-03-01T09:30:00+01:00",
+    "date": "Input should be an ISO 8601 date, such as 2026-03-01",
+    "uuid": "Input should be a UUID in its canonical form (8-4-4-4-12 hexadecimal digits)",
+}
+
+
+def _iso_instant(value: Any) -> Any:
+    if isinstance(value, str) and not _FORMATS["date-time"].match(value):
+        raise ValueError(_FORMAT_REASONS["date-time"])
+    return value
+
+
+# A moment in a query parameter: ISO 8601 with its UTC offset, never a bare number.
+Instant = Annotated[AwareDatetime, BeforeValidator(_iso_instant)]
 
 
 class ApiModel(BaseModel):
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True)
 
 
+_JSON_TYPES: dict[str, tuple[type, ...]] = {
+    "boolean": (bool,),
+    "integer": (int,),
+    "number": (int, float),
+    "string": (str,),
+    "array": (list,),
+    "object": (dict,),
+}
+
+
+_JSON_VALUES = (str, int, float, list, dict)
+
+
+class WrongJsonType:
+    """Stands in for a refused value, so that validation reports it (with this reason)."""
+
+    def __init__(self, reason: str | None = None, code: str | None = None) -> None:
+        self.reason = reason
+        self.code = code
+
+    def __repr__(self) -> str:
+        return "<a refused value>"
+
+
+_ACCEPTED = WrongJsonType()  # marker: the variant takes the value
+
+
+def _verdict(variant: dict[str, Any], value: Any) -> WrongJsonType | None:
+    """`_ACCEPTED`, a refusal, or None when this check has no say (not a simple typed variant,
+    or a Python object such as a UUID that the code itself put there)."""
+    kind = variant.get("type")
+    if not isinstance(value, _JSON_VALUES) or not isinstance(kind, str) or kind not in _JSON_TYPES:
+        return None
+    if (isinstance(value, bool) and kind != "boolean") or not isinstance(value, _JSON_TYPES[kind]):
+        return WrongJsonType()
+    if not isinstance(value, str):
+        return _ACCEPTED
+    form = variant.get("format", "")
+    if form in _FORMATS and not _FORMATS[form].match(value):
+        return WrongJsonType(_FORMAT_REASONS[form], f"{form}_format")
+    # Length and pattern hold for the text as sent: whitespace is trimmed only afterwards, so
+    # a value the document calls too long does not pass because its excess is spaces.
+    limit = variant.get("maxLength")
+    if isinstance(limit, int) and len(value) > limit:
+        return WrongJsonType(f"String should have at most {limit} characters", "string_too_long")
+    pattern = variant.get("pattern")
+    if isinstance(pattern, str) and not re.search(pattern, value):
+        return WrongJsonType(f"String should match pattern '{pattern}'", "string_pattern_mismatch")
+    return _ACCEPTED
+
+
+def _check_property(schema: dict[str, Any], value: Any) -> Any:
+    variants = [v for v in schema.get("anyOf", [schema]) if v.get("type") != "null"]
+    verdicts = [_verdict(v, value) for v in variants]
+    if not verdicts or None in verdicts:
+        return value
+    if _ACCEPTED in verdicts:
+        items = variants[verdicts.index(_ACCEPTED)].get("items")
+        if isinstance(value, list) and isinstance(items, dict):
+            return [item if item is None else _check_property(items, item) for item in value]
+        return value
+    explained = [v for v in verdicts if v is not None and v.reason]
+    return explained[0] if explained else verdicts[0]
+
+
 class InputModel(ApiModel):
-    """A request body: unknown properties (including id, version, source, timestamps) are 400."""
+    """A request body: unknown properties (including id, version, source, timestamps) are 400.
+
+    Values must have the JSON type (and date, date-time or UUID form) the published document
+    declares: pydantic alone would take "true" or 1 for a boolean, "5" for an integer and a
+    number for a date-time, so a client could rely on input the contract calls invalid."""
 
     model_config = ConfigDict(
         alias_generator=to_camel, populate_by_name=False, extra="forbid", str_strip_whitespace=True
     )
+
+    @_model_validator(mode="before")
+    @classmethod
+    def _declared_json_types(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        properties = _input_properties(cls)
+        checked = dict(data)
+        for name, value in data.items():
+            schema = properties.get(name)
+            # Null is left to the field (it may be allowed, or refused with its own reason).
+            if schema is not None and value is not None:
+                checked[name] = _check_property(schema, value)
+        return checked
+
+
+_PROPERTIES: dict[type[InputModel], dict[str, dict[str, Any]]] = {}
+
+
+def _input_properties(model: type[InputModel]) -> dict[str, dict[str, Any]]:
+    """The body's properties as the document declares them, per alias (computed once)."""
+    known = _PROPERTIES.get(model)
+    if known is None:
+        schema = model.model_json_schema(by_alias=True, mode="validation")
+        known = _PROPERTIES[model] = dict(schema.get("properties", {}))
+    return known
 
 
 def _reject_null(value: T | None) -> T:

@@ -33,8 +33,8 @@ from app.organisations.models import Organisation
 from app.themes.models import Theme
 from app.workshops.models import Workshop
 
-OBJECT = "learning_group"
-MEMBERSHIP = "group_membership"
+OBJECT = "learning-group"
+MEMBERSHIP = "group-membership"
 KIND = "learning group"
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import Field
 
@@ -15,6 +15,13 @@ from app.learning_questions.models import QuestionKind, QuestionStatus
 
 Title = Annotated[str, Field(min_length=1, max_length=300)]
 LongText = Annotated[str, Field(min_length=1, max_length=20_000)]
+
+
+def _initial_statuses(schema: dict[str, Any]) -> None:
+    """A question is created in any status but `merged`, which only `_merge` gives it."""
+    schema.pop("$ref", None)
+    schema["type"] = "string"
+    schema["enum"] = [s.value for s in QuestionStatus if s is not QuestionStatus.MERGED]
 
 
 class QuestionCreate(InputModel):
@@ -46,6 +53,7 @@ class QuestionCreate(InputModel):
         default=QuestionStatus.PROPOSED,
         description="Members and facilitators propose (`proposed`); an admin, or a facilitator "
         "of the owner group, may start a question in another status (never `merged`).",
+        json_schema_extra=_initial_statuses,
     )
     answer: LongText | None = None
 

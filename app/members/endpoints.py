@@ -9,11 +9,12 @@ from fastapi import APIRouter, Body, Depends, Path, Query, Request
 from fastapi.responses import Response
 
 from app.core.auth import AdminOnly, CanEditMembers, CanReadDirectory
-from app.core.db import ReadDb, WriteDb
+from app.core.db import WriteDb
+from app.core.fastread import FastReadDb
 from app.core.http import IDEMPOTENT, IfMatch, written
 from app.core.openapi import READ, WRITE, responses
 from app.core.pagination import PageRequest
-from app.core.repository import list_page, resource_headers, resource_response
+from app.core.repository import list_page_named, resource_headers, resource_response
 from app.members import repository, service
 from app.members.models import MemberSource, MemberStatus, Participation
 from app.members.schemas import MemberCreate, MemberPage, MemberRead, MemberUpdate
@@ -34,7 +35,7 @@ router = APIRouter(prefix="/v1/members", tags=["members"])
 )
 async def list_members(
     request: Request,
-    conn: ReadDb,
+    conn: FastReadDb,
     _: CanReadDirectory,
     page: Annotated[PageRequest, Depends(repository.SORTING.params)],
     department_id: Annotated[uuid.UUID | None, Query(alias="departmentId")] = None,
@@ -48,7 +49,7 @@ async def list_members(
         str | None, Query(max_length=200, description="Searches names and e-mail address.")
     ] = None,
 ) -> Response:
-    query = repository.list_query(
+    query, params = repository.list_query(
         department_id=department_id,
         organisation_id=organisation_id,
         participation=participation,
@@ -58,7 +59,9 @@ async def list_members(
         email=email,
         q=q,
     )
-    return await list_page(conn, request, query, page, repository.SORTING, repository.to_item)
+    return await list_page_named(
+        conn, request, query, params, page, repository.SORTING, repository.to_item
+    )
 
 
 @router.post(
@@ -86,7 +89,7 @@ async def create_member(
     response_model=MemberRead,
     responses=responses(200, "The member.", *READ, 404, headers=("ETag",)),
 )
-async def get_member(conn: ReadDb, _: CanReadDirectory, member_id: MemberId) -> Response:
+async def get_member(conn: FastReadDb, _: CanReadDirectory, member_id: MemberId) -> Response:
     return resource_response(await repository.get(conn, member_id))
 
 

@@ -12,7 +12,11 @@ from app.core.schemas import ApiModel, InputModel, ListPage, NotNull, PatchModel
 from app.organisations.models import OrganisationKind
 
 Name = Annotated[str, Field(min_length=1, max_length=200)]
-Website = Annotated[str, Field(min_length=8, max_length=500, pattern=r"^https?://\S+$")]
+# A host name (letters, digits, dots, hyphens), an optional port, then any visible ASCII: no
+# spaces, no IP literals in brackets. Spelled out rather than `\S`, which Python, pydantic's
+# regex engine and JSON Schema readers each read differently.
+WEBSITE_PATTERN = r"^https?://[A-Za-z0-9][A-Za-z0-9.-]*(?::[0-9]{1,5})?(?:[/?#][!-~]*)?$"
+Website = Annotated[str, Field(min_length=8, max_length=500, pattern=WEBSITE_PATTERN)]
 
 
 class OrganisationCreate(InputModel):

@@ -6,12 +6,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
-from pydantic import AwareDatetime
 
 from app.core.auth import CanReadCommunity
 from app.core.db import ReadDb
 from app.core.http import json_response
 from app.core.openapi import READ, responses
+from app.core.schemas import Instant
 from app.stats import service
 from app.stats.schemas import CommunityStats
 
@@ -39,7 +39,7 @@ async def get_community_stats(
     conn: ReadDb,
     principal: CanReadCommunity,
     as_of: Annotated[
-        AwareDatetime | None,
+        Instant | None,
         Query(alias="asOf", description="The moment to report on, with its UTC offset."),
     ] = None,
 ) -> Response:

@@ -8,7 +8,7 @@ from collections.abc import Callable, Coroutine, Iterator
 from contextlib import contextmanager
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from fastapi.routing import APIRoute
@@ -18,7 +18,7 @@ from app.core.db import ReadDb, WriteDb, database
 from app.core.errors import InvalidInput, InvalidParam, validation_params
 from app.core.http import IDEMPOTENT, json_response, written
 from app.core.openapi import READ, WRITE, responses
-from app.core.pagination import PageParams
+from app.core.pagination import PageRequest
 from app.core.permissions import ensure_role
 from app.core.repository import list_page
 from app.sync import repository, service
@@ -151,7 +151,7 @@ async def list_member_syncs(
     request: Request,
     conn: ReadDb,
     _: CanSync,
-    page: PageParams,
+    page: Annotated[PageRequest, Depends(repository.SORTING.params)],
     mode: Annotated[SyncMode | None, Query()] = None,
     status: Annotated[SyncStatus | None, Query()] = None,
 ) -> Response:

@@ -7,7 +7,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body, Depends, Path, Query, Request
 from fastapi.responses import Response
-from pydantic import AwareDatetime
 
 from app.core.auth import AdminOnly, CanReadCommunity
 from app.core.db import ReadDb, WriteDb
@@ -16,6 +15,7 @@ from app.core.http import IDEMPOTENT, IfMatch, json_response, written
 from app.core.openapi import READ, WRITE, responses
 from app.core.pagination import PageRequest
 from app.core.repository import list_page, resource_headers, resource_response
+from app.core.schemas import Instant
 from app.workshops import repository, service
 from app.workshops.schemas import (
     AttendeeCreate,
@@ -47,11 +47,11 @@ async def list_workshops(
     _: CanReadCommunity,
     page: Annotated[PageRequest, Depends(repository.SORTING.params)],
     starts_after: Annotated[
-        AwareDatetime | None,
+        Instant | None,
         Query(alias="startsAfter", description="Only workshops starting at or after this."),
     ] = None,
     starts_before: Annotated[
-        AwareDatetime | None,
+        Instant | None,
         Query(alias="startsBefore", description="Only workshops starting before this."),
     ] = None,
     member_id: Annotated[

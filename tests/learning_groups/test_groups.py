@@ -68,7 +68,7 @@ async def test_create_embeds_theme_and_facilitator_organisation(client):
     assert response.headers["ETag"] == '"1"'
     fetched = await client.get(response.headers["Location"], headers=bearer(key))
     assert fetched.json() == body
-    events = await raw_sql("SELECT action FROM audit_events WHERE object_type = 'learning_group'")
+    events = await raw_sql("SELECT action FROM audit_events WHERE object_type = 'learning-group'")
     assert [e.action for e in events] == ["learning-groups-create"]
 
 

@@ -48,7 +48,7 @@ async def test_join_answers_201_with_location(client):
     assert body["groupId"] == str(group["id"])
     fetched = await client.get(response.headers["Location"], headers=bearer(key))
     assert fetched.json() == body
-    events = await raw_sql("SELECT action FROM audit_events WHERE object_type = 'group_membership'")
+    events = await raw_sql("SELECT action FROM audit_events WHERE object_type = 'group-membership'")
     assert [e.action for e in events] == ["learning-group-memberships-create"]
 
 

@@ -104,7 +104,8 @@ async def make_group(http: httpx.AsyncClient, role: str = "verbinder") -> dict[s
 async def member_key(http: httpx.AsyncClient, member_id: str) -> str:
     key = created(
         await http.post(
-            "/v1/api-keys", json={"name": f"key of {member_id}", "role": "member", "memberId": member_id}
+            "/v1/api-keys",
+            json={"name": f"key of {member_id}", "role": "member", "memberId": member_id},
         )
     )
     return str(key["key"])

@@ -130,10 +130,11 @@ class LiveDatabase:
         )
 
     async def api_backends(self) -> list[tuple[Any, ...]]:
-        """pid, state, backend_xid, client_port, query of the API's Postgres connections."""
+        """pid, state, backend_xid, client_port, query of the API's Postgres connections (its
+        pool, `leergemeenschap`, and the fast read path's, `leergemeenschap-read`)."""
         return await self.rows(
             "SELECT pid, state, backend_xid::text, client_port, query FROM pg_stat_activity "
-            "WHERE datname = $1 AND application_name = 'leergemeenschap'",
+            "WHERE datname = $1 AND application_name LIKE 'leergemeenschap%'",
             self.name,
         )
 
@@ -243,11 +244,11 @@ class LiveServer:
         if self.process.poll() is None:
             os.kill(self.process.pid, sig)
 
-    async def wait_exit(self, timeout: float = STOP_TIMEOUT) -> int:
-        deadline = time.monotonic() + timeout
+    async def wait_exit(self, limit: float = STOP_TIMEOUT) -> int:
+        deadline = time.monotonic() + limit
         while self.process.poll() is None:
             if time.monotonic() > deadline:
-                raise AssertionError(f"the server did not exit in {timeout} s:\n{self.log()}")
+                raise AssertionError(f"the server did not exit in {limit} s:\n{self.log()}")
             await asyncio.sleep(0.05)
         return int(self.process.returncode)
 
@@ -306,7 +307,9 @@ class Databases:
             assert template.path is not None
             path = self.workdir / f"{uuid.uuid4().hex[:8]}.db"
             shutil.copyfile(template.path, path)
-            db = LiveDatabase("sqlite", f"sqlite+aiosqlite:///{path}", template.admin_key, path=path)
+            db = LiveDatabase(
+                "sqlite", f"sqlite+aiosqlite:///{path}", template.admin_key, path=path
+            )
         self.made.append(db)
         return db
 
@@ -314,6 +317,30 @@ class Databases:
         for db in [*self.made, *self.templates.values()]:
             if db.backend == "postgres":
                 asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{db.name}" WITH (FORCE)'))
+
+
+def _spawn_server(
+    port: int, workers: int, env: dict[str, str], workdir: Path, log_path: Path
+) -> subprocess.Popen[bytes]:
+    with log_path.open("wb") as log:
+        return subprocess.Popen(
+            [
+                str(CLI),
+                "serve",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--workers",
+                str(workers),
+                "--no-access-log",
+            ],
+            cwd=workdir,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own session: teardown can tell its processes apart
+        )
 
 
 class Servers:
@@ -327,25 +354,7 @@ class Servers:
         port = free_port()
         log_path = self.workdir / f"server-{port}.log"
         server_env = {**os.environ, **SERVER_ENV, "DATABASE_URL": db.url, **(env or {})}
-        with log_path.open("wb") as log:
-            process = subprocess.Popen(
-                [
-                    str(CLI),
-                    "serve",
-                    "--host",
-                    "127.0.0.1",
-                    "--port",
-                    str(port),
-                    "--workers",
-                    str(workers),
-                    "--no-access-log",
-                ],
-                cwd=self.workdir,
-                env=server_env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
+        process = _spawn_server(port, workers, server_env, self.workdir, log_path)
         server = LiveServer(db, port, workers, process, log_path, env or {})
         self.started.append(server)
         await server.wait_ready()

@@ -1,0 +1,176 @@
+"""Reads on the hot path go straight through asyncpg on Postgres: SQLAlchemy builds and
+compiles each statement shape once, asyncpg runs it as a prepared statement, and rows come
+back as records in the select's column order (callers unpack them by position). On SQLite,
+and for everything else, the ordinary SQLAlchemy connection serves.
+
+Every request still reads the database; only the per-statement Python overhead goes."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable, Hashable, Sequence
+from typing import Annotated, Any
+
+import asyncpg
+import orjson
+from fastapi import Depends
+from sqlalchemy import Select
+from sqlalchemy.dialects.postgresql import asyncpg as pg_asyncpg
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from app.core.config import get_settings
+from app.core.db import database
+
+_DIALECT = pg_asyncpg.dialect()  # type: ignore[no-untyped-call]
+_MAX_SHAPES = 512
+
+# Called with each statement's SQL (the test suite counts statements here as well).
+listeners: list[Callable[[str], None]] = []
+
+
+class _Compiled:
+    __slots__ = ("compiled", "names", "sql")
+
+    def __init__(self, statement: Select[Any], cache_key: Any) -> None:
+        self.compiled = statement.compile(dialect=_DIALECT, cache_key=cache_key)
+        self.sql = self.compiled.string
+        self.names = tuple(self.compiled.positiontup or ())
+
+
+class _ReadConnection(asyncpg.Connection):  # type: ignore[misc]
+    """Read-only, autocommit statements leave no session state behind (no SET, LISTEN,
+    cursors or advisory locks), so returning a connection to the pool needs no reset query:
+    that is one round trip per request saved."""
+
+    def get_reset_query(self) -> str:
+        return ""
+
+
+async def _init_connection(conn: asyncpg.Connection) -> None:
+    # Ids leave as text (orjson writes them as they are) and JSON columns are parsed in C.
+    await conn.set_type_codec("uuid", encoder=str, decoder=str, schema="pg_catalog", format="text")
+    for name in ("json", "jsonb"):
+        await conn.set_type_codec(
+            name,
+            encoder=lambda v: orjson.dumps(v).decode(),
+            decoder=orjson.loads,
+            schema="pg_catalog",
+            format="text",
+        )
+
+
+class FastReader:
+    def __init__(self) -> None:
+        self._pool: asyncpg.Pool | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._lock: asyncio.Lock | None = None
+        self._shapes: dict[Any, _Compiled] = {}
+        self._named: dict[Hashable, Any] = {}
+
+    async def _get_pool(self, url: str) -> asyncpg.Pool:
+        loop = asyncio.get_running_loop()
+        if self._pool is not None and self._loop is loop:
+            return self._pool
+        if self._lock is None or self._loop is not loop:
+            self._lock = asyncio.Lock()
+            self._loop = loop
+            self._pool = None
+        async with self._lock:
+            if self._pool is None:
+                settings = get_settings()
+                dsn = (
+                    make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+                )
+                self._pool = await asyncpg.create_pool(
+                    dsn,
+                    min_size=1,
+                    max_size=max(settings.db_pool_size, 1),
+                    init=_init_connection,
+                    connection_class=_ReadConnection,
+                    timeout=10,
+                    command_timeout=settings.db_statement_timeout_ms / 1000 + 5,
+                    server_settings={
+                        "statement_timeout": str(settings.db_statement_timeout_ms),
+                        "application_name": "leergemeenschap-read",
+                    },
+                )
+            return self._pool
+
+    def _shape(self, statement: Select[Any]) -> tuple[_Compiled, Sequence[Any]]:
+        cache_key = statement._generate_cache_key()
+        assert cache_key is not None
+        shape = self._shapes.get(cache_key.key)
+        if shape is None:
+            if len(self._shapes) >= _MAX_SHAPES:
+                self._shapes.clear()
+            shape = _Compiled(statement, cache_key)
+            self._shapes[cache_key.key] = shape
+        return shape, cache_key.bindparams
+
+    async def rows(
+        self,
+        conn: AsyncConnection | None,
+        statement: Select[Any],
+        params: dict[str, Any] | None = None,
+    ) -> Sequence[Any]:
+        """All rows of `statement`, as positional records: through asyncpg when `conn` is
+        None (Postgres, see `FastReadDb`), else through the given SQLAlchemy connection."""
+        if conn is not None:
+            return list((await conn.execute(statement, params or {})).all())
+        shape, extracted = self._shape(statement)
+        values = shape.compiled.construct_params(params or None, extracted_parameters=extracted)
+        args = [values[name] for name in shape.names]
+        for listener in listeners:
+            listener(shape.sql)
+        pool = await self._get_pool(database.engine.url.render_as_string(hide_password=False))
+        records: Sequence[Any] = await pool.fetch(shape.sql, *args)
+        return records
+
+    async def rows_shaped(
+        self,
+        conn: AsyncConnection | None,
+        shape: Hashable,
+        statement: Select[Any],
+        params: dict[str, Any],
+    ) -> Sequence[Any]:
+        """As `rows`, for a statement whose values are all named parameters: `shape` names
+        its form, so neither compiling nor SQLAlchemy's cache key (which costs more than the
+        query itself on a wide join) is paid again for the same form."""
+        if conn is not None:
+            return list((await conn.execute(statement, params)).all())
+        compiled = self._named.get(shape)
+        if compiled is None:
+            if len(self._named) >= _MAX_SHAPES:
+                self._named.clear()
+            compiled = statement.compile(dialect=_DIALECT)
+            self._named[shape] = compiled
+        names = compiled.positiontup or ()
+        args = [params[name] for name in names]
+        for listener in listeners:
+            listener(compiled.string)
+        pool = await self._get_pool(database.engine.url.render_as_string(hide_password=False))
+        records: Sequence[Any] = await pool.fetch(compiled.string, *args)
+        return records
+
+    async def close(self) -> None:
+        pool, self._pool = self._pool, None
+        if pool is not None and self._loop is asyncio.get_running_loop():
+            await pool.close()
+
+
+reader = FastReader()
+
+
+async def fast_read_connection() -> AsyncIterator[AsyncConnection | None]:
+    """None on Postgres (the fast reader needs no SQLAlchemy connection), else a connection."""
+    database.engine  # noqa: B018 - configures the store on first use
+    if not database.sqlite:
+        yield None
+        return
+    async with database.reader.connect() as conn:
+        yield conn
+
+
+# For hot read paths whose repository unpacks rows by position (see `FastReader.rows`).
+FastReadDb = Annotated[AsyncConnection | None, Depends(fast_read_connection, scope="function")]

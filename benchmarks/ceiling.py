@@ -1,0 +1,112 @@
+"""Calibration (`--ceiling`): the members queries on plain FastAPI with a raw asyncpg pool.
+
+No auth, no middleware, no SQLAlchemy at run time: the same SQL (compiled once from the app's
+own statements) and the same item shape. What it reaches on a machine is roughly the best the
+API could do there, which tells a missed target caused by the app from one the machine sets.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import asyncpg
+import orjson
+import uvicorn
+from fastapi import FastAPI
+from fastapi.responses import Response
+from sqlalchemy import bindparam
+from sqlalchemy.dialects import postgresql
+
+from app.members import repository
+
+LIST_PATH = "/ceiling/members"
+GET_PATH = "/ceiling/members/{member_id}"
+
+
+def _sql(statement: Any, names: list[str]) -> str:
+    text = str(statement.compile(dialect=postgresql.dialect()))  # type: ignore[no-untyped-call]
+    for number, name in enumerate(names, start=1):
+        text = text.replace(f"%({name})s", f"${number}")
+    return text
+
+
+FIRST_PAGE = _sql(
+    repository.base_query()
+    .order_by(repository.c.family_name, repository.c.id)
+    .limit(bindparam("size")),
+    ["size"],
+)
+BY_ID = _sql(repository.base_query().where(repository.c.id == bindparam("id")), ["id"])
+state: dict[str, Any] = {}
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, uuid.UUID):  # asyncpg's own UUID class
+        return str(value)
+    raise TypeError
+
+
+async def _init(conn: Any) -> None:
+    # Decode JSON columns as the app's engine does (stdlib json).
+    await conn.set_type_codec("json", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
+
+
+@asynccontextmanager
+async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+    dsn = os.environ["CEILING_DSN"]
+    state["pool"] = await asyncpg.create_pool(dsn, min_size=10, max_size=10, init=_init)
+    try:
+        yield
+    finally:
+        await state["pool"].close()
+
+
+app = FastAPI(openapi_url=None, docs_url=None, redoc_url=None, lifespan=lifespan)
+
+
+@app.get(LIST_PATH)
+async def list_members(pageSize: int = 20) -> Response:
+    async with state["pool"].acquire() as conn:
+        rows = await conn.fetch(FIRST_PAGE, pageSize + 1)
+    items = [repository.to_item(row) for row in rows[:pageSize]]
+    body = {"items": items, "next": "cursor" if len(rows) > pageSize else None}
+    return Response(orjson.dumps(body, default=_default), media_type="application/json")
+
+
+@app.get(GET_PATH)
+async def get_member(member_id: uuid.UUID) -> Response:
+    async with state["pool"].acquire() as conn:
+        row = await conn.fetchrow(BY_ID, member_id)
+    if row is None:
+        return Response(status_code=404)
+    return Response(
+        orjson.dumps(repository.to_item(row), default=_default), media_type="application/json"
+    )
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8002)
+    parser.add_argument("--workers", type=int, default=2)
+    args = parser.parse_args(argv)
+    uvicorn.run(
+        "benchmarks.ceiling:app",
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        proxy_headers=True,
+        forwarded_allow_ips="127.0.0.1",
+        timeout_graceful_shutdown=20,
+        access_log=False,
+    )
+
+
+if __name__ == "__main__":
+    main()
