@@ -104,6 +104,100 @@ def _check_member(body: Any) -> str | None:
     return None
 
 
+async def _prepare_group(conn: AsyncConnection, fixture: Fixture) -> None:
+    """A learning group of 40 current members, built through the services."""
+    from app.core.context import SYSTEM
+    from app.learning_groups.schemas import GroupCreate, MembershipCreate
+    from app.learning_groups.service import create_group, join_group
+    from app.themes.schemas import ThemeCreate
+    from app.themes.service import create_theme
+
+    theme = await create_theme(
+        conn,
+        SYSTEM,
+        ThemeCreate.model_validate(
+            {"name": "De gemeente als organisatie", "transitionRole": "verbinder"}
+        ),
+    )
+    group = await create_group(
+        conn,
+        SYSTEM,
+        GroupCreate.model_validate(
+            {"name": "Circulair inkopen", "themeId": str(theme["id"]), "mode": "self_directed"}
+        ),
+    )
+    from sqlalchemy import select
+
+    from app.members.models import Member
+
+    active = await conn.execute(
+        select(Member.id).where(Member.status == "active").order_by(Member.id).limit(40)
+    )
+    for index, member_id in enumerate(row.id for row in active.all()):
+        role = "lead" if index == 0 else "member"
+        await join_group(
+            conn,
+            SYSTEM,
+            group["id"],
+            MembershipCreate.model_validate({"memberId": str(member_id), "role": role}),
+        )
+    fixture.extra["group_id"] = group["id"]
+    fixture.extra["theme_id"] = theme["id"]
+
+
+async def _prepare_agenda(conn: AsyncConnection, fixture: Fixture) -> None:
+    """A published agenda revision of 60 learning questions."""
+    from app.agenda.schemas import AgendaItemInput, RevisionCreate
+    from app.agenda.service import create_draft, publish_revision, replace_items
+    from app.core.context import SYSTEM
+    from app.learning_questions.schemas import QuestionCreate
+    from app.learning_questions.service import create_question
+
+    if "theme_id" not in fixture.extra:
+        await _prepare_group(conn, fixture)
+    question_ids = []
+    for index in range(60):
+        question = await create_question(
+            conn,
+            SYSTEM,
+            QuestionCreate.model_validate(
+                {
+                    "title": f"Leervraag {index + 1}: hoe maken we dit circulair?",
+                    "themeId": str(fixture.extra["theme_id"]),
+                    "ownerGroupId": str(fixture.extra["group_id"]),
+                    "status": "open",
+                }
+            ),
+        )
+        question_ids.append(question["id"])
+    draft = await create_draft(conn, SYSTEM, RevisionCreate.model_validate({"title": "Bench"}))
+    items = [
+        AgendaItemInput.model_validate(
+            {
+                "questionId": str(question_id),
+                "rank": rank,
+                "priority": ("high", "medium", "low")[rank % 3],
+                "ownerGroupId": str(fixture.extra["group_id"]),
+            }
+        )
+        for rank, question_id in enumerate(question_ids, start=1)
+    ]
+    await replace_items(conn, SYSTEM, draft["number"], items, None)
+    await publish_revision(conn, SYSTEM, draft["number"], None)
+
+
+def _check_group(body: Any) -> str | None:
+    if not isinstance(body, dict) or len(body.get("members") or []) != 40:
+        return "expected a group embedding its 40 current members"
+    return None
+
+
+def _check_agenda(body: Any) -> str | None:
+    if not isinstance(body, dict) or len(body.get("items") or []) != 60:
+        return "expected the current agenda with 60 items"
+    return None
+
+
 def _check_bare(body: Any) -> str | None:
     return None if isinstance(body, dict) and body.get("status") == "ok" else "unexpected body"
 
@@ -133,6 +227,24 @@ SCENARIOS: list[Scenario] = [
         target=0.20,
         check=_check_member,
         description="GET /v1/members/{id}",
+    ),
+    Scenario(
+        name="learning-group-get",
+        server="api",
+        paths=lambda fx: [f"/v1/learning-groups/{fx.extra['group_id']}"],
+        target=0.10,
+        check=_check_group,
+        prepare=_prepare_group,
+        description="GET /v1/learning-groups/{id}, a group of 40 members",
+    ),
+    Scenario(
+        name="agenda-get",
+        server="api",
+        paths=lambda fx: ["/v1/agenda"],
+        target=0.10,
+        check=_check_agenda,
+        prepare=_prepare_agenda,
+        description="GET /v1/agenda, a revision of 60 items",
     ),
     # Calibration: the same queries without the app around them (benchmarks/ceiling.py).
     Scenario(
