@@ -40,7 +40,6 @@ class Settings:
     db_statement_timeout_ms: int = 15_000
     sqlite_busy_timeout_ms: int = 5_000
     idempotency_lock_seconds: int = 60
-    public_host: str = "localhost:8000"
     auth_failure_limit: int = 20
     auth_failure_window_seconds: int = 300
     oidc_issuer: str | None = None
@@ -70,7 +69,6 @@ def get_settings() -> Settings:
         db_statement_timeout_ms=_int("DB_STATEMENT_TIMEOUT_MS", 15_000),
         sqlite_busy_timeout_ms=_int("SQLITE_BUSY_TIMEOUT_MS", 5_000),
         idempotency_lock_seconds=_int("IDEMPOTENCY_LOCK_SECONDS", 60),
-        public_host=os.environ.get("PUBLIC_HOST") or "localhost:8000",
         auth_failure_limit=_int("AUTH_FAILURE_LIMIT", 20),
         auth_failure_window_seconds=_int("AUTH_FAILURE_WINDOW_SECONDS", 300),
         oidc_issuer=os.environ.get("OIDC_ISSUER") or None,

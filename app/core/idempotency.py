@@ -4,6 +4,7 @@ that it holds across workers and machines."""
 from __future__ import annotations
 
 import hashlib
+import secrets
 import uuid
 from datetime import datetime, timedelta
 from typing import Any
@@ -21,6 +22,7 @@ from app.core.models import Base, UTCDateTime, utcnow
 
 SCOPE_KEY = "leergemeenschap.idempotency"
 RETENTION = timedelta(hours=24)
+PURGE_ONE_IN = 200
 
 
 class IdempotencyRecord(Base):
@@ -63,6 +65,10 @@ class Claim:
 
 
 async def claim(owner: str, key: str, fp: str, lock_seconds: int) -> Claim:
+    if secrets.randbelow(PURGE_ONE_IN) == 0:
+        # Now and then a claim also clears records past their retention, so the table stays
+        # bounded without a scheduler; any worker may do it, and doing it twice is harmless.
+        await purge_expired()
     now = utcnow()
     record_id = uuid.uuid4()
     values = {
