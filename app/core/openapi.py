@@ -61,8 +61,10 @@ _HEADER_DOCS = {
 }
 
 ALWAYS = (401, 500, 503)
-READ = (400, 401, 403, 406, 500, 503)
-WRITE = (400, 401, 403, 409, 413, 415, 422, 500, 503)
+# 429: a client that failed to authenticate too often is refused for a while, whatever it asks
+# (app/core/ratelimit.py), so every route that takes credentials can answer it.
+READ = (400, 401, 403, 406, 429, 500, 503)
+WRITE = (400, 401, 403, 409, 413, 415, 422, 429, 500, 503)
 
 
 def problems(*codes: int) -> dict[int | str, dict[str, Any]]:

@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 import orjson
-from fastapi import Depends, Query, Request
+from fastapi import Query, Request
 from pydantic import AfterValidator
 from pydantic_core import PydanticCustomError
 from sqlalchemy import ColumnElement, Integer, Select, and_, bindparam, or_
@@ -267,10 +267,3 @@ def page_links(request: Request, page: Page) -> tuple[dict[str, Any], dict[str, 
         return {"items": page.items, "next": None}, {}
     next_url = str(request.url.include_query_params(cursor=page.next_cursor))
     return {"items": page.items, "next": next_url}, {"Link": f'<{next_url}>; rel="next"'}
-
-
-# Paging without a list-specific sort check (prefer `Depends(SORTING.params)`).
-PageParams = Annotated[
-    PageRequest,
-    Depends(_page_dependency(r"^-?[a-zA-Z]+$", "Sort key; prefix with `-` for descending.")),
-]

@@ -204,8 +204,17 @@ class RunResult:
 
 
 def _summary(output: str) -> str:
+    """schemathesis's summary, without its report paths and its closing rule (which would read
+    like the test runner's own last line in a CI log)."""
     start = output.find("SUMMARY")
-    return output[output.rfind("\n", 0, start) + 1 :] if start >= 0 else output[-3000:]
+    text = output[output.find("\n", start) + 1 :] if start >= 0 else output[-3000:]
+    kept = []
+    for line in text.splitlines():
+        if line.startswith("Reports:"):
+            break
+        kept.append(line)
+    closing = [line.strip("= ") for line in text.splitlines() if line.startswith("=")]
+    return "\n".join([*kept, *(f"Result: {line}" for line in closing[-1:])]).strip()
 
 
 def _st(server: LiveServer, name: str, *args: str) -> RunResult:
