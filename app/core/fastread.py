@@ -29,15 +29,6 @@ _MAX_SHAPES = 512
 listeners: list[Callable[[str], None]] = []
 
 
-class _Compiled:
-    __slots__ = ("compiled", "names", "sql")
-
-    def __init__(self, statement: Select[Any], cache_key: Any) -> None:
-        self.compiled = statement.compile(dialect=_DIALECT, cache_key=cache_key)
-        self.sql = self.compiled.string
-        self.names = tuple(self.compiled.positiontup or ())
-
-
 class _ReadConnection(asyncpg.Connection):  # type: ignore[misc]
     """Read-only, autocommit statements leave no session state behind (no SET, LISTEN,
     cursors or advisory locks), so returning a connection to the pool needs no reset query:
@@ -65,7 +56,6 @@ class FastReader:
         self._pool: asyncpg.Pool | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._lock: asyncio.Lock | None = None
-        self._shapes: dict[Any, _Compiled] = {}
         self._named: dict[Hashable, Any] = {}
 
     async def _get_pool(self, url: str) -> asyncpg.Pool:
@@ -97,46 +87,18 @@ class FastReader:
                 )
             return self._pool
 
-    def _shape(self, statement: Select[Any]) -> tuple[_Compiled, Sequence[Any]]:
-        cache_key = statement._generate_cache_key()
-        assert cache_key is not None
-        shape = self._shapes.get(cache_key.key)
-        if shape is None:
-            if len(self._shapes) >= _MAX_SHAPES:
-                self._shapes.clear()
-            shape = _Compiled(statement, cache_key)
-            self._shapes[cache_key.key] = shape
-        return shape, cache_key.bindparams
-
     async def rows(
-        self,
-        conn: AsyncConnection | None,
-        statement: Select[Any],
-        params: dict[str, Any] | None = None,
-    ) -> Sequence[Any]:
-        """All rows of `statement`, as positional records: through asyncpg when `conn` is
-        None (Postgres, see `FastReadDb`), else through the given SQLAlchemy connection."""
-        if conn is not None:
-            return list((await conn.execute(statement, params or {})).all())
-        shape, extracted = self._shape(statement)
-        values = shape.compiled.construct_params(params or None, extracted_parameters=extracted)
-        args = [values[name] for name in shape.names]
-        for listener in listeners:
-            listener(shape.sql)
-        pool = await self._get_pool(database.engine.url.render_as_string(hide_password=False))
-        records: Sequence[Any] = await pool.fetch(shape.sql, *args)
-        return records
-
-    async def rows_shaped(
         self,
         conn: AsyncConnection | None,
         shape: Hashable,
         statement: Select[Any],
         params: dict[str, Any],
     ) -> Sequence[Any]:
-        """As `rows`, for a statement whose values are all named parameters: `shape` names
-        its form, so neither compiling nor SQLAlchemy's cache key (which costs more than the
-        query itself on a wide join) is paid again for the same form."""
+        """All rows of `statement`, whose values are all named parameters, as positional
+        records: through asyncpg when `conn` is None (Postgres, see `FastReadDb`), else through
+        the given SQLAlchemy connection. `shape` names the statement's form, so neither
+        compiling nor SQLAlchemy's cache key (which costs more than the query itself on a wide
+        join) is paid again for the same form."""
         if conn is not None:
             return list((await conn.execute(statement, params)).all())
         compiled = self._named.get(shape)

@@ -31,7 +31,7 @@ ItemsEnricher = Callable[[AsyncConnection, list[dict[str, Any]]], Awaitable[obje
 
 
 async def list_page(
-    conn: AsyncConnection | None,
+    conn: AsyncConnection,
     request: Request,
     query: Select[Any],
     page: PageRequest,
@@ -39,14 +39,12 @@ async def list_page(
     to_item: RowMapper,
     enrich: ItemsEnricher | None = None,
 ) -> Response:
-    """One statement per page, whatever its size (`conn` None: the fast reader, see
-    app/core/fastread.py; its rows are positional); `enrich` may add one statement more that
+    """One statement per page, whatever its size; `enrich` may add one statement more that
     fills in a collection for all the page's items at once."""
     paged, sort_name, _column, _desc = paginate(query, page, sorting)
-    rows = [to_item(row) for row in await reader.rows(conn, paged)]
+    rows = [to_item(row) for row in (await conn.execute(paged)).all()]
     result = page_from_rows(rows, page, sort_name, sort_name.lstrip("-"))
     if enrich is not None:
-        assert conn is not None, "enriched lists read through a SQLAlchemy connection"
         await enrich(conn, result.items)
     body, headers = page_links(request, result)
     return json_response(body, headers=headers)
@@ -64,7 +62,7 @@ async def list_page_named(
     """`list_page` for a hot list whose filters are named parameters (see `paginate_named`):
     one statement per page, compiled once per shape."""
     paged, values, sort_name, shape = paginate_named(query, page, sorting, params)
-    records = await reader.rows_shaped(conn, (id(sorting), *shape), paged, values)
+    records = await reader.rows(conn, (id(sorting), *shape), paged, values)
     result = page_from_rows([to_item(r) for r in records], page, sort_name, sort_name.lstrip("-"))
     body, headers = page_links(request, result)
     return json_response(body, headers=headers)

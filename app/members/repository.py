@@ -189,7 +189,7 @@ def list_query(
 
 async def get(conn: AsyncConnection | None, member_id: uuid.UUID) -> dict[str, Any]:
     """`conn` None reads through the fast reader (the GET route on Postgres)."""
-    rows = await reader.rows(conn, _BY_ID, {"member_id": member_id})
+    rows = await reader.rows(conn, "members-get", _BY_ID, {"member_id": member_id})
     if not rows:
         raise NotFound("No member has that id.")
     return to_item(rows[0])
