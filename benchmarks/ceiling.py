@@ -52,6 +52,11 @@ def _default(value: Any) -> Any:
     raise TypeError
 
 
+class _NoReset(asyncpg.Connection):  # type: ignore[misc]
+    def get_reset_query(self) -> str:
+        return ""
+
+
 async def _init(conn: Any) -> None:
     # Decode JSON columns as the app's engine does (stdlib json).
     await conn.set_type_codec("json", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
@@ -60,7 +65,14 @@ async def _init(conn: Any) -> None:
 @asynccontextmanager
 async def lifespan(_: FastAPI) -> AsyncIterator[None]:
     dsn = os.environ["CEILING_DSN"]
-    state["pool"] = await asyncpg.create_pool(dsn, min_size=10, max_size=10, init=_init)
+    state["pool"] = await asyncpg.create_pool(
+        dsn,
+        min_size=10,
+        max_size=10,
+        init=_init,
+        connection_class=_NoReset,
+        server_settings={"plan_cache_mode": os.environ.get("CEILING_PLAN", "auto")},
+    )
     try:
         yield
     finally:

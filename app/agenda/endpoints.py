@@ -24,6 +24,7 @@ from app.agenda.schemas import (
 from app.core.auth import AdminOnly, CanReadCommunity
 from app.core.db import ReadDb, WriteDb
 from app.core.errors import NotFound
+from app.core.fastread import FastReadDb
 from app.core.http import IDEMPOTENT, IfMatch, json_response, written
 from app.core.openapi import READ, WRITE, responses
 from app.core.pagination import Page as ListResult
@@ -46,7 +47,7 @@ def _known_number(number: int) -> int:
     return number
 
 
-def response_format(request: Request) -> Format:
+async def response_format(request: Request) -> Format:
     return negotiate(request.headers.get("accept"))
 
 
@@ -91,7 +92,7 @@ READ_DESCRIPTION = "Readable by every role except `sync`."
     ),
 )
 async def get_agenda(
-    conn: ReadDb,
+    conn: FastReadDb,
     _: CanReadCommunity,
     fmt: Negotiated,
     as_of: Annotated[
@@ -175,7 +176,7 @@ async def create_revision(
     responses=_with_csv(responses(200, "The revision.", *READ, 404, headers=("ETag",))),
 )
 async def get_revision(
-    conn: ReadDb, _: CanReadCommunity, fmt: Negotiated, number: RevisionNumber
+    conn: FastReadDb, _: CanReadCommunity, fmt: Negotiated, number: RevisionNumber
 ) -> Response:
     revision = await service.get_revision(conn, _known_number(number))
     return _agenda_response(revision, fmt, f"agenda-revision-{number}")

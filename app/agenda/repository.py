@@ -11,6 +11,7 @@ from sqlalchemy import (
     CursorResult,
     Select,
     and_,
+    bindparam,
     delete,
     func,
     insert,
@@ -23,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.agenda.models import AgendaItem, AgendaRevision, RevisionStatus
 from app.core.errors import NotFound
+from app.core.fastread import reader
 from app.core.models import table_of, utcnow
 from app.core.pagination import Sorting
 from app.learning_groups.models import LearningGroup
@@ -75,19 +77,34 @@ def _select(*columns: Any) -> Select[Any]:
     return select(*columns)
 
 
-def to_revision(row: Row[Any]) -> dict[str, Any]:
+def to_revision(row: Sequence[Any]) -> dict[str, Any]:
+    # Unpacked in the order of REVISION_COLUMNS (SQLAlchemy rows and asyncpg records alike).
+    (
+        _,
+        number,
+        status,
+        title,
+        rationale,
+        workshop_id,
+        created_at,
+        updated_at,
+        published_at,
+        published_by,
+        version,
+        item_count,
+    ) = row
     return {
-        "number": row.number,
-        "status": row.status,
-        "title": row.title,
-        "rationale": row.rationale,
-        "workshopId": row.workshop_id,
-        "createdAt": row.created_at,
-        "updatedAt": row.updated_at,
-        "publishedAt": row.published_at,
-        "publishedBy": row.published_by,
-        "version": row.version,
-        "itemCount": row.item_count,
+        "number": number,
+        "status": status,
+        "title": title,
+        "rationale": rationale,
+        "workshopId": workshop_id,
+        "createdAt": created_at,
+        "updatedAt": updated_at,
+        "publishedAt": published_at,
+        "publishedBy": published_by,
+        "version": version,
+        "itemCount": item_count,
     }
 
 
@@ -113,12 +130,32 @@ async def revisions_by_number(
     return {row.number: row for row in rows}
 
 
-async def revision_in_force(conn: AsyncConnection, as_of: datetime | None) -> Row[Any] | None:
-    """The published revision a reader saw at `as_of` (now when None)."""
-    query = _select(*REVISION_COLUMNS).where(r.status == PUBLISHED)
-    if as_of is not None:
-        query = query.where(r.published_at <= as_of)
-    row: Row[Any] | None = (await conn.execute(query.order_by(r.number.desc()).limit(1))).first()
+_PUBLISHED_NEWEST_FIRST = (
+    _select(*REVISION_COLUMNS).where(r.status == PUBLISHED).order_by(r.number.desc()).limit(1)
+)
+_IN_FORCE = _PUBLISHED_NEWEST_FIRST
+_IN_FORCE_AT = _PUBLISHED_NEWEST_FIRST.where(r.published_at <= bindparam("as_of"))
+_BY_NUMBER = _select(*REVISION_COLUMNS).where(r.number == bindparam("number"))
+
+
+async def revision_in_force(
+    conn: AsyncConnection | None, as_of: datetime | None
+) -> Sequence[Any] | None:
+    """The published revision a reader saw at `as_of` (now when None), as a row in the order
+    of REVISION_COLUMNS; `conn` None reads through the fast reader."""
+    if as_of is None:
+        rows = await reader.rows(conn, "agenda-in-force", _IN_FORCE, {})
+    else:
+        rows = await reader.rows(conn, "agenda-in-force-at", _IN_FORCE_AT, {"as_of": as_of})
+    return rows[0] if rows else None
+
+
+async def revision_row(conn: AsyncConnection | None, number: int) -> Sequence[Any]:
+    """One revision as a row in the order of REVISION_COLUMNS (`conn` None: the fast reader)."""
+    rows = await reader.rows(conn, "agenda-revision", _BY_NUMBER, {"number": number})
+    if not rows:
+        raise NotFound(f"There is no agenda revision {number}.")
+    row: Sequence[Any] = rows[0]
     return row
 
 
@@ -253,6 +290,11 @@ def _embedded_items_query() -> Select[Any]:
     )
 
 
+_ITEMS_OF = (
+    _embedded_items_query().where(i.revision_id == bindparam("revision_id")).order_by(i.rank)
+)
+
+
 def to_embedded_item(values: Sequence[Any]) -> dict[str, Any]:
     """An item with its question and owner group, from a row of the embedded-items query
     (unpacked by position: for a 500-item agenda, attribute lookups per row add up)."""
@@ -271,6 +313,12 @@ def to_embedded_item(values: Sequence[Any]) -> dict[str, Any]:
         },
         "ownerGroup": {"id": owner_id, "name": group} if owner_id is not None else None,
     }
+
+
+async def items_of(conn: AsyncConnection | None, revision_id: Any) -> list[dict[str, Any]]:
+    """One revision's items by rank, embedded (`conn` None: the fast reader)."""
+    rows = await reader.rows(conn, "agenda-items", _ITEMS_OF, {"revision_id": revision_id})
+    return [to_embedded_item(row) for row in rows]
 
 
 async def embedded_items(

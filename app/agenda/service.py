@@ -71,27 +71,27 @@ def parse_instant(raw: str, name: str) -> datetime:
     return parsed.astimezone(UTC)
 
 
-def _revision_with_items(row: Row[Any], items: list[dict[str, Any]]) -> dict[str, Any]:
+def _revision_with_items(row: Sequence[Any], items: list[dict[str, Any]]) -> dict[str, Any]:
     revision = repository.to_revision(row)
     revision["items"] = items
     return revision
 
 
-async def get_revision(conn: AsyncConnection, number: int) -> dict[str, Any]:
-    row = await repository.revision_by_number(conn, number)
-    items = await repository.embedded_items(conn, [row.id])
-    return _revision_with_items(row, items[row.id])
+async def get_revision(conn: AsyncConnection | None, number: int) -> dict[str, Any]:
+    """A revision with its items: two statements, whatever its size (`conn` None: the fast
+    reader)."""
+    row = await repository.revision_row(conn, number)
+    return _revision_with_items(row, await repository.items_of(conn, row[0]))
 
 
-async def current_agenda(conn: AsyncConnection, as_of: datetime | None) -> dict[str, Any]:
+async def current_agenda(conn: AsyncConnection | None, as_of: datetime | None) -> dict[str, Any]:
     """The revision in force at `as_of` (now when None): two statements, whatever its size."""
     row = await repository.revision_in_force(conn, as_of)
     if row is None:
         if as_of is None:
             raise NotFound("No agenda revision has been published yet.")
         raise NotFound(f"No agenda revision was published yet at {as_of.isoformat()}.")
-    items = await repository.embedded_items(conn, [row.id])
-    return _revision_with_items(row, items[row.id])
+    return _revision_with_items(row, await repository.items_of(conn, row[0]))
 
 
 def _moment(row: Row[Any], now: datetime) -> datetime:

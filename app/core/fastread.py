@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Callable, Hashable, Sequence
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 import asyncpg
@@ -49,6 +50,24 @@ async def _init_connection(conn: asyncpg.Connection) -> None:
             schema="pg_catalog",
             format="text",
         )
+
+
+@dataclass(frozen=True, slots=True)
+class _Slot:
+    name: str
+    named: bool  # True: the caller's params give the value; False: `value` is it
+    value: Any
+
+
+def _compile(statement: Select[Any]) -> tuple[str, tuple[_Slot, ...]]:
+    compiled = statement.compile(dialect=_DIALECT)
+    slots = []
+    for name in compiled.positiontup or ():
+        bind = compiled.binds[name]
+        # A bindparam("name") without a value is the caller's; anything else carries its own.
+        named = bind.required or (bind.value is None and bind.callable is None)
+        slots.append(_Slot(name, named, None if named else bind.effective_value))
+    return compiled.string, tuple(slots)
 
 
 class FastReader:
@@ -101,18 +120,19 @@ class FastReader:
         join) is paid again for the same form."""
         if conn is not None:
             return list((await conn.execute(statement, params)).all())
-        compiled = self._named.get(shape)
-        if compiled is None:
+        entry = self._named.get(shape)
+        if entry is None:
             if len(self._named) >= _MAX_SHAPES:
                 self._named.clear()
-            compiled = statement.compile(dialect=_DIALECT)
-            self._named[shape] = compiled
-        names = compiled.positiontup or ()
-        args = [params[name] for name in names]
+            entry = self._named[shape] = _compile(statement)
+        sql, slots = entry
+        # A slot holds the parameter's name, or the value the statement itself carries (a
+        # literal such as `LIMIT 1` or `status = 'published'` is bound, not inlined).
+        args = [params[slot.name] if slot.named else slot.value for slot in slots]
         for listener in listeners:
-            listener(compiled.string)
+            listener(sql)
         pool = await self._get_pool(database.engine.url.render_as_string(hide_password=False))
-        records: Sequence[Any] = await pool.fetch(compiled.string, *args)
+        records: Sequence[Any] = await pool.fetch(sql, *args)
         return records
 
     async def close(self) -> None:

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Select, func, insert, or_, select
+from sqlalchemy import Select, bindparam, func, insert, or_, select
 from sqlalchemy import update as sql_update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from app.core.errors import NotFound
+from app.core.fastread import reader
 from app.core.lifecycle import allowed_next
 from app.core.models import table_of
 from app.core.pagination import Sorting
@@ -65,41 +68,67 @@ SORTING = Sorting(
 )
 
 
-def base_query() -> Select[Any]:
-    return select(*COLUMNS).select_from(
-        table.join(table_of(Theme), t.id == c.theme_id).outerjoin(
-            table_of(Organisation), o.id == c.facilitator_organisation_id
-        )
+# Built once (a Select is immutable); the detail statements are also compiled once by the
+# fast reader, which hands back rows unpacked by position.
+_BASE: Select[Any] = select(*COLUMNS).select_from(
+    table.join(table_of(Theme), t.id == c.theme_id).outerjoin(
+        table_of(Organisation), o.id == c.facilitator_organisation_id
     )
+)
+_BY_ID: Select[Any] = _BASE.where(c.id == bindparam("group_id"))
+_CURRENT_MEMBERS: Select[Any] = (
+    select(ms.id, ms.member_id, m.display_name, ms.role, ms.joined_at)
+    .select_from(memberships.join(members, m.id == ms.member_id))
+    .where(ms.group_id == bindparam("group_id"), ms.left_at.is_(None))
+    .order_by(ms.joined_at, ms.id)
+)
 
 
-def to_item(row: Row[Any]) -> dict[str, Any]:
-    organisation_id = row.facilitator_organisation_id
+def base_query() -> Select[Any]:
+    return _BASE
+
+
+def to_item(row: Sequence[Any]) -> dict[str, Any]:
+    # Unpacked in the order of COLUMNS (rows may be SQLAlchemy rows or asyncpg records).
+    (
+        group_id,
+        name,
+        description,
+        theme_id,
+        theme_name,
+        theme_transition_role,
+        mode,
+        organisation_id,
+        organisation_name,
+        formed_at_workshop_id,
+        status,
+        merged_into_id,
+        member_count,
+        version,
+        created_at,
+        updated_at,
+    ) = row
     return {
-        "id": row.id,
-        "name": row.name,
-        "description": row.description,
-        "themeId": row.theme_id,
-        "theme": {
-            "id": row.theme_id,
-            "name": row.theme_name,
-            "transitionRole": row.theme_transition_role,
-        },
-        "mode": row.mode,
+        "id": group_id,
+        "name": name,
+        "description": description,
+        "themeId": theme_id,
+        "theme": {"id": theme_id, "name": theme_name, "transitionRole": theme_transition_role},
+        "mode": mode,
         "facilitatorOrganisationId": organisation_id,
         "facilitatorOrganisation": (
-            {"id": organisation_id, "name": row.organisation_name}
+            {"id": organisation_id, "name": organisation_name}
             if organisation_id is not None
             else None
         ),
-        "formedAtWorkshopId": row.formed_at_workshop_id,
-        "status": row.status,
-        "mergedIntoId": row.merged_into_id,
-        "allowedTransitions": allowed_next(TRANSITIONS, row.status),
-        "memberCount": int(row.member_count),
-        "version": row.version,
-        "createdAt": row.created_at,
-        "updatedAt": row.updated_at,
+        "formedAtWorkshopId": formed_at_workshop_id,
+        "status": status,
+        "mergedIntoId": merged_into_id,
+        "allowedTransitions": allowed_next(TRANSITIONS, status),
+        "memberCount": int(member_count),
+        "version": version,
+        "createdAt": created_at,
+        "updatedAt": updated_at,
     }
 
 
@@ -136,32 +165,34 @@ def list_query(
     return query
 
 
-async def get(conn: AsyncConnection, group_id: uuid.UUID) -> dict[str, Any]:
-    """The group without its members: one statement."""
-    return to_item(await one_row(conn, base_query().where(c.id == group_id), "learning group"))
+async def get(conn: AsyncConnection | None, group_id: uuid.UUID) -> dict[str, Any]:
+    """The group without its members: one statement (`conn` None: the fast reader)."""
+    rows = await reader.rows(conn, "learning-groups-get", _BY_ID, {"group_id": group_id})
+    if not rows:
+        raise NotFound("No learning group has that id.")
+    return to_item(rows[0])
 
 
-async def current_members(conn: AsyncConnection, group_id: uuid.UUID) -> list[dict[str, Any]]:
+async def current_members(
+    conn: AsyncConnection | None, group_id: uuid.UUID
+) -> list[dict[str, Any]]:
     """Everyone in the group now, in one statement whatever the group's size."""
-    rows = await conn.execute(
-        select(ms.id, ms.member_id, m.display_name, ms.role, ms.joined_at)
-        .select_from(memberships.join(members, m.id == ms.member_id))
-        .where(ms.group_id == group_id, ms.left_at.is_(None))
-        .order_by(ms.joined_at, ms.id)
+    rows = await reader.rows(
+        conn, "learning-groups-current-members", _CURRENT_MEMBERS, {"group_id": group_id}
     )
     return [
         {
-            "membershipId": row.id,
-            "memberId": row.member_id,
-            "displayName": row.display_name,
-            "role": row.role,
-            "joinedAt": row.joined_at,
+            "membershipId": membership_id,
+            "memberId": member_id,
+            "displayName": display_name,
+            "role": role,
+            "joinedAt": joined_at,
         }
-        for row in rows
+        for membership_id, member_id, display_name, role, joined_at in rows
     ]
 
 
-async def get_detail(conn: AsyncConnection, group_id: uuid.UUID) -> dict[str, Any]:
+async def get_detail(conn: AsyncConnection | None, group_id: uuid.UUID) -> dict[str, Any]:
     """The group with its theme, facilitator organisation and current members: two statements."""
     item = await get(conn, group_id)
     item["members"] = await current_members(conn, group_id)
