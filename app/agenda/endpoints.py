@@ -24,7 +24,6 @@ from app.agenda.schemas import (
 from app.core.auth import AdminOnly, CanReadCommunity
 from app.core.db import ReadDb, WriteDb
 from app.core.errors import NotFound
-from app.core.fastread import FastReadDb
 from app.core.http import IDEMPOTENT, IfMatch, json_response, written
 from app.core.openapi import READ, WRITE, responses
 from app.core.pagination import Page as ListResult
@@ -92,7 +91,6 @@ READ_DESCRIPTION = "Readable by every role except `sync`."
     ),
 )
 async def get_agenda(
-    conn: FastReadDb,
     _: CanReadCommunity,
     fmt: Negotiated,
     as_of: Annotated[
@@ -106,7 +104,7 @@ async def get_agenda(
     ] = None,
 ) -> Response:
     moment = service.parse_instant(as_of, "asOf") if as_of is not None else None
-    revision = await service.current_agenda(conn, moment)
+    revision = await service.current_agenda(None, moment)
     return _agenda_response(revision, fmt, f"agenda-revision-{revision['number']}")
 
 
@@ -175,10 +173,8 @@ async def create_revision(
     response_model=RevisionRead,
     responses=_with_csv(responses(200, "The revision.", *READ, 404, headers=("ETag",))),
 )
-async def get_revision(
-    conn: FastReadDb, _: CanReadCommunity, fmt: Negotiated, number: RevisionNumber
-) -> Response:
-    revision = await service.get_revision(conn, _known_number(number))
+async def get_revision(_: CanReadCommunity, fmt: Negotiated, number: RevisionNumber) -> Response:
+    revision = await service.get_revision(None, _known_number(number))
     return _agenda_response(revision, fmt, f"agenda-revision-{number}")
 
 

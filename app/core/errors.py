@@ -274,9 +274,12 @@ async def domain_error_handler(request: Request, exc: Exception) -> Response:
 
 def needs_key(dependant: Any) -> bool:
     """Whether a route (its dependant) authenticates the caller somewhere in its dependencies."""
-    from app.core.auth import authenticate
+    from app.core.auth import ROLE_CHECKS, authenticate
 
-    return any(d.call is authenticate or needs_key(d) for d in dependant.dependencies)
+    return any(
+        d.call is authenticate or d.call in ROLE_CHECKS or needs_key(d)
+        for d in dependant.dependencies
+    )
 
 
 async def validation_error_handler(request: Request, exc: Exception) -> Response:

@@ -1,23 +1,21 @@
 """Reads on the hot path go straight through asyncpg on Postgres: SQLAlchemy builds and
 compiles each statement shape once, asyncpg runs it as a prepared statement, and rows come
-back as records in the select's column order (callers unpack them by position). On SQLite,
-and for everything else, the ordinary SQLAlchemy connection serves.
+back as records in the select's column order (callers unpack them by position). On SQLite
+a connection of the read engine serves, and inside a write transaction its own connection.
 
 Every request still reads the database; only the per-statement Python overhead goes."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable, Hashable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Any
 
 import asyncpg
 import orjson
-from fastapi import Depends
 from sqlalchemy import Select
 from sqlalchemy.dialects.postgresql import asyncpg as pg_asyncpg
-from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.core.config import get_settings
@@ -77,7 +75,7 @@ class FastReader:
         self._lock: asyncio.Lock | None = None
         self._named: dict[Hashable, Any] = {}
 
-    async def _get_pool(self, url: str) -> asyncpg.Pool:
+    async def _get_pool(self) -> asyncpg.Pool:
         loop = asyncio.get_running_loop()
         if self._pool is not None and self._loop is loop:
             return self._pool
@@ -88,8 +86,8 @@ class FastReader:
         async with self._lock:
             if self._pool is None:
                 settings = get_settings()
-                dsn = (
-                    make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+                dsn = database.engine.url.set(drivername="postgresql").render_as_string(
+                    hide_password=False
                 )
                 self._pool = await asyncpg.create_pool(
                     dsn,
@@ -114,12 +112,16 @@ class FastReader:
         params: dict[str, Any],
     ) -> Sequence[Any]:
         """All rows of `statement`, whose values are all named parameters, as positional
-        records: through asyncpg when `conn` is None (Postgres, see `FastReadDb`), else through
+        records: through asyncpg when `conn` is None (on Postgres; SQLite reads with a connection of its own), else through
         the given SQLAlchemy connection. `shape` names the statement's form, so neither
         compiling nor SQLAlchemy's cache key (which costs more than the query itself on a wide
         join) is paid again for the same form."""
         if conn is not None:
             return list((await conn.execute(statement, params)).all())
+        database.engine  # noqa: B018 - configures the store on first use
+        if database.sqlite:
+            async with database.reader.connect() as own:
+                return list((await own.execute(statement, params)).all())
         entry = self._named.get(shape)
         if entry is None:
             if len(self._named) >= _MAX_SHAPES:
@@ -131,7 +133,7 @@ class FastReader:
         args = [params[slot.name] if slot.named else slot.value for slot in slots]
         for listener in listeners:
             listener(sql)
-        pool = await self._get_pool(database.engine.url.render_as_string(hide_password=False))
+        pool = await self._get_pool()
         records: Sequence[Any] = await pool.fetch(sql, *args)
         return records
 
@@ -142,17 +144,3 @@ class FastReader:
 
 
 reader = FastReader()
-
-
-async def fast_read_connection() -> AsyncIterator[AsyncConnection | None]:
-    """None on Postgres (the fast reader needs no SQLAlchemy connection), else a connection."""
-    database.engine  # noqa: B018 - configures the store on first use
-    if not database.sqlite:
-        yield None
-        return
-    async with database.reader.connect() as conn:
-        yield conn
-
-
-# For hot read paths whose repository unpacks rows by position (see `FastReader.rows`).
-FastReadDb = Annotated[AsyncConnection | None, Depends(fast_read_connection, scope="function")]

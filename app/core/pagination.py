@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -11,12 +12,13 @@ from typing import Annotated, Any
 
 import orjson
 from fastapi import Query, Request
-from pydantic import AfterValidator
+from pydantic import AfterValidator, Field
 from pydantic_core import PydanticCustomError
 from sqlalchemy import ColumnElement, Integer, Select, and_, bindparam, or_
 from sqlalchemy.sql.elements import KeyedColumnElement
 
 from app.core.errors import InvalidInput, InvalidParam
+from app.core.query import QueryModel
 
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
@@ -78,6 +80,29 @@ def _page_dependency(pattern: str, description: str) -> Any:
     return page_request
 
 
+class PageQuery(QueryModel):
+    """The paging parameters of a list read as one model (see app/core/query.py); a list
+    subclasses it with its filters and `sort = SORTING.sort_field()`."""
+
+    cursor: Annotated[
+        str | None,
+        Field(max_length=512, description=CursorParam.__metadata__[0].description),
+        AfterValidator(_well_formed_cursor),
+    ] = None
+    page_size: int = Field(
+        DEFAULT_PAGE_SIZE,
+        alias="pageSize",
+        ge=1,
+        le=MAX_PAGE_SIZE,
+        description=f"Items per page, 1 to {MAX_PAGE_SIZE}.",
+    )
+    sort: str | None = None
+
+    @property
+    def page(self) -> PageRequest:
+        return PageRequest(cursor=self.cursor, size=self.page_size, sort=self.sort)
+
+
 class Sorting:
     """The sort keys one list allows; every key is made total with the id as tie-breaker."""
 
@@ -90,9 +115,13 @@ class Sorting:
         self.keys = keys
         self.id_column = id_column
         self.default = default
-        pattern = "^-?(" + "|".join(sorted(keys)) + ")$"
+        self.pattern = "^-?(" + "|".join(sorted(keys)) + ")$"
         # Use as `page: Annotated[PageRequest, Depends(SORTING.params)]` in a list endpoint.
-        self.params = _page_dependency(pattern, self.description)
+        self.params = _page_dependency(self.pattern, self.description)
+
+    def sort_field(self) -> Any:
+        """The `sort` field of a `PageQuery` subclass for this list."""
+        return Field(None, max_length=64, pattern=self.pattern, description=self.description)
 
     @property
     def description(self) -> str:
@@ -221,12 +250,21 @@ def paginate_named(
     query: Select[Any], page: PageRequest, sorting: Sorting, params: dict[str, Any]
 ) -> tuple[Select[Any], dict[str, Any], str, tuple[Any, ...]]:
     """As `paginate`, with the position and limit as named parameters: the statement's shape
-    (returned as a hashable key) no longer depends on the values, so it compiles once."""
-    name, column, descending = sorting.resolve(page.sort)
-    id_column = sorting.id_column
+    (returned as a hashable key) no longer depends on the values, so it is built and compiled
+    once per `query` (itself built once per filter shape, see members.repository)."""
+    name, column, _ = sorting.resolve(page.sort)
     params = {**params, "page_limit": page.size + 1}
     if page.cursor:
-        params["after_value"], params["after_id"] = _position(page, name, column, id_column)
+        params["after_value"], params["after_id"] = _position(page, name, column, sorting.id_column)
+    shape = (name, bool(page.cursor), *sorted(params))
+    return _paged(query, sorting, name, bool(page.cursor)), params, name, shape
+
+
+@functools.lru_cache(maxsize=512)
+def _paged(query: Select[Any], sorting: Sorting, name: str, after: bool) -> Select[Any]:
+    _, column, descending = sorting.resolve(name)
+    id_column = sorting.id_column
+    if after:
         value = bindparam("after_value", type_=column.type)
         last_id = bindparam("after_id", type_=id_column.type)
         if descending:
@@ -237,8 +275,7 @@ def paginate_named(
         query = query.order_by(column.desc(), id_column.desc())
     else:
         query = query.order_by(column.asc(), id_column.asc())
-    shape = (name, bool(page.cursor), *sorted(params))
-    return query.limit(bindparam("page_limit", type_=Integer())), params, name, shape
+    return query.limit(bindparam("page_limit", type_=Integer()))
 
 
 def page_from_rows(

@@ -12,7 +12,6 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from app.core.auth import AdminOnly, CanJoinGroups, CanManageGroups, CanReadCommunity
 from app.core.db import ReadDb, WriteDb
 from app.core.errors import NotFound
-from app.core.fastread import FastReadDb
 from app.core.http import IDEMPOTENT, IfMatch, json_response, written
 from app.core.openapi import READ, WRITE, responses
 from app.core.pagination import PageRequest
@@ -104,8 +103,8 @@ async def create_group(
     response_model=GroupDetail,
     responses=responses(200, "The learning group.", *READ, 404, headers=("ETag",)),
 )
-async def get_group(conn: FastReadDb, _: CanReadCommunity, group_id: GroupId) -> Response:
-    return resource_response(await repository.get_detail(conn, group_id))
+async def get_group(_: CanReadCommunity, group_id: GroupId) -> Response:
+    return resource_response(await repository.get_detail(None, group_id))
 
 
 @router.patch(

@@ -5,15 +5,16 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Depends, Path, Query, Request
+from fastapi import APIRouter, Body, Depends, Path, Request
 from fastapi.responses import Response
+from pydantic import Field
 
 from app.core.auth import AdminOnly, CanEditMembers, CanReadDirectory
 from app.core.db import WriteDb
-from app.core.fastread import FastReadDb
 from app.core.http import IDEMPOTENT, IfMatch, written
 from app.core.openapi import READ, WRITE, responses
-from app.core.pagination import PageRequest
+from app.core.pagination import PageQuery
+from app.core.query import query_dependency, query_openapi
 from app.core.repository import list_page_named, resource_headers, resource_response
 from app.members import repository, service
 from app.members.models import MemberSource, MemberStatus, Participation
@@ -24,6 +25,18 @@ MemberId = Annotated[uuid.UUID, Path(alias="memberId")]
 router = APIRouter(prefix="/v1/members", tags=["members"])
 
 
+class MemberListQuery(PageQuery):
+    department_id: uuid.UUID | None = Field(None, alias="departmentId")
+    organisation_id: uuid.UUID | None = Field(None, alias="organisationId")
+    participation: Participation | None = None
+    status: MemberStatus | None = None
+    source: MemberSource | None = None
+    external_id: str | None = Field(None, alias="externalId", max_length=200)
+    email: str | None = Field(None, max_length=320, description="Exact, any case.")
+    q: str | None = Field(None, max_length=200, description="Searches names and e-mail address.")
+    sort: str | None = repository.SORTING.sort_field()
+
+
 @router.get(
     "",
     operation_id="members-list",
@@ -32,35 +45,25 @@ router = APIRouter(prefix="/v1/members", tags=["members"])
     + repository.SORTING.description,
     response_model=MemberPage,
     responses=responses(200, "One page of members.", *READ, headers=("Link",)),
+    openapi_extra=query_openapi(MemberListQuery),
 )
 async def list_members(
     request: Request,
-    conn: FastReadDb,
     _: CanReadDirectory,
-    page: Annotated[PageRequest, Depends(repository.SORTING.params)],
-    department_id: Annotated[uuid.UUID | None, Query(alias="departmentId")] = None,
-    organisation_id: Annotated[uuid.UUID | None, Query(alias="organisationId")] = None,
-    participation: Annotated[Participation | None, Query()] = None,
-    status: Annotated[MemberStatus | None, Query()] = None,
-    source: Annotated[MemberSource | None, Query()] = None,
-    external_id: Annotated[str | None, Query(alias="externalId", max_length=200)] = None,
-    email: Annotated[str | None, Query(max_length=320, description="Exact, any case.")] = None,
-    q: Annotated[
-        str | None, Query(max_length=200, description="Searches names and e-mail address.")
-    ] = None,
+    query: Annotated[MemberListQuery, Depends(query_dependency(MemberListQuery))],
 ) -> Response:
-    query, params = repository.list_query(
-        department_id=department_id,
-        organisation_id=organisation_id,
-        participation=participation,
-        status=status,
-        source=source,
-        external_id=external_id,
-        email=email,
-        q=q,
+    statement, params = repository.list_query(
+        department_id=query.department_id,
+        organisation_id=query.organisation_id,
+        participation=query.participation,
+        status=query.status,
+        source=query.source,
+        external_id=query.external_id,
+        email=query.email,
+        q=query.q,
     )
     return await list_page_named(
-        conn, request, query, params, page, repository.SORTING, repository.to_item
+        None, request, statement, params, query.page, repository.SORTING, repository.to_item
     )
 
 
@@ -89,8 +92,8 @@ async def create_member(
     response_model=MemberRead,
     responses=responses(200, "The member.", *READ, 404, headers=("ETag",)),
 )
-async def get_member(conn: FastReadDb, _: CanReadDirectory, member_id: MemberId) -> Response:
-    return resource_response(await repository.get(conn, member_id))
+async def get_member(_: CanReadDirectory, member_id: MemberId) -> Response:
+    return resource_response(await repository.get(None, member_id))
 
 
 @router.patch(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import uuid
 from typing import Any, cast
 
@@ -170,11 +171,19 @@ def list_query(
         "email": email.lower() if email is not None else None,
     }
     params = {name: value for name, value in values.items() if value is not None}
-    query = base_query()
-    for name in params:
-        query = query.where(_FILTERS[name] == bindparam(name, type_=_FILTERS[name].type))
+    query = _filtered(tuple(params), bool(q))
     if q:
         params["q"] = f"%{escape_like(q.lower())}%"
+    return query, params
+
+
+@functools.lru_cache(maxsize=256)
+def _filtered(names: tuple[str, ...], search: bool) -> Select[Any]:
+    """The list statement filtered on `names` (and `q`), built once per combination."""
+    query = base_query()
+    for name in names:
+        query = query.where(_FILTERS[name] == bindparam(name, type_=_FILTERS[name].type))
+    if search:
         pattern = bindparam("q", type_=String())
         query = query.where(
             or_(
@@ -184,7 +193,7 @@ def list_query(
                 )
             )
         )
-    return query, params
+    return query
 
 
 async def get(conn: AsyncConnection | None, member_id: uuid.UUID) -> dict[str, Any]:

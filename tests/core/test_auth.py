@@ -19,7 +19,7 @@ from app.api_keys import repository as key_repository
 from app.api_keys.models import Role
 from app.api_keys.service import issue_key
 from app.core import auth
-from app.core.auth import authenticate
+from app.core.auth import ROLE_CHECKS, authenticate
 from app.core.config import get_settings
 from app.core.context import SYSTEM
 from app.core.db import database
@@ -53,7 +53,10 @@ def _full_paths(routes: list[BaseRoute]) -> list[tuple[BaseRoute, str]]:
 
 
 def _needs_key(dependant: Dependant) -> bool:
-    return any(dep.call is authenticate or _needs_key(dep) for dep in dependant.dependencies)
+    return any(
+        dep.call is authenticate or dep.call in ROLE_CHECKS or _needs_key(dep)
+        for dep in dependant.dependencies
+    )
 
 
 def test_every_route_is_authenticated_or_on_the_public_allow_list():
