@@ -100,6 +100,11 @@ class FastReader:
                     server_settings={
                         "statement_timeout": str(settings.db_statement_timeout_ms),
                         "application_name": "leergemeenschap-read",
+                        # Each statement here is one fixed shape over indexed columns, run
+                        # as a prepared statement: a generic plan is as good as a custom one
+                        # and is not planned again on every execution. (Left to "auto", a
+                        # `LIMIT $n` makes Postgres plan every page afresh.)
+                        "plan_cache_mode": "force_generic_plan",
                     },
                 )
             return self._pool
