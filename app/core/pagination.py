@@ -9,6 +9,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 import orjson
 from fastapi import Query, Request
@@ -302,5 +303,12 @@ def page_links(request: Request, page: Page) -> tuple[dict[str, Any], dict[str, 
     """The list body and its `Link` header."""
     if page.next_cursor is None:
         return {"items": page.items, "next": None}, {}
-    next_url = str(request.url.include_query_params(cursor=page.next_cursor))
+    next_url = next_page_url(request, page.next_cursor)
     return {"items": page.items, "next": next_url}, {"Link": f'<{next_url}>; rel="next"'}
+
+
+def next_page_url(request: Request, cursor: str) -> str:
+    """This request's URL with `cursor` set (every other query parameter as it was)."""
+    kept = [(key, value) for key, value in request.query_params.multi_items() if key != "cursor"]
+    kept.append(("cursor", cursor))
+    return str(request.url.replace(query=urlencode(kept)))
