@@ -916,10 +916,13 @@ def print_table(results: list[dict[str, Any]]) -> None:
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__)
-    parser.add_argument("--duration", type=float, default=10.0, help="seconds per scenario")
+    parser.add_argument("--duration", type=float, default=8.0, help="seconds per scenario")
     parser.add_argument("--warmup", type=float, default=3.0, help="seconds before measuring")
     parser.add_argument(
-        "--rounds", type=int, default=1, help="measure every scenario this many times, interleaved"
+        "--rounds",
+        type=int,
+        default=3,
+        help="measure every scenario this many times, interleaved (ratios are the median)",
     )
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--threads", type=int, default=2, help="wrk threads")

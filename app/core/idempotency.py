@@ -43,9 +43,14 @@ class IdempotencyRecord(Base):
     __table_args__ = (UniqueConstraint("owner", "key", name="uq_idempotency_records_owner_key"),)
 
 
-def fingerprint(method: str, path: str, query: bytes, body: bytes) -> str:
+def fingerprint(
+    method: str, path: str, query: bytes, body: bytes, if_match: bytes | None = None
+) -> str:
+    """What makes two requests the same one. A condition (`If-Match`) belongs to the request:
+    a retry sends it again, and the same key with another condition is another request."""
     digest = hashlib.sha256()
-    for part in (method.encode(), path.encode(), query, body):
+    condition = b"" if if_match is None else b"if-match:" + if_match
+    for part in (method.encode(), path.encode(), query, body, condition):
         digest.update(len(part).to_bytes(8, "big"))
         digest.update(part)
     return digest.hexdigest()

@@ -381,7 +381,9 @@ class ContractMiddleware:
                 },
             )
             return
-        fp = idempotency.fingerprint("POST", path, scope.get("query_string", b""), body)
+        fp = idempotency.fingerprint(
+            "POST", path, scope.get("query_string", b""), body, headers.get(b"if-match")
+        )
         owner = idempotency.owner_of(headers.get(b"authorization"))
         claim = await idempotency.claim(owner, key, fp, self.settings.idempotency_lock_seconds)
         if claim.outcome == "mismatch":

@@ -103,6 +103,17 @@ class PageQuery(QueryModel):
     def page(self) -> PageRequest:
         return PageRequest(cursor=self.cursor, size=self.page_size, sort=self.sort)
 
+    def filters(self) -> dict[str, Any]:
+        """The list's own parameters (everything but paging), by field name."""
+        return {
+            name: getattr(self, name)
+            for name in type(self).model_fields
+            if name not in _PAGING_FIELDS
+        }
+
+
+_PAGING_FIELDS = frozenset(PageQuery.model_fields)
+
 
 class Sorting:
     """The sort keys one list allows; every key is made total with the id as tie-breaker."""

@@ -52,16 +52,7 @@ async def list_members(
     _: CanReadDirectory,
     query: Annotated[MemberListQuery, Depends(query_dependency(MemberListQuery))],
 ) -> Response:
-    statement, params = repository.list_query(
-        department_id=query.department_id,
-        organisation_id=query.organisation_id,
-        participation=query.participation,
-        status=query.status,
-        source=query.source,
-        external_id=query.external_id,
-        email=query.email,
-        q=query.q,
-    )
+    statement, params = repository.list_query(**query.filters())
     return await list_page_named(
         None, request, statement, params, query.page, repository.SORTING, repository.to_item
     )

@@ -54,6 +54,30 @@ async def test_same_key_with_another_body_is_422(client):
     assert await _departments(client, admin) == ["ONE"]
 
 
+async def test_a_condition_is_part_of_the_request(client):
+    """A retry sends its If-Match again and is replayed; the same key and body under another
+    condition (even a malformed one) is another request: 422, never the first answer."""
+    admin = bearer(await make_key())
+    headers = {**admin, **JSON, "Idempotency-Key": "create-idem-cond", "If-Match": '"1"'}
+    first = await client.post("/v1/departments", content=_department("COND"), headers=headers)
+    assert first.status_code == 201, first.text
+    retry = await client.post("/v1/departments", content=_department("COND"), headers=headers)
+    assert retry.status_code == 201
+    assert retry.headers["idempotent-replayed"] == "true"
+    counts = await row_counts()
+    for condition in ('"2"', "0" * 201):
+        other = await client.post(
+            "/v1/departments",
+            content=_department("COND"),
+            headers={**headers, "If-Match": condition},
+        )
+        assert_problem(other, 422)
+    without = {key: value for key, value in headers.items() if key != "If-Match"}
+    bare = await client.post("/v1/departments", content=_department("COND"), headers=without)
+    assert_problem(bare, 422)
+    assert await row_counts() == counts
+
+
 async def test_same_key_on_another_path_is_422(client):
     admin = bearer(await make_key())
     headers = {**admin, **JSON, "Idempotency-Key": "create-idem-3"}
