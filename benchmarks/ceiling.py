@@ -1,14 +1,14 @@
 """Calibration (`--ceiling`): the members queries on plain FastAPI with a raw asyncpg pool.
 
 No auth, no middleware, no SQLAlchemy at run time: the same SQL (compiled once from the app's
-own statements) and the same item shape. What it reaches on a machine is roughly the best the
+own statements), the same codecs and plan settings as the app's fast reader, and the same item
+shape. What it reaches on a machine is roughly the best the
 API could do there, which tells a missed target caused by the app from one the machine sets.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import uuid
 from collections.abc import AsyncIterator
@@ -23,6 +23,7 @@ from fastapi.responses import Response
 from sqlalchemy import bindparam
 from sqlalchemy.dialects import postgresql
 
+from app.core.fastread import _init_connection
 from app.members import repository
 
 LIST_PATH = "/ceiling/members"
@@ -57,11 +58,6 @@ class _NoReset(asyncpg.Connection):  # type: ignore[misc]
         return ""
 
 
-async def _init(conn: Any) -> None:
-    # Decode JSON columns as the app's engine does (stdlib json).
-    await conn.set_type_codec("json", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
-
-
 @asynccontextmanager
 async def lifespan(_: FastAPI) -> AsyncIterator[None]:
     dsn = os.environ["CEILING_DSN"]
@@ -69,9 +65,10 @@ async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         dsn,
         min_size=10,
         max_size=10,
-        init=_init,
+        # The same codecs and plan settings as the app's fast reader (app/core/fastread.py).
+        init=_init_connection,
         connection_class=_NoReset,
-        server_settings={"plan_cache_mode": os.environ.get("CEILING_PLAN", "auto")},
+        server_settings={"plan_cache_mode": "force_generic_plan"},
     )
     try:
         yield
