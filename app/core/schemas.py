@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Annotated, Any, ClassVar, TypeVar
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
@@ -68,42 +69,90 @@ class WrongJsonType:
 _ACCEPTED = WrongJsonType()  # marker: the variant takes the value
 
 
-def _verdict(variant: dict[str, Any], value: Any) -> WrongJsonType | None:
-    """`_ACCEPTED`, a refusal, or None when this check has no say (not a simple typed variant,
-    or a Python object such as a UUID that the code itself put there)."""
+# A property's check: the value itself when it passes, else a WrongJsonType explaining why.
+Check = Callable[[Any], Any]
+Verdict = Callable[[Any], WrongJsonType | None]
+
+
+def _variant_verdict(variant: dict[str, Any]) -> Verdict | None:
+    """The check of one `anyOf` variant, built once; None when the variant is not a simple
+    typed one (it then has no say about any value)."""
     kind = variant.get("type")
-    if not isinstance(value, _JSON_VALUES) or not isinstance(kind, str) or kind not in _JSON_TYPES:
+    if not isinstance(kind, str) or kind not in _JSON_TYPES:
         return None
-    if (isinstance(value, bool) and kind != "boolean") or not isinstance(value, _JSON_TYPES[kind]):
-        return WrongJsonType()
-    if not isinstance(value, str):
-        return _ACCEPTED
+    types = _JSON_TYPES[kind]
     form = variant.get("format", "")
-    if form in _FORMATS and not _FORMATS[form].match(value):
-        return WrongJsonType(_FORMAT_REASONS[form], f"{form}_format")
-    # Length and pattern hold for the text as sent: whitespace is trimmed only afterwards, so
-    # a value the document calls too long does not pass because its excess is spaces.
+    form_re = _FORMATS.get(form)
+    form_refusal = (_FORMAT_REASONS[form], f"{form}_format") if form_re is not None else None
     limit = variant.get("maxLength")
-    if isinstance(limit, int) and len(value) > limit:
-        return WrongJsonType(f"String should have at most {limit} characters", "string_too_long")
+    limit = limit if isinstance(limit, int) else None
     pattern = variant.get("pattern")
-    if isinstance(pattern, str) and not re.search(pattern, value):
-        return WrongJsonType(f"String should match pattern '{pattern}'", "string_pattern_mismatch")
-    return _ACCEPTED
+    pattern_re = re.compile(pattern) if isinstance(pattern, str) else None
+
+    def verdict(value: Any) -> WrongJsonType | None:
+        """`_ACCEPTED`, a refusal, or None when the value is a Python object (such as a UUID
+        that the code itself put there) rather than JSON."""
+        if not isinstance(value, _JSON_VALUES):
+            return None
+        if (isinstance(value, bool) and kind != "boolean") or not isinstance(value, types):
+            return WrongJsonType()
+        if not isinstance(value, str):
+            return _ACCEPTED
+        if form_re is not None and form_refusal is not None and not form_re.match(value):
+            return WrongJsonType(*form_refusal)
+        # Length and pattern hold for the text as sent: whitespace is trimmed only afterwards,
+        # so a value the document calls too long does not pass because its excess is spaces.
+        if limit is not None and len(value) > limit:
+            return WrongJsonType(
+                f"String should have at most {limit} characters", "string_too_long"
+            )
+        if pattern_re is not None and not pattern_re.search(value):
+            return WrongJsonType(
+                f"String should match pattern '{pattern}'", "string_pattern_mismatch"
+            )
+        return _ACCEPTED
+
+    return verdict
 
 
-def _check_property(schema: dict[str, Any], value: Any) -> Any:
+def _unchecked(value: Any) -> Any:
+    return value
+
+
+def _property_check(schema: dict[str, Any]) -> Check:
+    """The check of one declared property (built once per model, see `_input_checks`)."""
     variants = [v for v in schema.get("anyOf", [schema]) if v.get("type") != "null"]
-    verdicts = [_verdict(v, value) for v in variants]
+    verdicts = [_variant_verdict(v) for v in variants]
     if not verdicts or None in verdicts:
-        return value
-    if _ACCEPTED in verdicts:
-        items = variants[verdicts.index(_ACCEPTED)].get("items")
-        if isinstance(value, list) and isinstance(items, dict):
-            return [item if item is None else _check_property(items, item) for item in value]
-        return value
-    explained = [v for v in verdicts if v is not None and v.reason]
-    return explained[0] if explained else verdicts[0]
+        return _unchecked
+    checks = [verdict for verdict in verdicts if verdict is not None]
+    item_checks = [
+        _property_check(v["items"]) if isinstance(v.get("items"), dict) else None for v in variants
+    ]
+
+    if len(checks) == 1 and item_checks[0] is None:
+        # The common case (one typed variant, not an array): no lists to build per value.
+        only = checks[0]
+
+        def check_one(value: Any) -> Any:
+            result = only(value)
+            return value if result is None or result is _ACCEPTED else result
+
+        return check_one
+
+    def check(value: Any) -> Any:
+        results = [verdict(value) for verdict in checks]
+        if None in results:
+            return value
+        if _ACCEPTED in results:
+            item_check = item_checks[results.index(_ACCEPTED)]
+            if isinstance(value, list) and item_check is not None:
+                return [item if item is None else item_check(item) for item in value]
+            return value
+        explained = [r for r in results if r is not None and r.reason]
+        return explained[0] if explained else results[0]
+
+    return check
 
 
 class InputModel(ApiModel):
@@ -122,25 +171,27 @@ class InputModel(ApiModel):
     def _declared_json_types(cls, data: Any) -> Any:
         if not isinstance(data, dict):
             return data
-        properties = _input_properties(cls)
+        checks = _input_checks(cls)
         checked = dict(data)
         for name, value in data.items():
-            schema = properties.get(name)
+            check = checks.get(name)
             # Null is left to the field (it may be allowed, or refused with its own reason).
-            if schema is not None and value is not None:
-                checked[name] = _check_property(schema, value)
+            if check is not None and value is not None:
+                checked[name] = check(value)
         return checked
 
 
-_PROPERTIES: dict[type[InputModel], dict[str, dict[str, Any]]] = {}
+_CHECKS: dict[type[InputModel], dict[str, Check]] = {}
 
 
-def _input_properties(model: type[InputModel]) -> dict[str, dict[str, Any]]:
-    """The body's properties as the document declares them, per alias (computed once)."""
-    known = _PROPERTIES.get(model)
+def _input_checks(model: type[InputModel]) -> dict[str, Check]:
+    """A check per property as the document declares it, per alias (built once per model:
+    a bulk sync validates ten thousand members against the same few properties)."""
+    known = _CHECKS.get(model)
     if known is None:
         schema = model.model_json_schema(by_alias=True, mode="validation")
-        known = _PROPERTIES[model] = dict(schema.get("properties", {}))
+        properties = schema.get("properties", {})
+        known = _CHECKS[model] = {name: _property_check(p) for name, p in properties.items()}
     return known
 
 
