@@ -1,7 +1,8 @@
 """Reads on the hot path go straight through asyncpg on Postgres: SQLAlchemy builds and
 compiles each statement shape once, asyncpg runs it as a prepared statement, and rows come
-back as records in the select's column order (callers unpack them by position). On SQLite
-a connection of the read engine serves, and inside a write transaction its own connection.
+back as records in the select's column order (callers unpack them by position). On SQLite,
+and when the caller hands in its own connection (inside a write transaction), SQLAlchemy runs
+the same statement.
 
 Every request still reads the database; only the per-statement Python overhead goes."""
 
@@ -116,11 +117,11 @@ class FastReader:
         statement: Select[Any],
         params: dict[str, Any],
     ) -> Sequence[Any]:
-        """All rows of `statement`, whose values are all named parameters, as positional
-        records: through asyncpg when `conn` is None (on Postgres; SQLite reads with a connection of its own), else through
-        the given SQLAlchemy connection. `shape` names the statement's form, so neither
-        compiling nor SQLAlchemy's cache key (which costs more than the query itself on a wide
-        join) is paid again for the same form."""
+        """All rows of `statement` as positional records. With `conn` None: through asyncpg on
+        Postgres (SQLite reads with a connection of its own); else through the given SQLAlchemy
+        connection. `shape` names the statement's form, so neither compiling nor SQLAlchemy's
+        cache key (which costs more than the query itself on a wide join) is paid again for the
+        same form. Values come from `params` by name, literals from the statement itself."""
         if conn is not None:
             return list((await conn.execute(statement, params)).all())
         database.engine  # noqa: B018 - configures the store on first use
