@@ -18,15 +18,16 @@ async def bare() -> dict[str, object]:
     return {"status": "ok", "items": [1, 2, 3], "name": "bare"}
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
+def serve(app: str, port: int, description: str | None, argv: list[str] | None) -> None:
+    """Serve `app` ("module:attribute") with the same uvicorn options as
+    `leergemeenschap serve --no-access-log` (app/cli.py)."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8001)
+    parser.add_argument("--port", type=int, default=port)
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args(argv)
-    # The same options as `leergemeenschap serve --no-access-log` (app/cli.py).
     uvicorn.run(
-        "benchmarks.bare:app",
+        app,
         host=args.host,
         port=args.port,
         workers=args.workers,
@@ -35,6 +36,10 @@ def main(argv: list[str] | None = None) -> None:
         timeout_graceful_shutdown=20,
         access_log=False,
     )
+
+
+def main(argv: list[str] | None = None) -> None:
+    serve("benchmarks.bare:app", 8001, __doc__, argv)
 
 
 if __name__ == "__main__":

@@ -8,7 +8,6 @@ API could do there, which tells a missed target caused by the app from one the m
 
 from __future__ import annotations
 
-import argparse
 import os
 import uuid
 from collections.abc import AsyncIterator
@@ -17,7 +16,6 @@ from typing import Any
 
 import asyncpg
 import orjson
-import uvicorn
 from fastapi import FastAPI
 from fastapi.responses import Response
 from sqlalchemy import bindparam
@@ -25,6 +23,7 @@ from sqlalchemy.dialects import postgresql
 
 from app.core.fastread import _init_connection
 from app.members import repository
+from benchmarks import bare
 
 LIST_PATH = "/ceiling/members"
 GET_PATH = "/ceiling/members/{member_id}"
@@ -100,21 +99,7 @@ async def get_member(member_id: uuid.UUID) -> Response:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8002)
-    parser.add_argument("--workers", type=int, default=2)
-    args = parser.parse_args(argv)
-    uvicorn.run(
-        "benchmarks.ceiling:app",
-        host=args.host,
-        port=args.port,
-        workers=args.workers,
-        proxy_headers=True,
-        forwarded_allow_ips="127.0.0.1",
-        timeout_graceful_shutdown=20,
-        access_log=False,
-    )
+    bare.serve("benchmarks.ceiling:app", 8002, __doc__, argv)
 
 
 if __name__ == "__main__":

@@ -130,11 +130,11 @@ async def revisions_by_number(
     return {row.number: row for row in rows}
 
 
-_PUBLISHED_NEWEST_FIRST = (
+# The newest published revision (now), and the newest published by `as_of`.
+_IN_FORCE = (
     _select(*REVISION_COLUMNS).where(r.status == PUBLISHED).order_by(r.number.desc()).limit(1)
 )
-_IN_FORCE = _PUBLISHED_NEWEST_FIRST
-_IN_FORCE_AT = _PUBLISHED_NEWEST_FIRST.where(r.published_at <= bindparam("as_of"))
+_IN_FORCE_AT = _IN_FORCE.where(r.published_at <= bindparam("as_of"))
 _BY_NUMBER = _select(*REVISION_COLUMNS).where(r.number == bindparam("number"))
 
 
