@@ -21,7 +21,7 @@ from fastapi.responses import Response
 from sqlalchemy import bindparam
 from sqlalchemy.dialects import postgresql
 
-from app.core.fastread import _init_connection
+from app.core.fastread import READ_SESSION, _init_connection
 from app.members import repository
 from benchmarks import bare
 
@@ -67,7 +67,7 @@ async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         # The same codecs and plan settings as the app's fast reader (app/core/fastread.py).
         init=_init_connection,
         connection_class=_NoReset,
-        server_settings={"plan_cache_mode": "force_generic_plan"},
+        server_settings=READ_SESSION,
     )
     try:
         yield

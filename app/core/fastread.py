@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
@@ -38,9 +39,41 @@ class _ReadConnection(asyncpg.Connection):  # type: ignore[misc]
         return ""
 
 
+def _timestamp(text: str) -> datetime:
+    """A `timestamptz` in Postgres's ISO text form (the pool sets DateStyle and TimeZone).
+
+    Parsed in C by `fromisoformat`, this costs a third of asyncpg's binary decoding, which
+    builds every value by datetime arithmetic: on a page of 50 members that is 150 values
+    and a tenth of the request. The result is the same aware datetime in UTC."""
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        # Only the special values are not ISO dates; no column of ours holds them.
+        if text == "infinity":
+            return datetime.max.replace(tzinfo=UTC)
+        if text == "-infinity":
+            return datetime.min.replace(tzinfo=UTC)
+        raise
+
+
+# Session settings of every read connection.
+READ_SESSION = {
+    # Each statement here is one fixed shape over indexed columns, run as a prepared
+    # statement: a generic plan is as good as a custom one and is not planned again on every
+    # execution. (Left to "auto", a `LIMIT $n` makes Postgres plan every page afresh.)
+    "plan_cache_mode": "force_generic_plan",
+    # The text form `_timestamp` reads, whatever the server's defaults are.
+    "DateStyle": "ISO",
+    "TimeZone": "UTC",
+}
+
+
 async def _init_connection(conn: asyncpg.Connection) -> None:
     # Ids leave as text (orjson writes them as they are) and JSON columns are parsed in C.
     await conn.set_type_codec("uuid", encoder=str, decoder=str, schema="pg_catalog", format="text")
+    await conn.set_type_codec(
+        "timestamptz", encoder=str, decoder=_timestamp, schema="pg_catalog", format="text"
+    )
     for name in ("json", "jsonb"):
         await conn.set_type_codec(
             name,
@@ -101,11 +134,7 @@ class FastReader:
                     server_settings={
                         "statement_timeout": str(settings.db_statement_timeout_ms),
                         "application_name": "leergemeenschap-read",
-                        # Each statement here is one fixed shape over indexed columns, run
-                        # as a prepared statement: a generic plan is as good as a custom one
-                        # and is not planned again on every execution. (Left to "auto", a
-                        # `LIMIT $n` makes Postgres plan every page afresh.)
-                        "plan_cache_mode": "force_generic_plan",
+                        **READ_SESSION,
                     },
                 )
             return self._pool
