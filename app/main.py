@@ -123,16 +123,23 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redirect_slashes=False,
         lifespan=lifespan,
         openapi_tags=TAGS,
+        # Off unless asked for: otherwise FastAPI looks up the global OpenTelemetry
+        # providers on every request, even when none is configured.
+        telemetry={
+            "tracing": settings.telemetry,
+            "metrics": settings.telemetry,
+            "logs": settings.telemetry,
+        },
     )
     app.state.settings = settings
     install_error_handlers(app)
     # FastAPI matches a request against the routes one by one, in this order, at a real cost
     # per route: the most-read resources come first. (Tags, not this order, group the docs.)
     for router in (
-        health_router,
         members_router,
         agenda_router,
         learning_groups_router,
+        health_router,
         departments_router,
         learning_questions_router,
         themes_router,

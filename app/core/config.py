@@ -49,6 +49,8 @@ class Settings:
     oidc_member_claim: str = "sub"
     oidc_algorithms: tuple[str, ...] = ("RS256",)
     oidc_leeway_seconds: int = 30
+    # FastAPI's native OpenTelemetry (traces, metrics, logs through the global providers).
+    telemetry: bool = False
 
     @property
     def oidc_enabled(self) -> bool:
@@ -79,4 +81,5 @@ def get_settings() -> Settings:
         oidc_algorithms=_list("OIDC_ALGORITHMS") or ("RS256",),
         # RFC 7519 leaves leeway to the verifier; more than a minute would hide clock faults.
         oidc_leeway_seconds=min(_int("OIDC_LEEWAY_SECONDS", 30), 60),
+        telemetry=os.environ.get("OTEL_ENABLED", "").lower() in ("1", "true", "yes"),
     )

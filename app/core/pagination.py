@@ -9,7 +9,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any
-from urllib.parse import urlencode
+from urllib.parse import unquote_plus
 
 import orjson
 from fastapi import Query, Request
@@ -319,7 +319,14 @@ def page_links(request: Request, page: Page) -> tuple[dict[str, Any], dict[str, 
 
 
 def next_page_url(request: Request, cursor: str) -> str:
-    """This request's URL with `cursor` set (every other query parameter as it was)."""
-    kept = [(key, value) for key, value in request.query_params.multi_items() if key != "cursor"]
-    kept.append(("cursor", cursor))
-    return str(request.url.replace(query=urlencode(kept)))
+    """This request's URL with `cursor` set; every other query parameter stays exactly as the
+    client wrote it. (Cursors are base64url, so they need no escaping.)"""
+    base, _, query = str(request.url).partition("?")
+    kept = [part for part in query.split("&") if part and _query_key(part) != "cursor"]
+    kept.append("cursor=" + cursor)
+    return base + "?" + "&".join(kept)
+
+
+def _query_key(part: str) -> str:
+    key = part.partition("=")[0]
+    return unquote_plus(key) if "%" in key or "+" in key else key

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Depends, Path, Request
+from fastapi import APIRouter, Body, Path, Request
 from fastapi.responses import Response
 from pydantic import Field
 
@@ -14,7 +14,7 @@ from app.core.db import WriteDb
 from app.core.http import IDEMPOTENT, IfMatch, written
 from app.core.openapi import READ, WRITE, responses
 from app.core.pagination import PageQuery
-from app.core.query import query_dependency, query_openapi
+from app.core.query import query_openapi, read_query
 from app.core.repository import list_page_named, resource_headers, resource_response
 from app.members import repository, service
 from app.members.models import MemberSource, MemberStatus, Participation
@@ -47,11 +47,8 @@ class MemberListQuery(PageQuery):
     responses=responses(200, "One page of members.", *READ, headers=("Link",)),
     openapi_extra=query_openapi(MemberListQuery),
 )
-async def list_members(
-    request: Request,
-    _: CanReadDirectory,
-    query: Annotated[MemberListQuery, Depends(query_dependency(MemberListQuery))],
-) -> Response:
+async def list_members(request: Request, _: CanReadDirectory) -> Response:
+    query = read_query(MemberListQuery, request)
     statement, params = repository.list_query(**query.filters())
     return await list_page_named(
         None, request, statement, params, query.page, repository.SORTING, repository.to_item
