@@ -17,7 +17,7 @@ from app.core import oidc, ratelimit
 from app.core.config import get_settings
 from app.core.context import Principal, current_principal
 from app.core.db import database
-from app.core.errors import Forbidden, Unauthenticated
+from app.core.errors import DomainError, Forbidden, Unauthenticated
 from app.core.models import table_of, utcnow
 
 KEY_PREFIX = "lgk_"
@@ -170,9 +170,31 @@ async def _principal_for_token(token: str) -> Principal:
 
 
 async def authenticate(request: Request) -> Principal:
-    cached = getattr(request.state, "principal", None)
-    if isinstance(cached, Principal):
-        return cached
+    """The caller, from the request's credentials; a refusal is a problem (401, 429, 503).
+
+    The outcome is kept in the request's state, success or refusal, so that checking again
+    later in the same request (the Idempotency-Key step checks before the route does) costs
+    nothing and counts a failed attempt only once."""
+    state = request.scope.setdefault("state", {})
+    known = state.get(_OUTCOME)
+    if isinstance(known, Principal):
+        return known
+    if isinstance(known, DomainError):
+        raise known
+    try:
+        principal = await _authenticate(request)
+    except DomainError as exc:
+        state[_OUTCOME] = exc
+        raise
+    state[_OUTCOME] = principal
+    current_principal.set(principal)
+    return principal
+
+
+_OUTCOME = "leergemeenschap.authentication"
+
+
+async def _authenticate(request: Request) -> Principal:
     if any(name in request.query_params for name in QUERY_TOKEN_NAMES):
         # URLs end up in logs and browser history; credentials never belong there.
         raise Unauthenticated(
@@ -196,8 +218,6 @@ async def authenticate(request: Request) -> Principal:
         # Only presented credentials count: guessing is what the limit is for.
         await ratelimit.record_failure(client)
         raise
-    request.state.principal = principal
-    current_principal.set(principal)
     return principal
 
 

@@ -288,12 +288,12 @@ async def validation_error_handler(request: Request, exc: Exception) -> Response
     # answered before the key is checked. Check it first: a caller without a valid key learns
     # nothing about the input a route expects.
     dependant = getattr(request.scope.get("route"), "dependant", None)
-    if getattr(request.state, "principal", None) is None and dependant and needs_key(dependant):
+    if dependant and needs_key(dependant):
         from app.core.auth import authenticate
 
         try:
-            await authenticate(request)
-        except Unauthenticated as refusal:
+            await authenticate(request)  # at once when the request was already checked
+        except DomainError as refusal:
             return await _render(request, refusal)
     return await _render(request, InvalidInput(_validation_params(exc)))
 

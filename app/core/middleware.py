@@ -10,12 +10,13 @@ import re
 from typing import Any
 
 import orjson
+from starlette.requests import Request
 
 from app import __version__
 from app.core import audit, idempotency, nul
 from app.core.config import Settings
 from app.core.context import RequestOrigin, current_origin, current_principal
-from app.core.errors import PROBLEM_JSON, is_database_unavailable, problem_body
+from app.core.errors import PROBLEM_JSON, DomainError, is_database_unavailable, problem_body
 
 log = logging.getLogger("leergemeenschap.http")
 
@@ -61,6 +62,18 @@ def json_depth_exceeds(body: bytes, limit: int) -> bool:
             if isinstance(child, dict | list):
                 stack.append((child, depth + 1))
     return False
+
+
+async def _authenticates(scope: Scope) -> bool:
+    """Whether the request's credentials hold; the outcome stays in the request's state for
+    the route, so they are checked (and a failure counted) once."""
+    from app.core.auth import authenticate
+
+    try:
+        await authenticate(Request(scope))
+    except DomainError:
+        return False
+    return True
 
 
 class ContractMiddleware:
@@ -360,6 +373,11 @@ class ContractMiddleware:
         body: bytes,
         key_header: bytes,
     ) -> None:
+        if not await _authenticates(scope):
+            # No key is claimed or replayed for a caller who is not who they say: the route
+            # refuses the request (401, 429) as it would without the header, and files it.
+            await self.app(scope, receive, send)
+            return
         key = key_header.decode("latin-1").strip().strip('"')
         if not _IDEMPOTENCY_KEY_RE.match(key):
             await self._refuse(

@@ -190,3 +190,38 @@ async def test_a_malformed_key_is_a_400(client):
         )
         assert_problem(response, 400)
     assert await row_counts() == counts
+
+
+async def test_credentials_are_checked_before_any_key_is_claimed_or_replayed(client):
+    """Without valid credentials a POST is a 401 whatever its Idempotency-Key: no key is
+    claimed for it, and a key a revoked credential used before replays nothing."""
+    admin_key = await make_key()
+    admin = bearer(admin_key)
+    shared = {**JSON, "Idempotency-Key": "who-are-you"}
+    for credentials in ({}, bearer("lgk_not-a-key"), {"Authorization": "Basic eDp5"}):
+        for code in ("ANON1", "ANON2"):  # the same key twice, with another body
+            response = await client.post(
+                "/v1/departments", content=_department(code), headers=credentials | shared
+            )
+            assert_problem(response, 401)
+            assert response.headers["WWW-Authenticate"].startswith("Bearer")
+    assert await raw_sql("SELECT id FROM idempotency_records") == []
+    # Each attempt with a presented key counts once against the failed-authentication limit.
+    assert [row[0] for row in await raw_sql("SELECT failures FROM auth_failures")] == [2]
+
+    # A revoked key gets no replay of what it did before.
+    issued = await client.post(
+        "/v1/api-keys", json={"name": "tijdelijk", "role": "admin"}, headers=admin
+    )
+    temporary = bearer(issued.json()["key"])
+    first = await client.post(
+        "/v1/departments", content=_department("TEMP"), headers=temporary | shared
+    )
+    assert first.status_code == 201, first.text
+    revoked = await client.delete(f"/v1/api-keys/{issued.json()['id']}", headers=admin)
+    assert revoked.status_code == 200, revoked.text
+    retry = await client.post(
+        "/v1/departments", content=_department("TEMP"), headers=temporary | shared
+    )
+    assert_problem(retry, 401)
+    assert await _departments(client, admin) == ["TEMP"]
