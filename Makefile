@@ -5,6 +5,9 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
+# Test processes: the contract fuzzing runs on one while the other takes the rest of the suite.
+# TEST_WORKERS=0 runs everything in one process.
+TEST_WORKERS ?= 2
 
 .PHONY: install run test lint openapi bench migrate seed clean
 
@@ -25,7 +28,7 @@ run: $(STAMP)
 
 ## The whole suite on SQLite, and on Postgres when one is reachable (REQUIRE_POSTGRES=1: must be).
 test: $(STAMP)
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check app tests migrations benchmarks

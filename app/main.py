@@ -23,6 +23,7 @@ from app.cases.endpoints import router as cases_router
 from app.core.config import Settings, get_settings
 from app.core.db import database
 from app.core.errors import install_error_handlers
+from app.core.fastread import reader
 from app.core.health import router as health_router
 from app.core.http import json_response
 from app.core.middleware import ContractMiddleware
@@ -107,6 +108,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     try:
         yield
     finally:
+        await reader.close()
         await database.dispose()
 
 

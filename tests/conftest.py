@@ -104,6 +104,7 @@ async def app(backend: Backend) -> AsyncIterator[Any]:
     database.configure(settings, backend.url)
     application = create_app(settings)
     yield application
+    await fastread.reader.close()
     await database.dispose()
 
 

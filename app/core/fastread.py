@@ -18,7 +18,7 @@ import asyncpg
 import orjson
 from sqlalchemy import Select
 from sqlalchemy.dialects.postgresql import asyncpg as pg_asyncpg
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from app.core.config import get_settings
 from app.core.db import database
@@ -108,21 +108,26 @@ class FastReader:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._lock: asyncio.Lock | None = None
         self._named: dict[Hashable, Any] = {}
+        self._engine: AsyncEngine | None = None
 
-    async def _get_pool(self) -> asyncpg.Pool:
+    async def _get_pool(self, engine: AsyncEngine) -> asyncpg.Pool:
         loop = asyncio.get_running_loop()
-        if self._pool is not None and self._loop is loop:
+        if self._pool is not None and self._loop is loop and self._engine is engine:
             return self._pool
         if self._lock is None or self._loop is not loop:
             self._lock = asyncio.Lock()
             self._loop = loop
             self._pool = None
         async with self._lock:
+            if self._pool is not None and self._engine is not engine:
+                # The store was configured anew (another database): this pool's connections
+                # belong to the old one.
+                self._pool.terminate()
+                self._pool = None
             if self._pool is None:
                 settings = get_settings()
-                dsn = database.engine.url.set(drivername="postgresql").render_as_string(
-                    hide_password=False
-                )
+                dsn = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+                self._engine = engine
                 self._pool = await asyncpg.create_pool(
                     dsn,
                     min_size=1,
@@ -153,7 +158,7 @@ class FastReader:
         same form. Values come from `params` by name, literals from the statement itself."""
         if conn is not None:
             return list((await conn.execute(statement, params)).all())
-        database.engine  # noqa: B018 - configures the store on first use
+        engine = database.engine  # configures the store on first use
         if database.sqlite:
             async with database.reader.connect() as own:
                 return list((await own.execute(statement, params)).all())
@@ -168,14 +173,19 @@ class FastReader:
         args = [params[slot.name] if slot.named else slot.value for slot in slots]
         for listener in listeners:
             listener(sql)
-        pool = await self._get_pool()
+        pool = await self._get_pool(engine)
         records: Sequence[Any] = await pool.fetch(sql, *args)
         return records
 
     async def close(self) -> None:
+        """Close the pool (at shutdown, after the requests in flight have finished)."""
         pool, self._pool = self._pool, None
+        self._engine = None
         if pool is not None and self._loop is asyncio.get_running_loop():
-            await pool.close()
+            try:
+                await asyncio.wait_for(pool.close(), timeout=5)
+            except TimeoutError:
+                pool.terminate()
 
 
 reader = FastReader()
