@@ -97,12 +97,12 @@ _KEY_OPTIONS = {
 def _cmd_api_key(args: argparse.Namespace) -> int:
     from pydantic import ValidationError
 
-    from app.api_keys.models import Role
-    from app.api_keys.schemas import ApiKeyCreate
-    from app.api_keys.service import issue_key
+    from app.auth.schemas import ApiKeyCreate
+    from app.auth.service import issue_key
     from app.core.context import SYSTEM
     from app.core.db import database
     from app.core.errors import DomainError
+    from app.core.permissions import Role
 
     # The same schema as POST /v1/api-keys, so the command accepts exactly what the API does
     # (a zone-less --expires-at or a malformed --member-id is an error here too, not a crash).

@@ -1,4 +1,6 @@
-"""create_app(): the FastAPI application with its routers, error handlers and middleware."""
+"""create_app(): the service as it meets a request. The edge (request id, headers, CORS,
+authentication) comes first; then the /v1 API or the SCIM application, each with its own
+error renderer, input checks, Idempotency-Key handling, exception handlers and routes."""
 
 from __future__ import annotations
 
@@ -14,20 +16,32 @@ from fastapi import FastAPI, Request
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.responses import HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.routing import Mount
 
 from app import __version__
 from app.agenda.endpoints import router as agenda_router
-from app.api_keys.endpoints import router as api_keys_router
+from app.audit import trail
 from app.audit.endpoints import router as audit_router
+from app.auth.authentication import Authenticator
+from app.auth.endpoints import router as api_keys_router
 from app.cases.endpoints import router as cases_router
 from app.core.config import Settings, get_settings
 from app.core.db import database
-from app.core.errors import install_error_handlers
 from app.core.fastread import reader
+from app.core.handlers import exception_handlers
 from app.core.health import router as health_router
-from app.core.http import json_response
-from app.core.middleware import ContractMiddleware
+from app.core.http import PUBLIC_DOCUMENT, json_response
+from app.core.middleware.authentication import Authentication
+from app.core.middleware.cors import Cors
+from app.core.middleware.fallback import ErrorFallback
+from app.core.middleware.headers import ContractHeaders
+from app.core.middleware.idempotency import Idempotency
+from app.core.middleware.input_checks import InputChecks
+from app.core.middleware.request_context import RequestContext
 from app.core.openapi import build_document, responses
+from app.core.problems import Renderer, problem_json
 from app.departments.endpoints import router as departments_router
 from app.insights.endpoints import router as insights_router
 from app.learning_groups.endpoints import router as learning_groups_router
@@ -36,6 +50,7 @@ from app.members.endpoints import router as members_router
 from app.organisations.endpoints import router as organisations_router
 from app.privacy.endpoints import router as privacy_router
 from app.scim.endpoints import router as scim_router
+from app.scim.errors import scim_error
 from app.stats.endpoints import router as stats_router
 from app.sync.endpoints import router as member_syncs_router
 from app.themes.endpoints import router as themes_router
@@ -91,10 +106,13 @@ TAGS = [
 ]
 
 STATIC_DIR = Path(str(fastapi_offline.__file__)).parent / "static"
+# Readable from any origin (CORS), like everything else that needs no key.
+PUBLIC_DOCUMENTS = ("/v1/openapi.json", "/scim/v2/openapi.json")
+SCIM_BASE = "/scim/v2"
 
 
 @asynccontextmanager
-async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+async def lifespan(app: Starlette) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
     if database._engine is None:  # tests may have configured it already
         database.configure(settings)
@@ -112,10 +130,40 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await database.dispose()
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
-    settings = settings or get_settings()
-    logging.basicConfig(level=logging.INFO)
-    app = FastAPI(
+def _guarded(
+    render: Renderer, settings: Settings, larger_bodies: dict[str, int]
+) -> list[Middleware]:
+    """What an API application does with a request before its routes (outermost first)."""
+    return [
+        # Anything no handler took: a problem, never a traceback.
+        Middleware(ErrorFallback, render=render),
+        # NUL characters, bodies too large or nested too deep: refused before routing.
+        Middleware(
+            InputChecks,
+            max_body_bytes=settings.max_body_bytes,
+            max_json_depth=settings.max_json_depth,
+            larger_bodies=larger_bodies,
+            render=render,
+            record_refusal=trail.record_refusal,
+        ),
+        # Idempotency-Key on POST: claimed, replayed or refused.
+        Middleware(
+            Idempotency,
+            lock_seconds=settings.idempotency_lock_seconds,
+            render=render,
+            record_refusal=trail.record_refusal,
+        ),
+    ]
+
+
+def _with_handlers(app: FastAPI, render: Renderer) -> None:
+    for exception, handler in exception_handlers(render, trail.record_refusal).items():
+        app.add_exception_handler(exception, handler)
+
+
+def create_api(settings: Settings) -> FastAPI:
+    """The /v1 API: its routes, its documents, problem+json errors."""
+    api = FastAPI(
         title=TITLE,
         version=__version__,
         description=DESCRIPTION,
@@ -123,8 +171,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         docs_url=None,
         redoc_url=None,
         redirect_slashes=False,
-        lifespan=lifespan,
         openapi_tags=TAGS,
+        middleware=_guarded(
+            problem_json, settings, {"/v1/member-syncs": settings.max_sync_body_bytes}
+        ),
         # Off unless asked for: otherwise FastAPI looks up the global OpenTelemetry
         # providers on every request, even when none is configured.
         telemetry={
@@ -133,8 +183,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             "logs": settings.telemetry,
         },
     )
-    app.state.settings = settings
-    install_error_handlers(app)
+    _with_handlers(api, problem_json)
     # FastAPI matches a request against the routes one by one, in this order, at a real cost
     # per route: the most-read resources come first. (Tags, not this order, group the docs.)
     for router in (
@@ -152,20 +201,66 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         stats_router,
         privacy_router,
         member_syncs_router,
-        scim_router,
         api_keys_router,
         audit_router,
     ):
-        app.include_router(router)
-    _install_meta_routes(app)
-    app.add_middleware(ContractMiddleware, settings=settings)
+        api.include_router(router)
+    _install_meta_routes(api)
+    return api
+
+
+def create_scim(settings: Settings) -> FastAPI:
+    """The SCIM 2.0 application (RFC 7644), mounted at /scim/v2: SCIM errors, its own
+    document."""
+    scim = FastAPI(
+        openapi_url=None,
+        docs_url=None,
+        redoc_url=None,
+        redirect_slashes=False,
+        middleware=_guarded(scim_error, settings, {}),
+    )
+    _with_handlers(scim, scim_error)
+    scim.include_router(scim_router)
+    return scim
+
+
+def create_app(settings: Settings | None = None) -> Starlette:
+    """The whole service: the edge every request passes, then the /v1 API or SCIM."""
+    settings = settings or get_settings()
+    logging.basicConfig(level=logging.INFO)
+    api = create_api(settings)
+    app = Starlette(
+        routes=[Mount(SCIM_BASE, app=create_scim(settings)), Mount("", app=api)],
+        middleware=[
+            # Names the request (X-Request-ID) and where it came from.
+            Middleware(RequestContext),
+            # API-Version, X-Request-ID, Cache-Control and the security headers, always.
+            Middleware(ContractHeaders, version=__version__),
+            # The edge's own faults: a problem, never a traceback.
+            Middleware(ErrorFallback, render=problem_json),
+            # Browsers on other origins: the documents for all, the rest for CORS_ORIGINS.
+            Middleware(
+                Cors,
+                origins=settings.cors_origins,
+                public_paths=PUBLIC_DOCUMENTS,
+                render=problem_json,
+            ),
+            # The one way in: credentials are checked here, once.
+            Middleware(Authentication, authenticate=Authenticator(settings)),
+        ],
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.api = api
     return app
 
 
-def openapi_document(app: FastAPI) -> dict[str, Any]:
-    if app.openapi_schema is None:
-        app.openapi_schema = build_document(app, title=TITLE, description=DESCRIPTION)
-    return app.openapi_schema
+def openapi_document(app: Starlette) -> dict[str, Any]:
+    """The /v1 API's OpenAPI document (of `create_app`'s service, or of the API itself)."""
+    api: FastAPI = app if isinstance(app, FastAPI) else app.state.api
+    if api.openapi_schema is None:
+        api.openapi_schema = build_document(api, title=TITLE, description=DESCRIPTION)
+    return api.openapi_schema
 
 
 def _install_meta_routes(app: FastAPI) -> None:
@@ -179,7 +274,7 @@ def _install_meta_routes(app: FastAPI) -> None:
         responses=responses(200, "The OpenAPI 3.1 document.", 500),
     )
     async def openapi_json() -> Response:
-        return json_response(openapi_document(app))
+        return json_response(openapi_document(app), headers=PUBLIC_DOCUMENT)
 
     @app.get("/v1/docs", include_in_schema=False)
     async def swagger_ui(request: Request) -> HTMLResponse:

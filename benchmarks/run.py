@@ -388,10 +388,10 @@ UNITS = [
 async def load_data(url: str, members: int, departments: int) -> Fixture:
     """Departments and members by bulk Core inserts (seeding through the API would take
     minutes), an admin key through the service, then ANALYZE so plans match a live system."""
-    from app.api_keys.models import Role
-    from app.api_keys.service import issue_key
+    from app.auth.service import issue_key
     from app.core.context import SYSTEM
     from app.core.models import table_of
+    from app.core.permissions import Role
     from app.departments.models import Department
     from app.members.models import Member
 

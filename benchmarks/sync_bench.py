@@ -137,13 +137,13 @@ async def sync_scenario(
     admin_url: str | None = None, members: int = 10_000, rounds: int = 3
 ) -> dict[str, Any]:
     """Measure on a fresh database; returns the figures and whether each target was met."""
-    from app.api_keys.models import Role
-    from app.api_keys.service import issue_key
+    from app.auth.authentication import key_cache
+    from app.auth.service import issue_key
     from app.cli import migrate
-    from app.core.auth import key_cache
     from app.core.config import get_settings
     from app.core.context import SYSTEM
     from app.core.db import database
+    from app.core.permissions import Role
     from app.departments.schemas import DepartmentCreate
     from app.departments.service import create_department
     from app.main import create_app

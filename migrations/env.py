@@ -11,7 +11,7 @@ from sqlalchemy.engine import Connection
 
 from app.core.config import get_settings
 from app.core.db import build_engine, is_sqlite
-from app.core.metadata import metadata
+from app.metadata import metadata
 
 config = context.config
 

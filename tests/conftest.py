@@ -8,6 +8,7 @@ import asyncio
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,13 +18,14 @@ import pytest
 from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
 
+from app.auth import ratelimit
+from app.auth.authentication import key_cache
 from app.cli import migrate
-from app.core import fastread, ratelimit
-from app.core.auth import key_cache
-from app.core.config import get_settings
+from app.core import fastread
+from app.core.config import Settings
 from app.core.db import database
-from app.core.metadata import metadata
 from app.main import create_app
+from app.metadata import metadata
 
 DEFAULT_PG = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
 
@@ -100,8 +102,8 @@ def backend(
 
 @pytest.fixture(scope="session")
 async def app(backend: Backend) -> AsyncIterator[Any]:
-    settings = get_settings()
-    database.configure(settings, backend.url)
+    settings = Settings(database_url=backend.url)
+    database.configure(settings)
     application = create_app(settings)
     yield application
     await fastread.reader.close()
@@ -114,14 +116,23 @@ async def _truncate() -> None:
             await conn.execute(table.delete())
 
 
+@asynccontextmanager
+async def client_for(application: Any) -> AsyncIterator[httpx.AsyncClient]:
+    """A client on `application` (the session's database); the data is gone afterwards."""
+    transport = httpx.ASGITransport(app=application, raise_app_exceptions=False)
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+            yield c
+    finally:
+        key_cache.clear()
+        ratelimit.forget_blocks()
+        await _truncate()
+
+
 @pytest.fixture
 async def client(app: Any) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+    async with client_for(app) as c:
         yield c
-    key_cache.clear()
-    ratelimit.forget_blocks()
-    await _truncate()
 
 
 class StatementCounter:

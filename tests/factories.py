@@ -6,12 +6,12 @@ import itertools
 import uuid
 from typing import Any
 
-from app.api_keys.models import Role
-from app.api_keys.service import issue_key
+from app.auth.service import issue_key
 from app.cases import service as cases_service
 from app.cases.schemas import CaseCreate, CaseUpdate
 from app.core.context import SYSTEM, Principal
 from app.core.db import database
+from app.core.permissions import Role
 from app.departments.schemas import DepartmentCreate
 from app.departments.service import create_department
 from app.insights.schemas import InsightCreate

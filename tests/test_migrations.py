@@ -24,7 +24,7 @@ from sqlalchemy.engine import make_url
 from app.cli import alembic_config
 from app.core.config import get_settings
 from app.core.db import build_engine
-from app.core.metadata import metadata
+from app.metadata import metadata
 from tests.conftest import _admin_url, _pg_admin, postgres_available
 
 

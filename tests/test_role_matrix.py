@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 from fastapi.routing import APIRoute
 
-from app.core.config import get_settings
+from app.core.config import Settings
 from app.main import create_app
+from tests.core.support import full_paths
 from tests.factories import bearer, make_key
 
 ALLOWED, FORBIDDEN = "\u2713", "\u2013"  # the README's check mark and en dash
@@ -33,14 +34,11 @@ def _matrix() -> dict[str, dict[str, str]]:
 
 
 def _operations() -> dict[str, tuple[str, str]]:
-    from fastapi.routing import iter_route_contexts
-
-    app = create_app(get_settings())
+    app = create_app(Settings())
     found: dict[str, tuple[str, str]] = {}
-    for context in iter_route_contexts(app.routes):
-        route = context.original_route
+    for route, path in full_paths(app.routes):
         if isinstance(route, APIRoute) and route.operation_id:
-            found[route.operation_id] = (sorted(route.methods)[0], context.path or "")
+            found[route.operation_id] = (sorted(route.methods)[0], path)
     return found
 
 

@@ -21,13 +21,13 @@ from app.agenda.schemas import (
     RevisionRead,
     RevisionUpdate,
 )
-from app.core.auth import AdminOnly, CanReadCommunity
 from app.core.db import ReadDb, WriteDb
 from app.core.errors import NotFound
 from app.core.http import IDEMPOTENT, IfMatch, json_response, written
 from app.core.openapi import READ, WRITE, responses
 from app.core.pagination import Page as ListResult
 from app.core.pagination import PageRequest, encode_cursor, page_links, paginate
+from app.core.permissions import AdminOnly, CanReadCommunity
 from app.core.repository import resource_headers
 
 router = APIRouter(tags=["agenda"])

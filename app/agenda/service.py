@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from app.agenda import repository
 from app.agenda.models import RevisionStatus
 from app.agenda.schemas import AgendaItemInput, RevisionCreate, RevisionUpdate
-from app.core import audit
+from app.audit import trail
 from app.core.context import Principal
 from app.core.errors import Conflict, InvalidInput, InvalidParam, NotFound, PreconditionFailed
 from app.core.http import check_version
@@ -291,7 +291,7 @@ async def create_draft(
         ) from None
     if source is not None:
         await repository.copy_items(conn, source, revision_id)
-    await audit.record(conn, "agenda-revisions-create", OBJECT, number)
+    await trail.record(conn, "agenda-revisions-create", OBJECT, number)
     return await get_revision(conn, number)
 
 
@@ -312,7 +312,7 @@ async def update_revision(
     if changes:
         if not await repository.bump_draft(conn, row.id, row.version, changes):
             await _refuse_lost_race(conn, number)
-        await audit.record(
+        await trail.record(
             conn, "agenda-revisions-update", OBJECT, number, detail={"fields": sorted(changes)}
         )
     return await get_revision(conn, number)
@@ -417,7 +417,7 @@ async def replace_items(
     if not await repository.bump_draft(conn, row.id, row.version, {}):
         await _refuse_lost_race(conn, number)
     await repository.replace_items(conn, row.id, rows)
-    await audit.record(
+    await trail.record(
         conn, "agenda-revisions-items-update", OBJECT, number, detail={"itemCount": len(rows)}
     )
     return await get_revision(conn, number)
@@ -461,7 +461,7 @@ async def publish_revision(
     }
     if not await repository.bump_draft(conn, row.id, row.version, values):
         await _refuse_lost_race(conn, number)
-    await audit.record(conn, "agenda-revisions-publish", OBJECT, number)
+    await trail.record(conn, "agenda-revisions-publish", OBJECT, number)
     return await get_revision(conn, number)
 
 
@@ -474,4 +474,4 @@ async def delete_draft(
     check_version(row.version, expected_version)
     if not await repository.delete_revision(conn, row.id, row.version):
         await _refuse_lost_race(conn, number)
-    await audit.record(conn, "agenda-revisions-delete", OBJECT, number)
+    await trail.record(conn, "agenda-revisions-delete", OBJECT, number)

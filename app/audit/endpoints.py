@@ -13,11 +13,11 @@ from sqlalchemy.engine import Row
 
 from app.audit.models import AuditEvent
 from app.audit.schemas import AuditEventPage
-from app.core.auth import AdminOnly
 from app.core.db import ReadDb
 from app.core.models import table_of
 from app.core.openapi import READ, responses
 from app.core.pagination import PageRequest, Sorting
+from app.core.permissions import AdminOnly
 from app.core.repository import list_page
 from app.core.schemas import Instant
 

@@ -10,11 +10,11 @@ from typing import Any
 from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from app.audit import trail
 from app.cases import repository
 from app.cases.lifecycle import TRANSITIONS
 from app.cases.models import CaseStatus
 from app.cases.schemas import CaseCreate, CaseUpdate
-from app.core import audit
 from app.core.context import Principal
 from app.core.errors import Conflict, Forbidden
 from app.core.http import check_version
@@ -110,7 +110,7 @@ async def create_case(
         values["created_at"] = values["updated_at"] = created_at
     case_id = await repository.create(conn, values, case_id)
     await repository.set_partners(conn, case_id, partner_ids)
-    await audit.record(conn, "cases-create", OBJECT, case_id)
+    await trail.record(conn, "cases-create", OBJECT, case_id)
     return await repository.get(conn, case_id)
 
 
@@ -158,5 +158,5 @@ async def update_case(
         if "status" in changes and changes["status"] != current["status"]:
             detail["fromStatus"] = str(current["status"])
             detail["toStatus"] = str(changes["status"])
-        await audit.record(conn, "cases-update", OBJECT, case_id, detail=detail)
+        await trail.record(conn, "cases-update", OBJECT, case_id, detail=detail)
     return await repository.get(conn, case_id)

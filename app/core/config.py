@@ -1,36 +1,31 @@
-"""Runtime configuration, read once from the environment."""
+"""Runtime configuration: one `Settings`, read from the environment (and a `.env` file, if
+present) by pydantic-settings, built once by the entry point and passed to `create_app` and
+`database.configure`. Every setting's default is written here, once."""
 
 from __future__ import annotations
 
-import os
-from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import Annotated
+
+from pydantic import AliasChoices, Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./data/leergemeenschap.db"
 
-
-def _int(name: str, default: int) -> int:
-    raw = os.environ.get(name)
-    return int(raw) if raw else default
+# A list in one variable, comma-separated: CORS_ORIGINS=https://a.example,https://b.example
+CommaList = Annotated[tuple[str, ...], NoDecode]
 
 
-def _float(name: str, default: float) -> float:
-    raw = os.environ.get(name)
-    return float(raw) if raw else default
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_file=".env", env_ignore_empty=True, extra="ignore", frozen=True
+    )
 
-
-def _list(name: str) -> tuple[str, ...]:
-    raw = os.environ.get(name, "")
-    return tuple(item.strip() for item in raw.split(",") if item.strip())
-
-
-@dataclass(frozen=True)
-class Settings:
     database_url: str = DEFAULT_DATABASE_URL
     # How long a verified API key is trusted without asking the database again.
     # This bounds how late a revocation takes effect in every worker.
     api_key_cache_seconds: float = 5.0
-    cors_origins: tuple[str, ...] = field(default_factory=tuple)
+    cors_origins: CommaList = ()
     # Request bodies: a general bound, and a larger one for bulk member syncs.
     max_body_bytes: int = 1_048_576
     max_sync_body_bytes: int = 16_777_216
@@ -47,10 +42,23 @@ class Settings:
     oidc_jwks_url: str | None = None
     oidc_roles_claim: str = "roles"
     oidc_member_claim: str = "sub"
-    oidc_algorithms: tuple[str, ...] = ("RS256",)
+    oidc_algorithms: CommaList = ("RS256",)
+    # RFC 7519 leaves leeway to the verifier; more than a minute would hide clock faults.
     oidc_leeway_seconds: int = 30
     # FastAPI's native OpenTelemetry (traces, metrics, logs through the global providers).
-    telemetry: bool = False
+    telemetry: bool = Field(False, validation_alias=AliasChoices("OTEL_ENABLED", "telemetry"))
+
+    @field_validator("cors_origins", "oidc_algorithms", mode="before")
+    @classmethod
+    def _comma_list(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(item.strip() for item in value.split(",") if item.strip())
+        return value
+
+    @field_validator("oidc_leeway_seconds")
+    @classmethod
+    def _at_most_a_minute(cls, value: int) -> int:
+        return min(value, 60)
 
     @property
     def oidc_enabled(self) -> bool:
@@ -59,27 +67,5 @@ class Settings:
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
-    return Settings(
-        database_url=os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL,
-        api_key_cache_seconds=_float("API_KEY_CACHE_SECONDS", 5.0),
-        cors_origins=_list("CORS_ORIGINS"),
-        max_body_bytes=_int("MAX_BODY_BYTES", 1_048_576),
-        max_sync_body_bytes=_int("MAX_SYNC_BODY_BYTES", 16_777_216),
-        max_json_depth=_int("MAX_JSON_DEPTH", 32),
-        db_pool_size=_int("DB_POOL_SIZE", 10),
-        db_max_overflow=_int("DB_MAX_OVERFLOW", 10),
-        db_statement_timeout_ms=_int("DB_STATEMENT_TIMEOUT_MS", 15_000),
-        sqlite_busy_timeout_ms=_int("SQLITE_BUSY_TIMEOUT_MS", 5_000),
-        idempotency_lock_seconds=_int("IDEMPOTENCY_LOCK_SECONDS", 60),
-        auth_failure_limit=_int("AUTH_FAILURE_LIMIT", 20),
-        auth_failure_window_seconds=_int("AUTH_FAILURE_WINDOW_SECONDS", 300),
-        oidc_issuer=os.environ.get("OIDC_ISSUER") or None,
-        oidc_audience=os.environ.get("OIDC_AUDIENCE") or None,
-        oidc_jwks_url=os.environ.get("OIDC_JWKS_URL") or None,
-        oidc_roles_claim=os.environ.get("OIDC_ROLES_CLAIM") or "roles",
-        oidc_member_claim=os.environ.get("OIDC_MEMBER_CLAIM") or "sub",
-        oidc_algorithms=_list("OIDC_ALGORITHMS") or ("RS256",),
-        # RFC 7519 leaves leeway to the verifier; more than a minute would hide clock faults.
-        oidc_leeway_seconds=min(_int("OIDC_LEEWAY_SECONDS", 30), 60),
-        telemetry=os.environ.get("OTEL_ENABLED", "").lower() in ("1", "true", "yes"),
-    )
+    """The settings of this process, from its environment (for the entry points only)."""
+    return Settings()

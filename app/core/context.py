@@ -1,10 +1,20 @@
-"""Per-request facts (who, from where, which request) that audit and services read."""
+"""Per-request facts (who, from where, which request) that audit and services read.
+
+The caller is established once, at the edge (the authentication middleware), and kept in the
+request's scope as the *outcome*: the principal, or the refusal a route that needs a caller
+answers with. Routes only declare the roles they accept (app/core/permissions.py)."""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable, MutableMapping
 from contextvars import ContextVar
 from dataclasses import dataclass
+from typing import Any
+
+from fastapi.routing import APIRoute
+
+from app.core.errors import Unauthenticated
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,3 +43,40 @@ current_origin: ContextVar[RequestOrigin | None] = ContextVar("current_origin", 
 current_principal: ContextVar[Principal | None] = ContextVar("current_principal", default=None)
 
 SYSTEM = Principal(key_id=None, role="admin", name="system", via="cli")
+
+Scope = MutableMapping[str, Any]
+
+# How the edge checks a request's credentials: the caller, or an exception that refuses it.
+Authenticate = Callable[[Scope], Awaitable[Principal]]
+# How a refused write is filed in the audit trail: (scope, status, detail).
+RecordRefusal = Callable[[Scope, int, str], Awaitable[None]]
+
+_OUTCOME = "leergemeenschap.authentication"
+
+
+def set_outcome(scope: Scope, outcome: Principal | BaseException) -> None:
+    scope.setdefault("state", {})[_OUTCOME] = outcome
+
+
+def outcome(scope: Scope) -> Principal | BaseException:
+    """The caller the edge established, or why there is none."""
+    state = scope.get("state")
+    found: Principal | BaseException | None = state.get(_OUTCOME) if state else None
+    if found is None:
+        # No edge ran (a request built by hand): nobody is authenticated.
+        return Unauthenticated(
+            "This resource needs an API key: send 'Authorization: Bearer <key>'.",
+            error="invalid_request",
+        )
+    return found
+
+
+def caller(scope: Scope) -> Principal | None:
+    found = outcome(scope)
+    return found if isinstance(found, Principal) else None
+
+
+def matched_route(scope: Scope) -> APIRoute | None:
+    """The API route that took the request, if any (not a mount on the way to it)."""
+    route = scope.get("route")
+    return route if isinstance(route, APIRoute) else None

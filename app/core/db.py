@@ -17,8 +17,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
-from app.core.config import Settings, get_settings
-from app.core.errors import needs_key as route_needs_key
+from app.core.config import Settings
+from app.core.context import Principal, outcome
 
 log = logging.getLogger("leergemeenschap.db")
 
@@ -113,10 +113,12 @@ class Database:
     def __init__(self) -> None:
         self._engine: AsyncEngine | None = None
         self._reader: AsyncEngine | None = None
+        self._settings: Settings | None = None
         self.sqlite = False
 
     def configure(self, settings: Settings, url: str | None = None, **overrides: Any) -> None:
         url = url or settings.database_url
+        self._settings = settings
         self._engine = build_engine(settings, url, **overrides)
         self.sqlite = is_sqlite(url)
         # On Postgres, reads run without BEGIN/ROLLBACK round trips; a single SELECT is
@@ -130,16 +132,20 @@ class Database:
     @property
     def engine(self) -> AsyncEngine:
         if self._engine is None:
-            self.configure(get_settings())
-        assert self._engine is not None
+            raise RuntimeError("The database is not configured: call database.configure().")
         return self._engine
 
     @property
     def reader(self) -> AsyncEngine:
         if self._reader is None:
-            self.configure(get_settings())
-        assert self._reader is not None
+            raise RuntimeError("The database is not configured: call database.configure().")
         return self._reader
+
+    @property
+    def settings(self) -> Settings:
+        if self._settings is None:
+            raise RuntimeError("The database is not configured: call database.configure().")
+        return self._settings
 
     async def dispose(self) -> None:
         if self._engine is not None:
@@ -150,34 +156,6 @@ class Database:
 
 
 database = Database()
-
-
-# id(route) → (route, whether it authenticates); routes are neither hashable nor many.
-_ROUTE_NEEDS_KEY: dict[int, tuple[Any, bool]] = {}
-
-
-async def _authenticate_before_checkout(request: Request) -> None:
-    """Check the caller's credentials before the request takes its pooled connection.
-
-    Looking a key up takes a connection of its own. A request that already held one while
-    waiting for a second could deadlock the pool as soon as more requests arrive than the
-    pool has connections (each holding one, all waiting for another). Authenticating first
-    keeps a request at one connection at a time; the principal is kept on the request, so
-    the route's own auth dependency does not look the key up again."""
-    route = request.scope.get("route")
-    if route is None:
-        return
-    known = _ROUTE_NEEDS_KEY.get(id(route))
-    if known is not None and known[0] is route:
-        needs_key = known[1]
-    else:
-        dependant = getattr(route, "dependant", None)
-        needs_key = dependant is not None and route_needs_key(dependant)
-        _ROUTE_NEEDS_KEY[id(route)] = (route, needs_key)
-    if needs_key:
-        from app.core.auth import authenticate
-
-        await authenticate(request)
 
 
 async def read_connection() -> AsyncIterator[AsyncConnection]:
@@ -200,14 +178,22 @@ async def write_connection() -> AsyncIterator[AsyncConnection]:
             info.pop("write", None)
 
 
+def _ensure_caller(request: Request) -> None:
+    """A request gets a connection only once the edge has accepted its caller: every route
+    that reads or writes the database declares a role, and a refusal needs no connection."""
+    found = outcome(request.scope)
+    if not isinstance(found, Principal):
+        raise found
+
+
 async def _request_read_connection(request: Request) -> AsyncIterator[AsyncConnection]:
-    await _authenticate_before_checkout(request)
+    _ensure_caller(request)
     async with asynccontextmanager(read_connection)() as conn:
         yield conn
 
 
 async def _request_write_connection(request: Request) -> AsyncIterator[AsyncConnection]:
-    await _authenticate_before_checkout(request)
+    _ensure_caller(request)
     async with asynccontextmanager(write_connection)() as conn:
         yield conn
 

@@ -20,7 +20,6 @@ from sqlalchemy import Select
 from sqlalchemy.dialects.postgresql import asyncpg as pg_asyncpg
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from app.core.config import get_settings
 from app.core.db import database
 
 _DIALECT = pg_asyncpg.dialect()  # type: ignore[no-untyped-call]
@@ -125,7 +124,7 @@ class FastReader:
                 self._pool.terminate()
                 self._pool = None
             if self._pool is None:
-                settings = get_settings()
+                settings = database.settings
                 dsn = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
                 self._engine = engine
                 self._pool = await asyncpg.create_pool(

@@ -40,6 +40,10 @@ def json_response(
     return Response(dumps(data), status_code=status, media_type="application/json", headers=headers)
 
 
+# The headers of a document anyone may read from any page (the OpenAPI descriptions).
+PUBLIC_DOCUMENT = {"Access-Control-Allow-Origin": "*"}
+
+
 def etag(version: int) -> str:
     return f'"{version}"'
 

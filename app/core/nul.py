@@ -8,6 +8,8 @@ import re
 from typing import Any
 from urllib.parse import parse_qsl
 
+from app.core.errors import InvalidParam
+
 # `\u0000` preceded by an even number of backslashes: an escaped backslash followed by the
 # text "u0000" is ordinary content.
 _ESCAPED_NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
@@ -46,13 +48,6 @@ def _walk(value: Any, path: str, found: list[str]) -> None:
             _walk(item, f"{path}[{index}]", found)
 
 
-def invalid_params(names: list[str], where: str) -> list[dict[str, str]]:
-    return [
-        {
-            "name": name,
-            "in": where,
-            "code": "nul_character",
-            "reason": "Text may not contain the NUL character (U+0000).",
-        }
-        for name in names
-    ]
+def invalid_params(names: list[str], where: str) -> list[InvalidParam]:
+    reason = "Text may not contain the NUL character (U+0000)."
+    return [InvalidParam(name, reason, code="nul_character", where=where) for name in names]

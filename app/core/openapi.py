@@ -11,7 +11,7 @@ from fastapi.openapi.utils import get_openapi
 from pydantic import BaseModel, Field
 
 from app import __version__
-from app.core.errors import PROBLEM_JSON
+from app.core.problems import PROBLEM_JSON
 
 BASE_PATH = "/v1"
 

@@ -1,10 +1,76 @@
-"""Checks the service layer makes about who may act (the endpoint's capability is the first
-gate; these hold even when a service is called from elsewhere)."""
+"""Who may do what: the roles of the API, the role each route declares it needs, and the
+checks services make (the route's role is the first gate; these hold even when a service is
+called from elsewhere).
+
+A route's role check reads the outcome the edge established (app/core/context.py): it never
+looks credentials up itself, so a request is authenticated exactly once."""
 
 from __future__ import annotations
 
-from app.core.context import Principal
+import enum
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+
+from app.core.context import Principal, outcome
 from app.core.errors import Forbidden
+
+
+class Role(enum.StrEnum):
+    ADMIN = "admin"
+    FACILITATOR = "facilitator"
+    MEMBER = "member"
+    READER = "reader"
+    SYNC = "sync"
+
+
+ALL_ROLES = frozenset(r.value for r in Role)
+
+
+class RoleCheck:
+    """A route's declared need: a caller with one of these roles."""
+
+    def __init__(self, *roles: Role) -> None:
+        self.allowed = frozenset(r.value for r in roles)
+        self.names = ", ".join(sorted(self.allowed))
+        self.__name__ = "require_" + "_or_".join(sorted(self.allowed))
+
+    async def __call__(self, request: Request) -> Principal:
+        found = outcome(request.scope)
+        if not isinstance(found, Principal):
+            raise found
+        if found.role not in self.allowed:
+            raise Forbidden(f"The role '{found.role}' may not do this; it needs: {self.names}.")
+        return found
+
+
+def requires_caller(route: Any) -> bool:
+    """Whether a route declares a role (directly among its parameters or dependencies)."""
+    dependant = getattr(route, "dependant", None)
+    if dependant is None:
+        return False
+    return any(isinstance(d.call, RoleCheck) for d in dependant.dependencies)
+
+
+# Capabilities, named for what they allow; each endpoint's signature shows who may call it.
+Authenticated = Annotated[Principal, Depends(RoleCheck(*Role))]
+AdminOnly = Annotated[Principal, Depends(RoleCheck(Role.ADMIN))]
+CanReadDirectory = Annotated[
+    Principal,
+    Depends(RoleCheck(Role.ADMIN, Role.FACILITATOR, Role.MEMBER, Role.READER, Role.SYNC)),
+]
+CanReadCommunity = Annotated[
+    Principal, Depends(RoleCheck(Role.ADMIN, Role.FACILITATOR, Role.MEMBER, Role.READER))
+]
+CanEditMembers = Annotated[Principal, Depends(RoleCheck(Role.ADMIN, Role.FACILITATOR, Role.MEMBER))]
+# Intranet sync and SCIM provisioning: the identity systems' keys, and admins.
+CanSync = Annotated[Principal, Depends(RoleCheck(Role.ADMIN, Role.SYNC))]
+# Proposing and editing community content (questions, insights); services narrow it further.
+CanContribute = Annotated[Principal, Depends(RoleCheck(Role.ADMIN, Role.FACILITATOR, Role.MEMBER))]
+# Groups: admins manage every group; a facilitator only the groups they facilitate (the
+# service checks which). Joining and leaving: members too, for themself (the service checks).
+CanManageGroups = Annotated[Principal, Depends(RoleCheck(Role.ADMIN, Role.FACILITATOR))]
+CanJoinGroups = Annotated[Principal, Depends(RoleCheck(Role.ADMIN, Role.FACILITATOR, Role.MEMBER))]
 
 
 def ensure_admin(principal: Principal, action: str) -> None:

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from app.core import audit
+from app.audit import trail
 from app.core.context import Principal
 from app.core.errors import Conflict, InvalidInput, InvalidParam
 from app.core.http import check_version
@@ -71,7 +71,7 @@ async def create_department(
         },
         department_id,
     )
-    await audit.record(conn, "departments-create", OBJECT, department_id)
+    await trail.record(conn, "departments-create", OBJECT, department_id)
     return await repository.get(conn, department_id)
 
 
@@ -93,7 +93,7 @@ async def update_department(
         await _ensure_code_free(conn, changes["code"], department_id)
     if changes:
         await repository.update(conn, department_id, current["version"], changes)
-        await audit.record(
+        await trail.record(
             conn, "departments-update", OBJECT, department_id, detail={"fields": sorted(changes)}
         )
     return await repository.get(conn, department_id)
@@ -110,5 +110,5 @@ async def archive_department(
     check_version(current["version"], expected_version)
     if current["active"]:
         await repository.update(conn, department_id, current["version"], {"active": False})
-        await audit.record(conn, "departments-archive", OBJECT, department_id)
+        await trail.record(conn, "departments-archive", OBJECT, department_id)
     return await repository.get(conn, department_id)

@@ -9,15 +9,14 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from app.api_keys.models import Role
+from app.audit import trail
 from app.cases.models import Case
-from app.core import audit
 from app.core.context import Principal
 from app.core.errors import Forbidden, InvalidInput, InvalidParam
 from app.core.http import check_version
 from app.core.lifecycle import ensure_transition
 from app.core.models import table_of
-from app.core.permissions import ensure_role
+from app.core.permissions import Role, ensure_role
 from app.core.repository import existing_ids, require_references
 from app.departments.models import Department
 from app.insights import repository
@@ -122,7 +121,7 @@ async def create_insight(
         values["created_at"] = values["updated_at"] = created_at
     insight_id = await repository.create(conn, values, insight_id)
     await repository.set_adopters(conn, insight_id, [], department_ids, at=adopted_at)
-    await audit.record(
+    await trail.record(
         conn, "insights-create", OBJECT, insight_id, detail={"adoption": data.adoption}
     )
     return await repository.get(conn, insight_id)
@@ -175,5 +174,5 @@ async def update_insight(
         detail: dict[str, Any] = {"fields": fields}
         if changes.get("adoption", current["adoption"]) != current["adoption"]:
             detail["adoption"] = {"from": str(current["adoption"]), "to": str(changes["adoption"])}
-        await audit.record(conn, "insights-update", OBJECT, insight_id, detail=detail)
+        await trail.record(conn, "insights-update", OBJECT, insight_id, detail=detail)
     return await repository.get(conn, insight_id)

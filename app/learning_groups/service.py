@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from app.core import audit
+from app.audit import trail
 from app.core.context import Principal
 from app.core.errors import Conflict, Forbidden, InvalidInput, InvalidParam
 from app.core.http import check_version
@@ -103,7 +103,7 @@ async def create_group(
     if created_at is not None:
         values["created_at"] = values["updated_at"] = created_at
     group_id = await repository.create(conn, values, group_id)
-    await audit.record(conn, "learning-groups-create", OBJECT, group_id)
+    await trail.record(conn, "learning-groups-create", OBJECT, group_id)
     return await repository.get_detail(conn, group_id)
 
 
@@ -185,7 +185,7 @@ async def update_group(
         if "status" in changes and changes["status"] != current["status"]:
             detail["fromStatus"] = str(current["status"])
             detail["toStatus"] = str(changes["status"])
-        await audit.record(conn, "learning-groups-update", OBJECT, group_id, detail=detail)
+        await trail.record(conn, "learning-groups-update", OBJECT, group_id, detail=detail)
     return await repository.get_detail(conn, group_id)
 
 
@@ -254,7 +254,7 @@ async def join_group(
     except IntegrityError:
         # uq_group_memberships_current: a concurrent join of the same member won the race.
         raise Conflict("This member is already in the group.") from None
-    await audit.record(
+    await trail.record(
         conn,
         "learning-group-memberships-create",
         MEMBERSHIP,
@@ -319,7 +319,7 @@ async def change_membership(
             if "left_at" in changes
             else "learning-group-memberships-update"
         )
-        await audit.record(
+        await trail.record(
             conn,
             action,
             MEMBERSHIP,

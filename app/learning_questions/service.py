@@ -9,15 +9,14 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from app.api_keys.models import Role
+from app.audit import trail
 from app.cases.models import Case
-from app.core import audit
 from app.core.context import Principal
 from app.core.errors import Conflict, Forbidden, InvalidInput, InvalidParam, NotFound
 from app.core.http import check_version
 from app.core.lifecycle import allowed_next, ensure_transition
 from app.core.models import table_of
-from app.core.permissions import ensure_role
+from app.core.permissions import Role, ensure_role
 from app.core.repository import require_references
 from app.learning_groups import repository as groups_repository
 from app.learning_groups.models import LearningGroup
@@ -132,7 +131,7 @@ async def create_question(
             "owner group, may start it in another status."
         )
     question_id = await repository.create(conn, values, question_id)
-    await audit.record(
+    await trail.record(
         conn, "learning-questions-create", OBJECT, question_id, detail={"status": data.status}
     )
     return await repository.get(conn, question_id)
@@ -230,7 +229,7 @@ async def update_question(
         detail: dict[str, Any] = {"fields": sorted(changes)}
         if new_status != status:
             detail["status"] = {"from": str(status), "to": str(new_status)}
-        await audit.record(conn, "learning-questions-update", OBJECT, question_id, detail=detail)
+        await trail.record(conn, "learning-questions-update", OBJECT, question_id, detail=detail)
     return await repository.get(conn, question_id)
 
 
@@ -297,7 +296,7 @@ async def merge_question(
     )
     # The survivor's representation now lists this question, so its ETag must change too.
     await repository.touch(conn, into_id, target["version"])
-    await audit.record(
+    await trail.record(
         conn,
         "learning-questions-merge",
         OBJECT,

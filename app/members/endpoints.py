@@ -9,11 +9,11 @@ from fastapi import APIRouter, Body, Path, Request
 from fastapi.responses import Response
 from pydantic import Field
 
-from app.core.auth import AdminOnly, CanEditMembers, CanReadDirectory
 from app.core.db import WriteDb
 from app.core.http import IDEMPOTENT, IfMatch, written
 from app.core.openapi import READ, WRITE, responses
 from app.core.pagination import PageQuery
+from app.core.permissions import AdminOnly, CanEditMembers, CanReadDirectory
 from app.core.query import query_openapi, read_query
 from app.core.repository import list_page_named, resource_headers, resource_response
 from app.members import repository, service

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from app.core import audit
+from app.audit import trail
 from app.core.context import Principal
 from app.core.errors import Conflict, Forbidden
 from app.core.http import check_version
@@ -98,7 +98,7 @@ async def create_member(
         },
         member_id,
     )
-    await audit.record(conn, "members-create", OBJECT, member_id)
+    await trail.record(conn, "members-create", OBJECT, member_id)
     return await repository.get(conn, member_id)
 
 
@@ -157,7 +157,7 @@ async def update_member(
         changes["deactivated_at"] = None if reactivated else current["deactivatedAt"] or utcnow()
     if changes:
         await repository.update(conn, member_id, current["version"], changes)
-        await audit.record(
+        await trail.record(
             conn, "members-update", OBJECT, member_id, detail={"fields": sorted(changes)}
         )
     return await repository.get(conn, member_id)
@@ -179,5 +179,5 @@ async def deactivate_member(
             current["version"],
             {"status": MemberStatus.INACTIVE, "deactivated_at": utcnow()},
         )
-        await audit.record(conn, "members-deactivate", OBJECT, member_id)
+        await trail.record(conn, "members-deactivate", OBJECT, member_id)
     return await repository.get(conn, member_id)

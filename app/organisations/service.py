@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from app.core import audit
+from app.audit import trail
 from app.core.context import Principal
 from app.core.errors import Conflict
 from app.core.http import check_version
@@ -45,7 +45,7 @@ async def create_organisation(
         {"name": data.name, "kind": data.kind, "website": data.website},
         organisation_id,
     )
-    await audit.record(conn, "organisations-create", OBJECT, organisation_id)
+    await trail.record(conn, "organisations-create", OBJECT, organisation_id)
     return await repository.get(conn, organisation_id)
 
 
@@ -64,7 +64,7 @@ async def update_organisation(
         await _ensure_name_free(conn, changes["name"], organisation_id)
     if changes:
         await repository.update(conn, organisation_id, current["version"], changes)
-        await audit.record(
+        await trail.record(
             conn,
             "organisations-update",
             OBJECT,

@@ -8,10 +8,10 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import Response
 
-from app.core.auth import AdminOnly, Authenticated
 from app.core.db import WriteDb
 from app.core.http import IDEMPOTENT, IfMatch, json_response, written
 from app.core.openapi import READ, WRITE, responses
+from app.core.permissions import AdminOnly, Authenticated
 from app.privacy import service
 from app.privacy.schemas import Erasure, PersonalData
 

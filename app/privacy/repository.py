@@ -9,8 +9,8 @@ from sqlalchemy import delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.agenda.models import AgendaRevision
-from app.api_keys.models import ApiKey
 from app.audit.models import AuditEvent
+from app.auth.models import ApiKey
 from app.core.idempotency import IdempotencyRecord
 from app.core.models import table_of
 from app.core.text import contains

@@ -12,8 +12,8 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from app.core import audit
-from app.core.auth import key_cache, member_lookup
+from app.audit import trail
+from app.auth.authentication import key_cache, member_lookup
 from app.core.context import Principal
 from app.core.errors import Forbidden
 from app.core.http import check_version
@@ -56,7 +56,7 @@ async def personal_data(
         "auditEvents": await repository.audit_events(conn, member_id),
     }
     # Reading someone's complete file is itself worth a trace.
-    await audit.record(conn, "members-personal-data-get", "member", member_id)
+    await trail.record(conn, "members-personal-data-get", "member", member_id)
     return export
 
 
@@ -141,7 +141,7 @@ async def erase_member(
         if body and any(needle in body for needle in needles)
     ]
     await repository.forget_idempotency(conn, stale)
-    await audit.record(conn, "members-erase", "member", member_id)
+    await trail.record(conn, "members-erase", "member", member_id)
     # This worker forgets the member's credentials at once; others within the cache window.
     key_cache.clear()
     member_lookup.clear()

@@ -1,6 +1,6 @@
-"""HTTP routes of /scim/v2 (RFC 7644). Answers are `application/scim+json`; every error, the
-authentication ones included, is a SCIM Error (`schemas`, `status` as a string, `scimType`):
-the application's handlers render errors under /scim/v2 with app/scim/errors.py."""
+"""HTTP routes of the SCIM application, mounted at /scim/v2 (RFC 7644). Answers are
+`application/scim+json`; every error, the authentication ones included, is a SCIM Error
+(`schemas`, `status` as a string, `scimType`) rendered by app/scim/errors.py."""
 
 from __future__ import annotations
 
@@ -17,9 +17,9 @@ from pydantic import ValidationError
 from sqlalchemy import false, true
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from app.core.auth import CanSync
 from app.core.db import ReadDb, WriteDb
-from app.core.http import json_response
+from app.core.http import PUBLIC_DOCUMENT, json_response
+from app.core.permissions import CanSync
 from app.scim import repository, service
 from app.scim.errors import ScimProblem
 from app.scim.openapi import scim_document
@@ -32,12 +32,10 @@ from app.scim.schemas import (
     UserResource,
 )
 
-BASE = "/scim/v2"
-
 
 class ScimRoute(APIRoute):
-    """Turns the refusals scim2-models raises into errors the application's handlers render
-    (in SCIM shape, see app/scim/errors.py) once the request's transaction has ended."""
+    """Turns the refusals scim2-models raises into errors the SCIM application's handlers
+    render (app/scim/errors.py) once the request's transaction has ended."""
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
@@ -53,7 +51,7 @@ class ScimRoute(APIRoute):
         return scim
 
 
-router = APIRouter(prefix=BASE, route_class=ScimRoute, tags=["scim"])
+router = APIRouter(route_class=ScimRoute, tags=["scim"])
 
 
 def scim_response(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
@@ -61,7 +59,9 @@ def scim_response(data: Any, status: int = 200, headers: dict[str, str] | None =
 
 
 def base_url(request: Request) -> str:
-    return str(request.base_url).rstrip("/") + BASE
+    # The application is mounted (at /scim/v2): its base URL is the service's plus the mount.
+    mount: str = request.scope["root_path"][len(request.scope.get("app_root_path", "")) :]
+    return str(request.base_url).rstrip("/") + mount
 
 
 async def json_body(request: Request) -> Any:
@@ -205,7 +205,8 @@ async def get_resource_type(
 
 @router.get("/openapi.json", operation_id="scim-openapi-get", include_in_schema=False)
 async def openapi(request: Request) -> Response:
-    return json_response(scim_document(request.app))
+    # Public, like the /v1 document: readable from any origin.
+    return json_response(scim_document(request.app), headers=PUBLIC_DOCUMENT)
 
 
 # --- search across resource types (RFC 7644 §3.4.3, POST at the root) ----------------------

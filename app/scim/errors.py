@@ -1,5 +1,5 @@
-"""SCIM error bodies (RFC 7644 §3.12): every error under /scim/v2 is rendered here, by the
-application's error handlers (app/core/errors.py), after the request's transaction ended."""
+"""SCIM error bodies (RFC 7644 §3.12): the SCIM application renders every problem with
+`scim_error`, whether its handlers or its middlewares refused the request."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import orjson
 from fastapi.responses import Response
 
 from app.core.errors import DomainError
+from app.core.problems import Problem
 from app.scim.schemas import SCIM_JSON
 
 ERROR_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:Error"
@@ -26,18 +27,23 @@ class ScimProblem(DomainError):
         self.slug = "scim-error"
 
 
-def scim_error_response(
-    status: int,
-    detail: str,
-    extra: dict[str, Any] | None = None,
-    headers: dict[str, str] | None = None,
-) -> Response:
-    extra = extra or {}
-    params = extra.get("invalidParams")
+def scim_error(problem: Problem, instance: str) -> Response:
+    """The SCIM application's renderer: a problem as an RFC 7644 error body."""
+    detail = problem.detail
+    params = problem.extra.get("invalidParams")
     if params:
         detail += " " + "; ".join(f"{p['name']}: {p['reason']}" for p in params)
-    body: dict[str, Any] = {"schemas": [ERROR_SCHEMA], "status": str(status), "detail": detail}
-    scim_type = extra.get("scimType") or _DEFAULT_TYPES.get(status)
+    body: dict[str, Any] = {
+        "schemas": [ERROR_SCHEMA],
+        "status": str(problem.status),
+        "detail": detail,
+    }
+    scim_type = problem.extra.get("scimType") or _DEFAULT_TYPES.get(problem.status)
     if scim_type:
         body["scimType"] = scim_type
-    return Response(orjson.dumps(body), status_code=status, media_type=SCIM_JSON, headers=headers)
+    return Response(
+        orjson.dumps(body),
+        status_code=problem.status,
+        media_type=SCIM_JSON,
+        headers=dict(problem.headers) or None,
+    )

@@ -150,12 +150,10 @@ def scim_document(app: FastAPI) -> dict[str, Any]:
             "7644 rather than the NL API Design Rules of the /v1 API. Authenticate with a "
             "Bearer API key of role `sync` or `admin`."
         ),
-        # Included routers are expanded by get_openapi only; the /v1 paths are dropped below.
         routes=app.routes,
     )
-    document["paths"] = {
-        path: item for path, item in document.get("paths", {}).items() if path.startswith(BASE)
-    }
+    # The SCIM application is mounted at BASE; its own routes do not know that.
+    document["paths"] = {BASE + path: item for path, item in document.get("paths", {}).items()}
     for item in document["paths"].values():
         for operation in item.values():
             operation_id = operation.get("operationId", "")
@@ -174,7 +172,6 @@ def scim_document(app: FastAPI) -> dict[str, Any]:
                     "content": _content(_BODIES[operation_id]),
                 }
     components = document.setdefault("components", {})
-    # The /v1 schemas came along with the routes; none of them is referenced here.
     schemas: dict[str, Any] = {}
     components["schemas"] = schemas
     schemas.update(_resource_schemas())

@@ -31,7 +31,7 @@ from pydantic import ValidationError
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from app.core import audit
+from app.audit import trail
 from app.core.context import Principal
 from app.core.models import table_of, utcnow
 from app.core.permissions import ensure_role
@@ -317,7 +317,7 @@ async def create_user(conn: AsyncConnection, principal: Principal, body: Any) ->
         member_id,
     )
     await repository.save_scim_user(conn, member_id, _scim_values(state))
-    await audit.record(conn, "scim-users-create", "member", member_id)
+    await trail.record(conn, "scim-users-create", "member", member_id)
     return member_id
 
 
@@ -350,7 +350,7 @@ async def _write_user(
     if changes:
         await members.update(conn, member_id, current.version, changes)
     await repository.save_scim_user(conn, member_id, _scim_values(state))
-    await audit.record(
+    await trail.record(
         conn, action, "member", member_id, detail={"fields": sorted(changes)} if changes else None
     )
 
@@ -412,7 +412,7 @@ async def delete_user(conn: AsyncConnection, principal: Principal, member_id: uu
             "deprovisioned_at": now,
         },
     )
-    await audit.record(conn, "scim-users-delete", "member", member_id)
+    await trail.record(conn, "scim-users-delete", "member", member_id)
 
 
 # --- groups ---------------------------------------------------------------------------------
@@ -530,7 +530,7 @@ async def create_group(conn: AsyncConnection, principal: Principal, body: Any) -
     if state.member_ids:
         await _check_members(conn, state.member_ids)
         await repository.move_members(conn, state.member_ids, department_id, now)
-    await audit.record(conn, "scim-groups-create", "department", department_id)
+    await trail.record(conn, "scim-groups-create", "department", department_id)
     return department_id
 
 
@@ -571,7 +571,7 @@ async def _write_group(
     if changes or moved:
         # Membership is part of the group: its version moves when its members do.
         await update_versioned(conn, table_of(Department), department_id, current.version, changes)
-        await audit.record(
+        await trail.record(
             conn,
             action,
             "department",
@@ -617,4 +617,4 @@ async def delete_group(
     await update_versioned(
         conn, table_of(Department), department_id, current.version, {"active": False}
     )
-    await audit.record(conn, "scim-groups-delete", "department", department_id)
+    await trail.record(conn, "scim-groups-delete", "department", department_id)

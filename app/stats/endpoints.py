@@ -7,10 +7,10 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
-from app.core.auth import CanReadCommunity
 from app.core.db import ReadDb
 from app.core.http import json_response
 from app.core.openapi import READ, responses
+from app.core.permissions import CanReadCommunity
 from app.core.schemas import Instant
 from app.stats import service
 from app.stats.schemas import CommunityStats

@@ -10,10 +10,9 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from app.api_keys.models import Role
 from app.core.context import Principal
 from app.core.models import utcnow
-from app.core.permissions import ensure_role
+from app.core.permissions import Role, ensure_role
 from app.insights.models import Adoption
 from app.learning_groups.models import GroupMode
 from app.learning_questions.models import QuestionStatus

@@ -13,13 +13,14 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from fastapi.routing import APIRoute
 
-from app.core.auth import CanSync, authenticate
+from app.core.context import Principal, outcome
 from app.core.db import ReadDb, WriteDb, database
-from app.core.errors import InvalidInput, InvalidParam, validation_params
+from app.core.errors import InvalidInput, InvalidParam
 from app.core.http import IDEMPOTENT, json_response, written
 from app.core.openapi import READ, WRITE, responses
 from app.core.pagination import PageRequest
-from app.core.permissions import ensure_role
+from app.core.permissions import CanSync, ensure_role
+from app.core.problems import validation_params
 from app.core.repository import list_page
 from app.sync import repository, service
 from app.sync.models import SyncMode, SyncStatus
@@ -65,7 +66,9 @@ async def _with_complete_problems(
     except RequestValidationError as exc:
         # FastAPI validates the body before any dependency runs: the caller must be allowed
         # to sync before the database is asked anything about the payload.
-        principal = await authenticate(request)
+        principal = outcome(request.scope)
+        if not isinstance(principal, Principal):
+            raise principal from None
         ensure_role(principal, service.SYNC_ROLES, "run member syncs")
         params = validation_params(exc)
         view = service.PayloadView.of_raw(exc.body)

@@ -20,7 +20,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from app.core import audit
+from app.audit import trail
 from app.core.context import Principal
 from app.core.errors import Conflict, InvalidInput, InvalidParam
 from app.core.models import utcnow
@@ -647,7 +647,7 @@ async def run_sync(
             "changes": plan.changes,
         },
     )
-    await audit.record(
+    await trail.record(
         conn,
         "member-syncs-create",
         OBJECT,

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from app.core import audit
+from app.audit import trail
 from app.core.context import Principal
 from app.core.errors import Conflict
 from app.core.http import check_version
@@ -60,7 +60,7 @@ async def create_theme(
         },
         theme_id,
     )
-    await audit.record(conn, "themes-create", OBJECT, theme_id)
+    await trail.record(conn, "themes-create", OBJECT, theme_id)
     return await repository.get(conn, theme_id)
 
 
@@ -84,7 +84,7 @@ async def update_theme(
         )
     if changes:
         await repository.update(conn, theme_id, current["version"], changes)
-        await audit.record(
+        await trail.record(
             conn, "themes-update", OBJECT, theme_id, detail={"fields": sorted(changes)}
         )
     return await repository.get(conn, theme_id)

@@ -8,12 +8,12 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Depends, Path, Query, Request
 from fastapi.responses import Response
 
-from app.core.auth import AdminOnly, CanReadCommunity
 from app.core.db import ReadDb, WriteDb
 from app.core.errors import NotFound
 from app.core.http import IDEMPOTENT, IfMatch, json_response, written
 from app.core.openapi import READ, WRITE, responses
 from app.core.pagination import PageRequest
+from app.core.permissions import AdminOnly, CanReadCommunity
 from app.core.repository import list_page, resource_headers, resource_response
 from app.core.schemas import Instant
 from app.workshops import repository, service

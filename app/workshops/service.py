@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from app.core import audit
+from app.audit import trail
 from app.core.context import Principal
 from app.core.errors import Conflict, InvalidInput, InvalidParam, NotFound
 from app.core.http import check_version
@@ -51,7 +51,7 @@ async def create_workshop(
         },
         workshop_id,
     )
-    await audit.record(conn, "workshops-create", OBJECT, workshop_id)
+    await trail.record(conn, "workshops-create", OBJECT, workshop_id)
     return await repository.get(conn, workshop_id)
 
 
@@ -71,7 +71,7 @@ async def update_workshop(
     )
     if changes:
         await repository.update(conn, workshop_id, current["version"], changes)
-        await audit.record(
+        await trail.record(
             conn, "workshops-update", OBJECT, workshop_id, detail={"fields": sorted(changes)}
         )
     return await repository.get(conn, workshop_id)
@@ -97,7 +97,7 @@ async def add_attendee(
     except IntegrityError:
         # Someone recorded the same attendance between our check and our insert.
         raise Conflict("This member is already recorded as an attendee of this workshop.") from None
-    await audit.record(
+    await trail.record(
         conn,
         "workshop-attendees-create",
         OBJECT,
@@ -116,7 +116,7 @@ async def remove_attendee(
     await _ensure_workshop(conn, workshop_id)
     if not await repository.remove_attendee(conn, workshop_id, member_id):
         raise NotFound("That member is not recorded as an attendee of this workshop.")
-    await audit.record(
+    await trail.record(
         conn,
         "workshop-attendees-delete",
         OBJECT,

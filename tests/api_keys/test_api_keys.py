@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from app.core.auth import key_cache
+from app.auth.authentication import key_cache
 from tests.factories import bearer, make_key, make_member
 
 

@@ -6,10 +6,12 @@ from typing import Any
 
 import httpx
 from sqlalchemy import func, select
+from starlette.applications import Starlette
+from starlette.routing import BaseRoute, Mount
 
 from app import __version__
 from app.core.db import database
-from app.core.metadata import metadata
+from app.metadata import metadata
 
 PROBLEM_MEMBERS = ("type", "title", "status", "detail", "instance")
 
@@ -65,3 +67,23 @@ async def row_counts() -> dict[str, int]:
                 (await conn.execute(select(func.count()).select_from(table))).scalar_one()
             )
     return counts
+
+
+def full_paths(routes: list[BaseRoute], prefix: str = "") -> list[tuple[BaseRoute, str]]:
+    """Each route with its full path, the applications mounted in the service (/v1 and SCIM)
+    opened up. Recent FastAPI keeps an included router as one entry; `iter_route_contexts`
+    opens it up (older versions list routes flat already)."""
+    found: list[tuple[BaseRoute, str]] = []
+    for route in routes:
+        if isinstance(route, Mount) and isinstance(route.app, Starlette):
+            found.extend(full_paths(route.app.routes, prefix + route.path))
+            continue
+        try:
+            from fastapi.routing import iter_route_contexts
+        except ImportError:  # pragma: no cover - older FastAPI
+            found.append((route, prefix + getattr(route, "path", "")))
+            continue
+        found.extend(
+            (c.original_route, prefix + (c.path or "")) for c in iter_route_contexts([route])
+        )
+    return found

@@ -5,7 +5,6 @@ within API_KEY_CACHE_SECONDS."""
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import re
 import uuid
 from datetime import timedelta
@@ -13,19 +12,19 @@ from datetime import timedelta
 import pytest
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
-from starlette.routing import BaseRoute, Mount
+from sqlalchemy import event
+from starlette.routing import Mount
 
-from app.api_keys import repository as key_repository
-from app.api_keys.models import Role
-from app.api_keys.service import issue_key
-from app.core import auth
-from app.core.auth import ROLE_CHECKS, authenticate
-from app.core.config import get_settings
+from app.auth import repository as key_repository
+from app.auth.authentication import key_cache
+from app.auth.service import issue_key
+from app.core.config import Settings
 from app.core.context import SYSTEM
 from app.core.db import database
 from app.core.models import utcnow
+from app.core.permissions import Role, RoleCheck
 from app.main import create_app
-from tests.core.support import assert_contract_headers, assert_problem, row_counts
+from tests.core.support import assert_contract_headers, assert_problem, full_paths, row_counts
 from tests.factories import bearer, make_key
 
 # The issue's list: health, the OpenAPI documents (the SCIM API has its own) and the docs.
@@ -42,28 +41,15 @@ PUBLIC_PATHS = frozenset(
 PUBLIC_MOUNTS = frozenset({"/v1/docs-static"})
 
 
-def _full_paths(routes: list[BaseRoute]) -> list[tuple[BaseRoute, str]]:
-    """Each route with its full path. Recent FastAPI keeps an included router as one entry;
-    `iter_route_contexts` opens it up (older versions list routes flat already)."""
-    try:
-        from fastapi.routing import iter_route_contexts
-    except ImportError:  # pragma: no cover - older FastAPI
-        return [(route, getattr(route, "path", "")) for route in routes]
-    return [(c.original_route, c.path or "") for c in iter_route_contexts(routes)]
-
-
 def _needs_key(dependant: Dependant) -> bool:
-    return any(
-        dep.call is authenticate or dep.call in ROLE_CHECKS or _needs_key(dep)
-        for dep in dependant.dependencies
-    )
+    return any(isinstance(dep.call, RoleCheck) or _needs_key(dep) for dep in dependant.dependencies)
 
 
 def test_every_route_is_authenticated_or_on_the_public_allow_list():
-    app = create_app(get_settings())
+    app = create_app(Settings())
     unguarded: list[str] = []
     api_routes = 0
-    for route, path in _full_paths(app.routes):
+    for route, path in full_paths(app.routes):
         if isinstance(route, APIRoute):
             api_routes += 1
             if path not in PUBLIC_PATHS and not _needs_key(route.dependant):
@@ -78,8 +64,8 @@ def test_every_route_is_authenticated_or_on_the_public_allow_list():
 
 
 def test_the_public_allow_list_names_only_routes_that_exist():
-    app = create_app(get_settings())
-    paths = {path for _route, path in _full_paths(app.routes)}
+    app = create_app(Settings())
+    paths = {path for _route, path in full_paths(app.routes)}
     assert paths >= PUBLIC_PATHS | PUBLIC_MOUNTS
 
 
@@ -88,9 +74,9 @@ def _concrete(path: str) -> str:
 
 
 def _guarded_operations() -> list[tuple[str, str]]:
-    app = create_app(get_settings())
+    app = create_app(Settings())
     operations = []
-    for route, path in _full_paths(app.routes):
+    for route, path in full_paths(app.routes):
         if isinstance(route, APIRoute) and path not in PUBLIC_PATHS:
             operations.extend((method, path) for method in sorted(route.methods))
     return operations
@@ -165,8 +151,7 @@ async def test_revocation_elsewhere_takes_effect_within_the_cache_window(
     """Another worker revoked the key: this one trusts its cache (no database round trip)
     for at most API_KEY_CACHE_SECONDS, then asks again and refuses the key."""
     window = 0.5
-    short = dataclasses.replace(get_settings(), api_key_cache_seconds=window)
-    monkeypatch.setattr(auth, "get_settings", lambda: short)
+    monkeypatch.setattr(key_cache, "ttl", window)
     admin_key = await make_key()
     key = await make_key("reader")
     assert (await client.get("/v1/departments", headers=bearer(key))).status_code == 200
@@ -202,7 +187,7 @@ async def test_expired_key_is_401(client):
     response = await client.get("/v1/departments", headers=bearer(key))
     assert_problem(response, 401)
     assert response.headers["www-authenticate"].startswith("Bearer")
-    auth.key_cache.clear()
+    key_cache.clear()
     response = await client.get("/v1/departments", headers=bearer(key))
     assert_problem(response, 401)
 
@@ -247,3 +232,38 @@ async def test_the_key_is_checked_before_the_body(client, content):
         headers={**bearer(await make_key()), "Content-Type": "application/json"},
     )
     assert_problem(valid, 400)
+
+
+async def test_credentials_are_looked_up_once_per_request_at_the_edge(client, statements):
+    """One way in: a POST with an Idempotency-Key and an invalid body still asks the key
+    store exactly once, before anything else touches the database."""
+    key = await make_key()
+    key_cache.clear()
+    statements.statements.clear()
+    response = await client.post(
+        "/v1/departments",
+        json={"code": 12},
+        headers={**bearer(key), "Idempotency-Key": "once-only"},
+    )
+    assert_problem(response, 400)
+    lookups = [s for s in statements.statements if "api_keys" in s]
+    assert len(lookups) == 1, lookups
+    assert "api_keys" in statements.statements[0]
+
+
+async def test_a_request_refused_at_the_edge_takes_no_database_connection(client):
+    """Without an accepted caller a route's connection dependency refuses before checkout
+    (a refused write still files its refusal; a read has nothing to file)."""
+    checkouts = []
+    engine = database.engine.sync_engine
+
+    def counted(*_args):
+        checkouts.append(1)
+
+    event.listen(engine, "checkout", counted)
+    try:
+        anonymous = await client.get("/v1/departments")
+    finally:
+        event.remove(engine, "checkout", counted)
+    assert_problem(anonymous, 401)
+    assert checkouts == []

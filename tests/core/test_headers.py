@@ -3,14 +3,13 @@ the OpenAPI document for anyone, everything else only for configured origins."""
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import httpx
 import pytest
 
-from app.core.config import get_settings
+from app.core.db import database
 from app.main import create_app
 from tests.core.support import assert_contract_headers, assert_problem
 from tests.factories import bearer, make_key
@@ -22,7 +21,7 @@ STRANGER = "https://elsewhere.example"
 @asynccontextmanager
 async def cors_client(*origins: str) -> AsyncIterator[httpx.AsyncClient]:
     """A client on an app configured with CORS_ORIGINS (the database is the test's own)."""
-    settings = dataclasses.replace(get_settings(), cors_origins=origins)
+    settings = database.settings.model_copy(update={"cors_origins": origins})
     transport = httpx.ASGITransport(app=create_app(settings), raise_app_exceptions=False)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
         yield client

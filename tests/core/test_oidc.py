@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import dataclasses
 import json
 import threading
 import time
@@ -16,8 +15,11 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from app.core import auth, oidc
-from app.core.config import get_settings
+from app.auth import oidc
+from app.auth.authentication import member_lookup
+from app.core.db import database
+from app.main import create_app
+from tests.conftest import client_for
 from tests.factories import make_member
 
 ISSUER = "https://login.example.amsterdam/tenant"
@@ -84,14 +86,20 @@ def provider() -> Iterator[tuple[Jwks, rsa.RSAPrivateKey]]:
 def oidc_on(provider, monkeypatch):
     jwks, _ = provider
     jwks.up = True
-    settings = dataclasses.replace(
-        get_settings(), oidc_issuer=ISSUER, oidc_audience=AUDIENCE, oidc_jwks_url=jwks.url
+    settings = database.settings.model_copy(
+        update={"oidc_issuer": ISSUER, "oidc_audience": AUDIENCE, "oidc_jwks_url": jwks.url}
     )
-    monkeypatch.setattr(auth, "get_settings", lambda: settings)
     oidc.jwks_cache.clear()
-    auth.member_lookup.clear()
+    member_lookup.clear()
     yield settings
     oidc.jwks_cache.clear()
+
+
+@pytest.fixture
+async def client(app, oidc_on):
+    """A client on an app configured with the identity provider (the test's own database)."""
+    async with client_for(create_app(oidc_on)) as c:
+        yield c
 
 
 def _token(

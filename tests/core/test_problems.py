@@ -6,8 +6,8 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from app.core import audit
-from app.core.config import get_settings
+from app.audit import trail
+from app.core.config import Settings
 from app.main import create_app
 from tests.core.support import assert_contract_headers, assert_problem, row_counts
 from tests.factories import bearer, make_department, make_key
@@ -69,12 +69,12 @@ async def test_trailing_slash_after_an_id_is_a_404(client):
 
 def _app_with_failing_routes():
     """A throwaway copy of the app with routes that fail in ways nobody planned for."""
-    application = create_app(get_settings())
+    application = create_app(Settings())
 
     async def fails() -> None:
         raise RuntimeError(SECRET_TEXT)
 
-    application.add_api_route("/v1/boom", fails, methods=["GET", "POST"])
+    application.state.api.add_api_route("/v1/boom", fails, methods=["GET", "POST"])
     return application
 
 
@@ -99,7 +99,7 @@ async def test_write_failing_midway_is_a_500_that_writes_nothing(client, monkeyp
     async def broken_record(*args, **kwargs):
         raise RuntimeError(SECRET_TEXT)
 
-    monkeypatch.setattr(audit, "record", broken_record)
+    monkeypatch.setattr(trail, "record", broken_record)
     payload = {"code": "BOOM", "name": "Afdeling Boom", "kind": "afdeling"}
     headers = {**bearer(key), "Idempotency-Key": "retry-after-500"}
     response = await client.post("/v1/departments", json=payload, headers=headers)

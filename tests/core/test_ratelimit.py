@@ -3,22 +3,18 @@ in the database, so every worker sees it."""
 
 from __future__ import annotations
 
-import dataclasses
-
 import pytest
 
-from app.core import auth, ratelimit
-from app.core.config import get_settings
+from app.auth import ratelimit
 from tests.conftest import raw_sql
 from tests.factories import bearer, make_key
 
 
 @pytest.fixture
 def low_limit(monkeypatch):
-    settings = dataclasses.replace(get_settings(), auth_failure_limit=3)
-    monkeypatch.setattr(ratelimit, "get_settings", lambda: settings)
+    monkeypatch.setattr(ratelimit.failure_limit, "limit", 3)
     ratelimit.forget_blocks()
-    yield settings
+    yield ratelimit.failure_limit
     ratelimit.forget_blocks()
 
 
@@ -53,13 +49,51 @@ async def test_requests_without_credentials_do_not_count(client, low_limit):
 async def test_valid_keys_are_not_slowed_by_the_limit(client, low_limit, monkeypatch):
     key = bearer(await make_key("reader"))
     calls = []
-    original = ratelimit.record_failure
+    original = ratelimit.failure_limit.record_failure
 
-    async def spy(client_address):
+    async def spy(client_address, digest):
         calls.append(client_address)
-        await original(client_address)
+        await original(client_address, digest)
 
-    monkeypatch.setattr(auth.ratelimit, "record_failure", spy)
+    monkeypatch.setattr(ratelimit.failure_limit, "record_failure", spy)
     for _ in range(5):
         assert (await client.get("/v1/members", headers=key)).status_code == 200
     assert calls == []
+
+
+async def test_a_blocked_address_still_lets_valid_keys_through(client, low_limit):
+    """Behind a municipal proxy or NAT, one script with a revoked key must not lock out every
+    other caller at that address."""
+    wrong = bearer("lgk_" + "r" * 43)
+    statuses = [(await client.get("/v1/members", headers=wrong)).status_code for _ in range(5)]
+    assert statuses[-1] == 429
+    valid = bearer(await make_key("reader"))
+    for _ in range(3):
+        assert (await client.get("/v1/members", headers=valid)).status_code == 200
+    # Another worker that knows the block only from the database: the key still works there.
+    ratelimit.forget_blocks()
+    assert (await client.get("/v1/members", headers=valid)).status_code == 200
+
+
+async def test_a_known_failing_key_is_refused_without_touching_the_database(
+    client, low_limit, statements
+):
+    wrong = bearer("lgk_" + "s" * 43)
+    for _ in range(4):
+        await client.get("/v1/members", headers=wrong)
+    statements.statements.clear()
+    for _ in range(3):
+        refused = await client.get("/v1/members", headers=wrong)
+        assert refused.status_code == 429
+        assert int(refused.headers["Retry-After"]) > 0
+    assert statements.statements == []
+
+
+async def test_a_new_failing_key_from_a_blocked_address_is_429_and_counted(client, low_limit):
+    for _ in range(4):
+        await client.get("/v1/members", headers=bearer("lgk_" + "t" * 43))
+    (before,) = await raw_sql("SELECT failures FROM auth_failures")
+    other = await client.get("/v1/members", headers=bearer("lgk_" + "u" * 43))
+    assert other.status_code == 429
+    (after,) = await raw_sql("SELECT failures FROM auth_failures")
+    assert after[0] == before[0] + 1

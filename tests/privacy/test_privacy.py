@@ -11,7 +11,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from app.core.db import database
-from app.core.metadata import metadata
+from app.metadata import metadata
 from tests.factories import bearer, make_department, make_group, make_key, make_member
 
 PERSON = {

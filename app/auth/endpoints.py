@@ -8,13 +8,13 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import Response
 
-from app.api_keys import repository, service
-from app.api_keys.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyPage, ApiKeyRead
-from app.core.auth import AdminOnly
+from app.auth import repository, service
+from app.auth.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyPage, ApiKeyRead
 from app.core.db import ReadDb, WriteDb
 from app.core.http import IDEMPOTENT, json_response, written
 from app.core.openapi import READ, WRITE, responses
 from app.core.pagination import PageRequest
+from app.core.permissions import AdminOnly
 from app.core.repository import list_page
 
 KeyId = Annotated[uuid.UUID, Path(alias="keyId")]

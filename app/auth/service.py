@@ -8,14 +8,13 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from app.api_keys import repository
-from app.api_keys.models import Role
-from app.core import audit
-from app.core.auth import generate_key, hash_key, key_cache
+from app.audit import trail
+from app.auth import repository
+from app.auth.authentication import generate_key, hash_key, key_cache
 from app.core.context import Principal
 from app.core.errors import InvalidInput, InvalidParam
 from app.core.models import table_of, utcnow
-from app.core.permissions import ensure_admin
+from app.core.permissions import Role, ensure_admin
 from app.core.repository import require_references
 from app.members.models import Member
 
@@ -60,7 +59,7 @@ async def issue_key(
             "expires_at": expires_at,
         },
     )
-    await audit.record(
+    await trail.record(
         conn,
         "api-keys-create",
         OBJECT,
@@ -79,7 +78,7 @@ async def revoke_key(
     current = await repository.get(conn, key_id)
     if current["revokedAt"] is None:
         await repository.revoke(conn, key_id, utcnow())
-        await audit.record(conn, "api-keys-revoke", OBJECT, key_id)
+        await trail.record(conn, "api-keys-revoke", OBJECT, key_id)
         # This worker forgets at once; the others within API_KEY_CACHE_SECONDS.
         key_cache.clear()
     return await repository.get(conn, key_id)

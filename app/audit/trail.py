@@ -1,5 +1,6 @@
-"""Appending audit events: inside the request's transaction for writes that succeed, in a
-transaction of their own for writes that are refused (the request's own one rolls back)."""
+"""Appending audit events: `record` inside the write's own transaction, so the event commits or
+rolls back with it; `record_refusal` for a write that was refused, in a transaction of its own
+(the request's one, if any, rolls back)."""
 
 from __future__ import annotations
 
@@ -7,12 +8,19 @@ import logging
 import re
 from typing import Any
 
-from fastapi import Request
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.audit.models import AuditEvent
-from app.core.context import Principal, current_origin, current_principal
+from app.core.context import (
+    Principal,
+    Scope,
+    caller,
+    current_origin,
+    current_principal,
+    matched_route,
+)
+from app.core.db import database
 from app.core.models import utcnow
 
 log = logging.getLogger("leergemeenschap.audit")
@@ -100,54 +108,34 @@ def _object_type(route: object) -> str | None:
     return tag
 
 
-async def record_refusal(request: Request, status: int, detail: str) -> None:
-    """A refused write still leaves a trace, written apart from the rolled-back transaction."""
-    if request.method not in WRITE_METHODS or "route" not in request.scope:
-        return
-    from app.core.db import database
-
-    route = request.scope["route"]
-    action = str(getattr(route, "operation_id", None) or getattr(route, "name", "unknown"))
-    params = request.path_params
-    object_id = next(iter(params.values()), None) if params else None
-    result = "denied" if status in (401, 403, 429) else "rejected"
+async def record_refusal(scope: Scope, status: int, detail: str) -> None:
+    """File a refused write. Refused by its route, it is named by the route's operation and
+    object; refused before routing (a body too large, too deep or holding NUL characters; a
+    malformed, reused or busy Idempotency-Key), by its method and path. The actor is the
+    caller the edge accepted, if any. The refusal is answered even when this cannot be
+    written."""
+    route = matched_route(scope)
+    if route is not None:
+        action = str(route.operation_id or route.name)
+        params = scope.get("path_params")
+        object_id = next(iter(params.values()), None) if params else None
+        object_type = _object_type(route)
+        result = "denied" if status in (401, 403, 429) else "rejected"
+    else:
+        action = f"{scope.get('method', '?')} {scope.get('path', '')}"[:100]
+        object_id = object_type = None
+        result = "rejected"
     values = _event_values(
         action,
-        _object_type(route),
+        object_type,
         object_id,
         result,
         status,
         {"reason": _reason(detail)},
-        None,
+        caller(scope),
     )
     try:
         async with database.engine.begin() as conn:
             await conn.execute(insert(AuditEvent), values)
-    except Exception:  # the refusal is answered even when its trace cannot be written
-        log.exception("could not write the audit event of a refused %s", action)
-
-
-async def record_early_refusal(scope: dict[str, Any], status: int, detail: str) -> None:
-    """A write refused before it reached its route (a body too large, too deep or holding NUL
-    characters; a malformed, reused or busy Idempotency-Key). No route has been chosen yet, so
-    the action is the method and path; the actor is named when the key is a valid one."""
-    from app.core.auth import authenticate
-    from app.core.db import database
-    from app.core.errors import DomainError
-
-    principal: Principal | None = None
-    try:
-        principal = await authenticate(Request(scope))
-    except DomainError:
-        principal = None
-    except Exception:  # the key store is unreachable: file the refusal without an actor
-        log.exception("could not identify the caller of a refused write")
-    action = f"{scope.get('method', '?')} {scope.get('path', '')}"[:100]
-    values = _event_values(
-        action, None, None, "rejected", status, {"reason": _reason(detail)}, principal
-    )
-    try:
-        async with database.engine.begin() as conn:
-            await conn.execute(insert(AuditEvent), values)
-    except Exception:  # the refusal is answered even when its trace cannot be written
+    except Exception:
         log.exception("could not write the audit event of a refused %s", action)

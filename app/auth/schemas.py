@@ -8,7 +8,7 @@ from typing import Annotated
 
 from pydantic import AwareDatetime, Field
 
-from app.api_keys.models import Role
+from app.core.permissions import Role
 from app.core.schemas import ApiModel, InputModel, ListPage
 
 

@@ -1,23 +1,16 @@
-"""The API key table: only a hash of each key is stored."""
+"""The tables of authentication: API keys (only a hash of each key is stored) and failed
+attempts per client address."""
 
 from __future__ import annotations
 
-import enum
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, Uuid
+from sqlalchemy import ForeignKey, Integer, String, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.models import Base, IdMixin, UTCDateTime, str_enum, utcnow
-
-
-class Role(enum.StrEnum):
-    ADMIN = "admin"
-    FACILITATOR = "facilitator"
-    MEMBER = "member"
-    READER = "reader"
-    SYNC = "sync"
+from app.core.permissions import Role
 
 
 class ApiKey(IdMixin, Base):
@@ -35,3 +28,14 @@ class ApiKey(IdMixin, Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class AuthFailure(Base):
+    """Failed authentications per client address, counted in the database so the limit holds
+    across workers and machines."""
+
+    __tablename__ = "auth_failures"
+
+    client: Mapped[str] = mapped_column(String(100), primary_key=True)
+    window_start: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    failures: Mapped[int] = mapped_column(Integer, nullable=False)

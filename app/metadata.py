@@ -1,12 +1,13 @@
-"""The complete schema metadata: importing this registers every table with Alembic."""
+"""The complete schema metadata: importing this registers every table with Alembic (and the
+test suite). It sits above the domains, beside app/main.py."""
 
 from __future__ import annotations
 
 from app.agenda import models as agenda_models
-from app.api_keys import models as api_keys_models
 from app.audit import models as audit_models
+from app.auth import models as auth_models
 from app.cases import models as cases_models
-from app.core import idempotency, ratelimit
+from app.core import idempotency
 from app.core.models import Base
 from app.departments import models as departments_models
 from app.insights import models as insights_models
@@ -23,8 +24,8 @@ metadata = Base.metadata
 
 __all__ = [
     "agenda_models",
-    "api_keys_models",
     "audit_models",
+    "auth_models",
     "cases_models",
     "departments_models",
     "idempotency",
@@ -34,7 +35,6 @@ __all__ = [
     "members_models",
     "metadata",
     "organisations_models",
-    "ratelimit",
     "scim_models",
     "sync_models",
     "themes_models",

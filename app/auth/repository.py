@@ -9,7 +9,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from app.api_keys.models import ApiKey
+from app.auth.models import ApiKey
 from app.core.models import table_of
 from app.core.pagination import Sorting
 from app.core.repository import one_row

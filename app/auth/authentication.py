@@ -1,0 +1,214 @@
+"""Who is calling: the request's API key (looked up, then cached briefly per process) or OIDC
+bearer token (verified against the identity provider's keys), checked once at the edge by
+app/core/middleware/authentication.py with `Authenticator`."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import time
+import uuid
+from urllib.parse import parse_qsl
+
+from sqlalchemy import select
+
+from app.auth import oidc
+from app.auth.models import ApiKey
+from app.auth.ratelimit import failure_limit
+from app.core.config import Settings
+from app.core.context import Principal, Scope
+from app.core.db import database
+from app.core.errors import Forbidden, Unauthenticated
+from app.core.models import table_of, utcnow
+from app.core.permissions import Role
+from app.members.models import Member, MemberStatus
+
+KEY_PREFIX = "lgk_"
+QUERY_TOKEN_NAMES = frozenset({"access_token", "token", "api_key", "apiKey"})
+
+
+def generate_key() -> str:
+    return KEY_PREFIX + secrets.token_urlsafe(32)  # 32 bytes = 256 random bits
+
+
+def hash_key(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+class KeyCache:
+    """Verified keys per process for a few seconds: a revocation reaches every worker within
+    `API_KEY_CACHE_SECONDS`, and requests in between cost no database round trip."""
+
+    max_entries = 10_000
+
+    def __init__(self, ttl: float = 5.0) -> None:
+        self.ttl = ttl
+        self._entries: dict[str, tuple[float, Principal | None, float | None]] = {}
+
+    def get(self, digest: str) -> tuple[bool, Principal | None]:
+        entry = self._entries.get(digest)
+        if entry is None:
+            return False, None
+        fetched, principal, expires_at = entry
+        now = time.monotonic()
+        if now - fetched > self.ttl or (expires_at is not None and time.time() >= expires_at):
+            self._entries.pop(digest, None)
+            return False, None
+        return True, principal
+
+    def put(self, digest: str, principal: Principal | None, expires_at: float | None) -> None:
+        if len(self._entries) >= self.max_entries:
+            self._entries.clear()
+        self._entries[digest] = (time.monotonic(), principal, expires_at)
+
+    def clear(self) -> None:
+        self._entries.clear()
+
+
+class MemberLookup:
+    """OIDC subject → member id, cached like keys so tokens cost no round trip per request."""
+
+    def __init__(self, ttl: float = 5.0) -> None:
+        self.ttl = ttl
+        self._entries: dict[str, tuple[float, uuid.UUID | None]] = {}
+
+    async def member_id(self, external_id: str) -> uuid.UUID | None:
+        entry = self._entries.get(external_id)
+        now = time.monotonic()
+        if entry is not None and now - entry[0] <= self.ttl:
+            return entry[1]
+        query = select(Member.id).where(Member.external_id == external_id)
+        async with database.reader.connect() as conn:
+            row = (await conn.execute(query)).first()
+        member_id = row.id if row else None
+        if len(self._entries) >= KeyCache.max_entries:
+            self._entries.clear()
+        self._entries[external_id] = (now, member_id)
+        return member_id
+
+    def clear(self) -> None:
+        self._entries.clear()
+
+
+key_cache = KeyCache()
+member_lookup = MemberLookup()
+
+
+async def _principal_for_key(digest: str) -> Principal | None:
+    hit, principal = key_cache.get(digest)
+    if hit:
+        return principal
+    query = (
+        select(
+            ApiKey.id,
+            ApiKey.role,
+            ApiKey.name,
+            ApiKey.member_id,
+            ApiKey.expires_at,
+            ApiKey.revoked_at,
+            Member.status.label("member_status"),
+        )
+        .select_from(table_of(ApiKey).outerjoin(table_of(Member), Member.id == ApiKey.member_id))
+        .where(ApiKey.key_hash == digest)
+    )
+    async with database.reader.connect() as conn:
+        row = (await conn.execute(query)).first()
+    now = utcnow()
+    # A key that acts for a member works only while that member is active.
+    member_gone = (
+        row is not None and row.member_id is not None and (row.member_status != MemberStatus.ACTIVE)
+    )
+    if (
+        row is None
+        or member_gone
+        or row.revoked_at is not None
+        or (row.expires_at and row.expires_at <= now)
+    ):
+        key_cache.put(digest, None, None)
+        return None
+    principal = Principal(
+        key_id=row.id, role=str(Role(row.role).value), name=row.name, member_id=row.member_id
+    )
+    key_cache.put(digest, principal, row.expires_at.timestamp() if row.expires_at else None)
+    return principal
+
+
+def _header(scope: Scope, wanted: bytes) -> bytes | None:
+    for name, value in scope["headers"]:
+        if name == wanted:
+            return bytes(value)
+    return None
+
+
+def _bearer_token(scope: Scope) -> str:
+    header = _header(scope, b"authorization")
+    if not header:
+        raise Unauthenticated(
+            "This resource needs an API key: send 'Authorization: Bearer <key>'.",
+            error="invalid_request",
+        )
+    scheme, _, token = header.decode("latin-1").partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token:
+        raise Unauthenticated(
+            "Use the Bearer scheme: 'Authorization: Bearer <key>'.", error="invalid_request"
+        )
+    return token
+
+
+def _credentials_in_query(query_string: bytes) -> bool:
+    lowered = query_string.lower()
+    if b"token" not in lowered and b"api" not in lowered and b"%" not in lowered:
+        return False
+    pairs = parse_qsl(query_string.decode("latin-1"), keep_blank_values=True)
+    return any(name in QUERY_TOKEN_NAMES for name, _ in pairs)
+
+
+class Authenticator:
+    """Checks a request's credentials: the caller, or the refusal (401, 403, 429, 503)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        key_cache.ttl = member_lookup.ttl = settings.api_key_cache_seconds
+        failure_limit.limit = settings.auth_failure_limit
+        failure_limit.window_seconds = settings.auth_failure_window_seconds
+
+    async def __call__(self, scope: Scope) -> Principal:
+        if _credentials_in_query(scope.get("query_string", b"")):
+            # URLs end up in logs and browser history; credentials never belong there.
+            raise Unauthenticated(
+                "Credentials in the query string are refused; use the Authorization header.",
+                error="invalid_request",
+            )
+        token = _bearer_token(scope)
+        client = scope["client"][0] if scope.get("client") else None
+        digest = hash_key(token)
+        failure_limit.refuse_known_failure(client, digest)
+        try:
+            principal: Principal | None
+            if token.startswith(KEY_PREFIX):
+                principal = await _principal_for_key(digest)
+            elif self.settings.oidc_enabled and oidc.looks_like_jwt(token):
+                principal = await self._principal_for_token(token)
+            else:
+                principal = None
+            if principal is None:
+                raise Unauthenticated("The API key is unknown, revoked or expired.")
+        except Unauthenticated:
+            # Only presented credentials count: guessing is what the limit is for.
+            await failure_limit.record_failure(client, digest)
+            raise
+        return principal
+
+    async def _principal_for_token(self, token: str) -> Principal:
+        settings = self.settings
+        claims = await oidc.verify(token, settings)
+        role = oidc.role_from_claims(claims, settings.oidc_roles_claim)
+        if role is None:
+            raise Forbidden(
+                f"The token's '{settings.oidc_roles_claim}' claim names no role of this API."
+            )
+        subject = claims.get(settings.oidc_member_claim)
+        member_id = await member_lookup.member_id(str(subject)) if subject else None
+        name = str(claims.get("name") or claims.get("preferred_username") or subject or "oidc user")
+        return Principal(key_id=None, role=role, name=name[:200], member_id=member_id, via="oidc")

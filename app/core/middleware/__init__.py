@@ -1,0 +1,1 @@
+"""Small pure-ASGI middlewares, one job each. Their order is set in app/main.py."""
