@@ -18,6 +18,7 @@ from app.core.repository import update_versioned
 from app.core.text import escape_like
 from app.departments.models import Department
 from app.members.models import Member
+from app.members.rules import email_key
 from app.organisations.models import Organisation
 
 table = table_of(Member)
@@ -168,7 +169,7 @@ def list_query(
         "status": status,
         "source": source,
         "external_id": external_id,
-        "email": email.lower() if email is not None else None,
+        "email": email_key(email) if email is not None else None,
     }
     params = {name: value for name, value in values.items() if value is not None}
     query = _filtered(tuple(params), bool(q))
@@ -210,7 +211,7 @@ async def holders(
     """Members that already hold this e-mail address or external id."""
     conditions = []
     if email is not None:
-        conditions.append(c.email_key == email.lower())
+        conditions.append(c.email_key == email_key(email))
     if external_id is not None:
         conditions.append(c.external_id == external_id)
     if not conditions:
@@ -231,7 +232,7 @@ async def update(
     conn: AsyncConnection, member_id: uuid.UUID, version: int, values: dict[str, Any]
 ) -> None:
     if "email" in values:
-        values = {**values, "email_key": values["email"].lower()}
+        values = {**values, "email_key": email_key(values["email"])}
     await update_versioned(conn, table, member_id, version, values)
 
 

@@ -10,6 +10,7 @@ from pydantic import AwareDatetime, EmailStr, Field
 
 from app.core.schemas import ApiModel, Embedded, InputModel, ListPage, NotNull, PatchModel
 from app.members.models import MemberSource, MemberStatus, Participation, TransitionRole
+from app.members.rules import DEFAULT_PARTICIPATION
 
 PersonName = Annotated[str, Field(min_length=1, max_length=200)]
 DisplayName = Annotated[str, Field(min_length=1, max_length=400)]
@@ -30,7 +31,7 @@ class MemberCreate(InputModel):
     )
     department_id: uuid.UUID | None = None
     organisation_id: uuid.UUID | None = None
-    participation: Participation = Participation.PARTICIPANT
+    participation: Participation = DEFAULT_PARTICIPATION
     transition_roles: TransitionRoles = Field(default_factory=list)
     discipline: Discipline | None = None
     joined_at: AwareDatetime | None = Field(

@@ -20,7 +20,7 @@ from app.core.http import check_version
 from app.core.models import utcnow
 from app.core.permissions import ensure_admin
 from app.members import repository as members
-from app.members.models import MemberStatus
+from app.members import rules
 from app.privacy import repository
 
 ERASED_DOMAIN = "erased.invalid"
@@ -124,8 +124,7 @@ async def erase_member(
             "display_name": pseudonym,
             "discipline": None,
             "transition_roles": [],
-            "status": MemberStatus.INACTIVE,
-            "deactivated_at": current["deactivatedAt"] or now,
+            **rules.activity(False, now, current["deactivatedAt"]),
             "erased_at": now,
         },
     )

@@ -28,6 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from app.core.models import table_of
 from app.departments.models import Department
 from app.members.models import Member, MemberStatus
+from app.members.rules import email_key
 from app.scim.filters import Attribute, Condition, SqlFilter, compare_column
 from app.scim.models import ScimUser
 from app.scim.schemas import ENTERPRISE_SCHEMA, GROUP_SCHEMA, USER_SCHEMA
@@ -86,11 +87,17 @@ def _has_email() -> Condition:
     return ~m.email_key.like(f"%@{NO_EMAIL_DOMAIN}")
 
 
+def _named(user_name: str) -> Condition:
+    """Two indexed lookups: the SCIM userName, or the address of a member SCIM never named."""
+    return or_(
+        s.user_name_key == user_name.lower(),
+        and_(s.member_id.is_(None), m.email_key == email_key(user_name)),
+    )
+
+
 def _user_name_compare(op: CompareOperator | None, value: Any) -> Condition:
     if op == CompareOperator.eq and isinstance(value, str):
-        key = value.lower()
-        # Two indexed lookups: the SCIM userName, or the address of a member SCIM never named.
-        return or_(s.user_name_key == key, and_(s.member_id.is_(None), m.email_key == key))
+        return _named(value)
     return compare_column(Attribute(func.coalesce(s.user_name, m.email)), op, value)
 
 
@@ -105,7 +112,7 @@ def _email_value(op: CompareOperator | None, value: Any) -> Condition:
     if op is None:
         return _has_email()
     if op == CompareOperator.eq and isinstance(value, str):
-        return m.email_key == value.lower()
+        return m.email_key == email_key(value)
     return and_(_has_email(), compare_column(Attribute(m.email), op, value))
 
 
@@ -242,24 +249,13 @@ async def user_including_deleted(conn: AsyncConnection, condition: Condition) ->
     return list((await conn.execute(query)).all())
 
 
-async def user_name_holders(conn: AsyncConnection, user_name_key: str) -> list[Row[Any]]:
-    """Members whose userName is this one: named so by SCIM, or by their address."""
-    return await user_including_deleted(
-        conn,
-        or_(
-            s.user_name_key == user_name_key,
-            and_(s.member_id.is_(None), m.email_key == user_name_key),
-        ),
-    )
+async def user_name_holders(conn: AsyncConnection, user_name: str) -> list[Row[Any]]:
+    """Members whose userName is this one (any case): named so by SCIM, or by their address."""
+    return await user_including_deleted(conn, _named(user_name))
 
 
-async def email_holder(conn: AsyncConnection, email_key: str) -> uuid.UUID | None:
-    row = (await conn.execute(select(m.id).where(m.email_key == email_key))).first()
-    return row.id if row else None
-
-
-async def external_id_holder(conn: AsyncConnection, external_id: str) -> uuid.UUID | None:
-    row = (await conn.execute(select(m.id).where(m.external_id == external_id))).first()
+async def email_holder(conn: AsyncConnection, email: str) -> uuid.UUID | None:
+    row = (await conn.execute(select(m.id).where(m.email_key == email_key(email)))).first()
     return row.id if row else None
 
 

@@ -39,7 +39,9 @@ from app.core.repository import update_versioned
 from app.departments import repository as departments
 from app.departments.models import Department, DepartmentKind
 from app.members import repository as members
-from app.members.models import MemberSource, MemberStatus, Participation
+from app.members import rules
+from app.members.models import MemberSource, MemberStatus
+from app.members.service import clashes
 from app.scim import repository
 from app.scim.repository import NO_EMAIL_DOMAIN
 from app.scim.schemas import POLICY, EnterpriseUser, Group, GroupMember, UserResource
@@ -181,7 +183,8 @@ def _state(resource: Any) -> UserState:
         given_name=given or "",
         family_name=family or "",
         # The member needs a name to be shown by; SCIM answers only the one it was sent.
-        display_name=display_name or f"{given or ''} {family or ''}".strip() or user_name,
+        display_name=rules.display_name_of(given or "", family or "", display_name).strip()
+        or user_name,
         external_id=_text(resource.external_id),
         active=resource.active,
         employee_number=_text(enterprise.employee_number) if enterprise else None,
@@ -208,21 +211,19 @@ def _state(resource: Any) -> UserState:
 async def _ensure_unique(
     conn: AsyncConnection, state: UserState, member_id: uuid.UUID | None
 ) -> None:
-    for holder in await repository.user_name_holders(conn, state.user_name.lower()):
+    for holder in await repository.user_name_holders(conn, state.user_name):
         if holder.id != member_id:
             raise sm.UniquenessException(detail=f"userName '{state.user_name}' is taken.")
-    if state.email is not None:
-        holder_id = await repository.email_holder(conn, state.email.lower())
-        if holder_id is not None and holder_id != member_id:
-            raise sm.UniquenessException(
-                detail=f"Another member already has the address '{state.email}'."
-            )
-    if state.external_id is not None:
-        holder_id = await repository.external_id_holder(conn, state.external_id)
-        if holder_id is not None and holder_id != member_id:
-            raise sm.UniquenessException(
-                detail=f"Another member already has externalId '{state.external_id}'."
-            )
+    # The members' own uniqueness rule, told in SCIM's words.
+    taken = await clashes(conn, email=state.email, external_id=state.external_id, own_id=member_id)
+    if "email" in taken:
+        raise sm.UniquenessException(
+            detail=f"Another member already has the address '{state.email}'."
+        )
+    if "externalId" in taken:
+        raise sm.UniquenessException(
+            detail=f"Another member already has externalId '{state.external_id}'."
+        )
 
 
 async def _department_for(
@@ -265,7 +266,7 @@ def _scim_values(state: UserState) -> dict[str, Any]:
 async def _adoptable(conn: AsyncConnection, state: UserState) -> Row[Any] | None:
     """An existing member a new SCIM user is: one SCIM deleted under this userName, or one no
     provider manages yet that holds the address (and no other externalId)."""
-    holders = await repository.user_name_holders(conn, state.user_name.lower())
+    holders = await repository.user_name_holders(conn, state.user_name)
     visible = [h for h in holders if h.deprovisioned_at is None]
     if visible:
         raise sm.UniquenessException(detail=f"userName '{state.user_name}' is taken.")
@@ -274,14 +275,13 @@ async def _adoptable(conn: AsyncConnection, state: UserState) -> Row[Any] | None
         return found
     if state.email is None:
         return None
-    holder_id = await repository.email_holder(conn, state.email.lower())
+    holder_id = await repository.email_holder(conn, state.email)
     if holder_id is None:
         return None
     rows = await repository.user_including_deleted(conn, repository.m.id == holder_id)
     row = rows[0]
     never_provisioned = row.scim_member_id is None or row.deprovisioned_at is not None
-    same_person = row.external_id is None or row.external_id == state.external_id
-    if never_provisioned and same_person:
+    if never_provisioned and rules.adoptable(row.external_id, state.external_id):
         return row
     return None
 
@@ -298,24 +298,12 @@ async def create_user(conn: AsyncConnection, principal: Principal, body: Any) ->
     member_id = uuid.uuid4()
     department_id = await _department_for(conn, state.department_label, None)
     now = utcnow()
-    active = state.active is not False
-    await members.create(
-        conn,
-        {
-            **_member_values(state, member_id, department_id),
-            "email_key": (state.email or f"{member_id}@{NO_EMAIL_DOMAIN}").lower(),
-            "organisation_id": None,
-            "participation": Participation.PARTICIPANT,
-            "status": MemberStatus.ACTIVE if active else MemberStatus.INACTIVE,
-            "transition_roles": [],
-            "discipline": None,
-            "joined_at": now,
-            "deactivated_at": None if active else now,
-            "created_at": now,
-            "updated_at": now,
-        },
-        member_id,
+    values = rules.new_member(
+        **_member_values(state, member_id, department_id),
+        joined_at=now,
+        active=state.active is not False,
     )
+    await members.create(conn, {**values, "created_at": now, "updated_at": now}, member_id)
     await repository.save_scim_user(conn, member_id, _scim_values(state))
     await trail.record(conn, "scim-users-create", "member", member_id)
     return member_id
@@ -345,8 +333,7 @@ async def _write_user(
     if revive and deprovisioned:
         want_active = state.active is not False
     if want_active != active:
-        changes["status"] = MemberStatus.ACTIVE if want_active else MemberStatus.INACTIVE
-        changes["deactivated_at"] = None if want_active else utcnow()
+        changes.update(rules.activity(want_active, utcnow()))
     if changes:
         await members.update(conn, member_id, current.version, changes)
     await repository.save_scim_user(conn, member_id, _scim_values(state))
@@ -391,12 +378,7 @@ async def delete_user(conn: AsyncConnection, principal: Principal, member_id: uu
     current = await load_user(conn, member_id)
     now = utcnow()
     if current.status == MemberStatus.ACTIVE.value:
-        await members.update(
-            conn,
-            member_id,
-            current.version,
-            {"status": MemberStatus.INACTIVE, "deactivated_at": now},
-        )
+        await members.update(conn, member_id, current.version, rules.activity(False, now))
     user_name = current.user_name or current.email
     await repository.save_scim_user(
         conn,

@@ -5,13 +5,16 @@ SQLite chunked under its bound-parameter limit)."""
 
 from __future__ import annotations
 
+import enum
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from operator import attrgetter
 from typing import Any
 
 import asyncpg
+import orjson
 from sqlalchemy import (
     ColumnElement,
     Select,
@@ -34,7 +37,8 @@ from app.core.models import table_of
 from app.core.pagination import Sorting
 from app.core.repository import one_row
 from app.departments.models import Department
-from app.members.models import Member, MemberSource, MemberStatus
+from app.members.models import Member
+from app.members.rules import SYNCED_FIELDS
 from app.sync.models import MemberSync
 
 members = table_of(Member)
@@ -216,8 +220,8 @@ async def members_concerned(
     return list(found.values())
 
 
-# What a sync inserts, in COPY's column order; the rest of a member keeps its default.
-_COPY_COLUMNS = (
+# The columns of each new member's own row, in COPY's column order.
+_NEW_MEMBER_COLUMNS = (
     "id",
     "external_id",
     "email",
@@ -227,28 +231,37 @@ _COPY_COLUMNS = (
     "display_name",
     "department_id",
     "participation",
-    "status",
-    "transition_roles",
-    "source",
-    "joined_at",
-    "version",
-    "created_at",
-    "updated_at",
 )
 
 
+def _copy_value(value: Any) -> Any:
+    """A value as COPY's binary format takes it: JSON as text, an enum as its value."""
+    if isinstance(value, list | dict):
+        return orjson.dumps(value).decode()
+    if isinstance(value, enum.Enum):
+        return value.value
+    return value
+
+
 async def insert_members(
-    conn: AsyncConnection, rows: Sequence[dict[str, Any]], now: datetime
+    conn: AsyncConnection,
+    rows: Sequence[dict[str, Any]],
+    joining: Mapping[str, Any],
+    now: datetime,
 ) -> None:
-    """On Postgres one COPY, in the request's transaction (the fastest bulk load there is,
-    and one statement); on SQLite one executemany."""
+    """`rows` hold each new member's own columns (`_NEW_MEMBER_COLUMNS`), `joining` the columns
+    every new member starts with (app/members/rules.py). On Postgres one COPY, in the
+    request's transaction (the fastest bulk load there is, and one statement); on SQLite one
+    executemany."""
     if not rows:
         return
-    active, sync = MemberStatus.ACTIVE.value, MemberSource.SYNC.value
     if _is_postgres(conn):
         raw = await conn.get_raw_connection()
         driver = raw.driver_connection
         assert driver is not None
+        # Converted once: the same for every row.
+        shared = (*(_copy_value(value) for value in joining.values()), 1, now, now)
+        columns = (*_NEW_MEMBER_COLUMNS, *joining, "version", "created_at", "updated_at")
         records = [
             (
                 row["id"],
@@ -260,18 +273,12 @@ async def insert_members(
                 row["display_name"],
                 row["department_id"],
                 row["participation"],
-                active,
-                "[]",
-                sync,
-                now,
-                1,
-                now,
-                now,
+                *shared,
             )
             for row in rows
         ]
         try:
-            await driver.copy_records_to_table("members", records=records, columns=_COPY_COLUMNS)
+            await driver.copy_records_to_table("members", records=records, columns=columns)
         except asyncpg.IntegrityConstraintViolationError:
             # The driver's own error, not SQLAlchemy's: say what it means here.
             raise Conflict(
@@ -283,22 +290,8 @@ async def insert_members(
                 "The database is busy or unreachable; retry shortly."
             ) from None
         return
-    await conn.execute(
-        insert(members),
-        [
-            {
-                **row,
-                "status": active,
-                "source": sync,
-                "transition_roles": [],
-                "joined_at": now,
-                "version": 1,
-                "created_at": now,
-                "updated_at": now,
-            }
-            for row in rows
-        ],
-    )
+    common = {**joining, "version": 1, "created_at": now, "updated_at": now}
+    await conn.execute(insert(members), [{**row, **common} for row in rows])
 
 
 async def park_email_keys(conn: AsyncConnection, member_ids: Sequence[uuid.UUID]) -> None:
@@ -312,23 +305,31 @@ async def park_email_keys(conn: AsyncConnection, member_ids: Sequence[uuid.UUID]
         )
 
 
+# What a sync writes of a member: the fields a sync owns (app/members/rules.py), the key of
+# the address, whether the member is active and since when, and that the sync manages them.
+_WRITTEN = (*sorted(SYNCED_FIELDS), "email_key", "status", "deactivated_at", "source")
+_written = attrgetter(*_WRITTEN)
+
+
+def _pg_array(column: str) -> str:
+    python_type = m[column].type.python_type
+    if python_type is uuid.UUID:
+        return "uuid[]"
+    if python_type is datetime:
+        return "timestamptz[]"
+    return "varchar[]"
+
+
+# Built once from _WRITTEN; the column names are constants, never input.
 _PG_UPDATE = text(
-    """
-    UPDATE members AS m SET external_id = u.external_id, email = u.email,
-        email_key = u.email_key, given_name = u.given_name, family_name = u.family_name,
-        department_id = u.department_id, status = u.status,
-        deactivated_at = u.deactivated_at, source = u.source, version = m.version + 1,
-        updated_at = CAST(:now AS timestamptz)
+    f"""
+    UPDATE members AS m SET {", ".join(f"{name} = u.{name}" for name in _WRITTEN)},
+        version = m.version + 1, updated_at = CAST(:now AS timestamptz)
     FROM unnest(CAST(:ids AS uuid[]), CAST(:versions AS integer[]),
-        CAST(:external_ids AS varchar[]), CAST(:emails AS varchar[]),
-        CAST(:email_keys AS varchar[]), CAST(:given_names AS varchar[]),
-        CAST(:family_names AS varchar[]), CAST(:department_ids AS uuid[]),
-        CAST(:statuses AS varchar[]), CAST(:deactivated_ats AS timestamptz[]),
-        CAST(:sources AS varchar[]))
-        AS u(id, version, external_id, email, email_key, given_name, family_name,
-             department_id, status, deactivated_at, source)
+        {", ".join(f"CAST(:{name} AS {_pg_array(name)})" for name in _WRITTEN)})
+        AS u(id, version, {", ".join(_WRITTEN)})
     WHERE m.id = u.id AND m.version = u.version
-    """
+    """  # noqa: S608
 )
 
 
@@ -338,39 +339,28 @@ async def update_members(conn: AsyncConnection, rows: Sequence[MemberWrite], now
     if not rows:
         return 0
     if _is_postgres(conn):
+        # One array per written column.
+        columns = zip(*map(_written, rows), strict=True)
         result = await conn.execute(
             _PG_UPDATE,
             {
                 "ids": [row.id for row in rows],
                 "versions": [row.version for row in rows],
-                "external_ids": [row.external_id for row in rows],
-                "emails": [row.email for row in rows],
-                "email_keys": [row.email_key for row in rows],
-                "given_names": [row.given_name for row in rows],
-                "family_names": [row.family_name for row in rows],
-                "department_ids": [row.department_id for row in rows],
-                "statuses": [row.status for row in rows],
-                "deactivated_ats": [row.deactivated_at for row in rows],
-                "sources": [row.source for row in rows],
+                **{name: list(values) for name, values in zip(_WRITTEN, columns, strict=True)},
                 "now": now,
             },
         )
         return int(result.rowcount)
+    keys = [f"b_{name}" for name in _WRITTEN]
     statement = (
         update(members)
         .where(m.id == bindparam("b_id"), m.version == bindparam("b_version"))
         .values(
-            external_id=bindparam("b_external_id"),
-            email=bindparam("b_email"),
-            email_key=bindparam("b_email_key"),
-            given_name=bindparam("b_given_name"),
-            family_name=bindparam("b_family_name"),
-            department_id=bindparam("b_department_id"),
-            status=bindparam("b_status"),
-            deactivated_at=bindparam("b_deactivated_at"),
-            source=bindparam("b_source"),
-            version=m.version + 1,
-            updated_at=now,
+            {
+                **{name: bindparam(key) for name, key in zip(_WRITTEN, keys, strict=True)},
+                "version": m.version + 1,
+                "updated_at": now,
+            }
         )
     )
     result = await conn.execute(
@@ -379,15 +369,7 @@ async def update_members(conn: AsyncConnection, rows: Sequence[MemberWrite], now
             {
                 "b_id": row.id,
                 "b_version": row.version,
-                "b_external_id": row.external_id,
-                "b_email": row.email,
-                "b_email_key": row.email_key,
-                "b_given_name": row.given_name,
-                "b_family_name": row.family_name,
-                "b_department_id": row.department_id,
-                "b_status": row.status,
-                "b_deactivated_at": row.deactivated_at,
-                "b_source": row.source,
+                **dict(zip(keys, _written(row), strict=True)),
             }
             for row in rows
         ],

@@ -6,8 +6,9 @@ refused when they would deactivate more than a quarter of the scope at once.
 Members are matched by `externalId`; a member without one who already holds the address is
 adopted. Synced fields are external id, e-mail, given and family name and department; the
 display name and participation are only set when the sync creates the member (afterwards the
-member owns them, as the members API allows). Departments named in `departments` are upserted
-by code (name, kind, parent; an archived one is made active again)."""
+member owns them, as the members API allows). These member rules come from
+app/members/rules.py. Departments named in `departments` are upserted by code (name, kind,
+parent; an archived one is made active again)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ import time
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -25,7 +27,9 @@ from app.core.context import Principal
 from app.core.errors import Conflict, InvalidInput, InvalidParam
 from app.core.models import utcnow
 from app.core.permissions import ensure_role
-from app.members.models import MemberSource, MemberStatus, Participation
+from app.members import rules
+from app.members.models import MemberSource, MemberStatus
+from app.members.rules import email_key
 from app.sync import repository
 from app.sync.models import SyncMode, SyncStatus
 from app.sync.repository import DepartmentRow, MemberRow, MemberWrite
@@ -71,7 +75,7 @@ class PayloadView:
                 for i, dep in enumerate(data.departments)
             ],
             members=[
-                MemberEntry(i, member.external_id, member.email.lower(), member.department_code)
+                MemberEntry(i, member.external_id, email_key(member.email), member.department_code)
                 for i, member in enumerate(data.members)
             ],
         )
@@ -97,7 +101,7 @@ class PayloadView:
                 MemberEntry(
                     i,
                     text(member.get("externalId")),
-                    (text(member.get("email")) or "").lower() or None,
+                    email_key(text(member.get("email")) or "") or None,
                     text(member.get("departmentCode")),
                 )
                 for i, member in enumerate(items(body.get("members")))
@@ -259,7 +263,7 @@ def _match(view: PayloadView, existing: Iterable[MemberRow]) -> Matching:
         matched = by_external.get(entry.external_id) if entry.external_id else None
         holder = by_email.get(entry.email_key) if entry.email_key else None
         if holder is not None and holder is not matched:
-            if holder.external_id is None and matched is None:
+            if matched is None and rules.adoptable(holder.external_id, entry.external_id):
                 matched = holder  # adopt the member someone created by hand
             elif holder.external_id is None or holder.external_id not in in_payload:
                 who = (
@@ -402,6 +406,7 @@ def _new_ids(count: int) -> list[uuid.UUID]:
 
 def _plan_members(
     data: MemberSyncCreate,
+    view: PayloadView,
     ids: Mapping[str, uuid.UUID],
     code_of: Mapping[uuid.UUID, str],
     matching: Matching,
@@ -411,29 +416,32 @@ def _plan_members(
     # Runs once per member of payloads up to 50,000: constants are hoisted and comparisons
     # written out, since this loop is a good part of a large sync's time.
     now = utcnow()
-    active, sync = MemberStatus.ACTIVE.value, MemberSource.SYNC.value
-    participant = Participation.PARTICIPANT.value
+    active, active_since = _status(rules.activity(True, now))
+    inactive, inactive_since = _status(rules.activity(False, now))
+    sync = MemberSource.SYNC.value
+    participant = rules.DEFAULT_PARTICIPATION.value
     counts = dict.fromkeys(("created", "updated", "reactivated", "deactivated", "unchanged"), 0)
     matched_ids: set[uuid.UUID] = set()
     fresh = iter(_new_ids(len(data.members) - len(matching.by_index)))
     inserts, writes, changes = plan.inserts, plan.writes, plan.changes
     by_index = matching.by_index
-    for index, member in enumerate(data.members):
+    # The view holds each member's e-mail key already.
+    for member, entry in zip(data.members, view.members, strict=True):
         code = member.department_code
         department_id = ids[code]
         external_id, email = member.external_id, member.email
         given, family = member.given_name, member.family_name
-        row = by_index.get(index)
+        row = by_index.get(entry.index)
         if row is None:
             member_id = next(fresh)
-            display_name = member.display_name or f"{given} {family}"
+            display_name = rules.display_name_of(given, family, member.display_name)
             participation = member.participation.value if member.participation else participant
             inserts.append(
                 {
                     "id": member_id,
                     "external_id": external_id,
                     "email": email,
-                    "email_key": email.lower(),
+                    "email_key": entry.email_key,
                     "given_name": given,
                     "family_name": family,
                     "display_name": display_name,
@@ -482,8 +490,8 @@ def _plan_members(
         if not fields:
             counts["unchanged"] += 1
             continue
-        email_key = email.lower()
-        if email_key != row.email_key:
+        key = email_key(email)
+        if key != row.email_key:
             plan.moving_emails.append(row.id)
         writes.append(
             MemberWrite(
@@ -491,12 +499,12 @@ def _plan_members(
                 version=row.version,
                 external_id=external_id,
                 email=email,
-                email_key=email_key,
+                email_key=key,
                 given_name=given,
                 family_name=family,
                 department_id=department_id,
                 status=active,
-                deactivated_at=None,
+                deactivated_at=active_since,
                 source=sync,
             )
         )
@@ -511,7 +519,7 @@ def _plan_members(
         for row in existing:
             if (
                 row.department_id in scope_ids
-                and row.status == MemberStatus.ACTIVE.value
+                and row.status == active
                 and row.id not in matched_ids
             ):
                 plan.writes.append(
@@ -524,8 +532,8 @@ def _plan_members(
                         given_name=row.given_name,
                         family_name=row.family_name,
                         department_id=row.department_id,
-                        status=MemberStatus.INACTIVE.value,
-                        deactivated_at=now,
+                        status=inactive,
+                        deactivated_at=inactive_since,
                         source=row.source,
                     )
                 )
@@ -534,15 +542,16 @@ def _plan_members(
                         "externalId": row.external_id,
                         "memberId": row.id,
                         "action": "deactivated",
-                        "fields": {
-                            "status": _change(
-                                MemberStatus.ACTIVE.value, MemberStatus.INACTIVE.value
-                            )
-                        },
+                        "fields": {"status": _change(active, inactive)},
                     }
                 )
                 counts["deactivated"] += 1
     plan.counts = counts
+
+
+def _status(values: Mapping[str, Any]) -> tuple[str, datetime | None]:
+    """The status columns a member rule gives, as the sync compares and writes them."""
+    return values["status"].value, values["deactivated_at"]
 
 
 def _guard_mass_deactivation(
@@ -587,7 +596,7 @@ async def run_sync(
         conn,
         scope_ids,
         [member.external_id for member in data.members],
-        [member.email.lower() for member in data.members],
+        [entry.email_key for entry in view.members if entry.email_key],
     )
     matching = _match(view, existing)
     problems.extend(matching.problems)
@@ -601,7 +610,7 @@ async def run_sync(
     plan = Plan()
     ids = _plan_departments(data, known, plan)
     code_of = {row.id: code for code, row in known.items()}
-    _plan_members(data, ids, code_of, matching, existing, plan)
+    _plan_members(data, view, ids, code_of, matching, existing, plan)
     _guard_mass_deactivation(data, set(scope_ids), existing, plan.counts["deactivated"])
 
     now = utcnow()
@@ -614,7 +623,8 @@ async def run_sync(
             current = {row.email_key for row in existing if row.id in set(plan.moving_emails)}
             if any(w.email_key in current for w in plan.writes):
                 await repository.park_email_keys(conn, plan.moving_emails)
-        await repository.insert_members(conn, plan.inserts, now)
+        joining = rules.joining(MemberSource.SYNC, now)
+        await repository.insert_members(conn, plan.inserts, joining, now)
         written = await repository.update_members(conn, plan.writes, now)
         if written != len(plan.writes):
             raise _changed_meanwhile()
