@@ -76,7 +76,7 @@ async def _with_database(coro_factory: Callable[[], Awaitable[T]]) -> T:
 
 
 def _cmd_seed(args: argparse.Namespace) -> int:
-    from app.demo import seed_demo
+    from app.demo.loader import seed_demo
 
     async def run() -> str:
         return await seed_demo(if_empty=args.if_empty)

@@ -14,7 +14,7 @@ from app.agenda.schemas import RevisionCreate
 from app.agenda.service import create_draft
 from app.core.context import SYSTEM
 from app.core.db import database
-from app.demo import QUESTIONS, demo_id, plan_members, plan_story, seed_demo
+from app.demo.loader import QUESTIONS, demo_id, plan_members, plan_story, seed_demo
 from app.organisations.models import OrganisationKind
 from app.organisations.schemas import OrganisationCreate
 from app.organisations.service import create_organisation

@@ -175,11 +175,9 @@ async def next_number(conn: AsyncConnection) -> int:
     return int(highest or 0) + 1
 
 
-async def create_revision(
-    conn: AsyncConnection, values: dict[str, Any], *, created_at: datetime | None = None
-) -> uuid.UUID:
+async def create_revision(conn: AsyncConnection, values: dict[str, Any]) -> uuid.UUID:
     revision_id = uuid.uuid4()
-    now = created_at or utcnow()
+    now = utcnow()
     await conn.execute(
         insert(revisions).values(
             id=revision_id, status=DRAFT, version=1, created_at=now, updated_at=now, **values

@@ -256,12 +256,8 @@ async def create_draft(
     conn: AsyncConnection,
     principal: Principal,
     data: RevisionCreate,
-    *,
-    created_at: datetime | None = None,
 ) -> dict[str, Any]:
-    """The next revision, as a draft holding the latest published agenda (or nothing).
-    `created_at` is for callers that replay a past agenda (the demo data); the API never sets
-    it."""
+    """The next revision, as a draft holding the latest published agenda (or nothing)."""
     ensure_admin(principal, "create agenda revisions")
     open_draft = await repository.draft_number(conn)
     if open_draft is not None:
@@ -281,7 +277,6 @@ async def create_draft(
                 "rationale": data.rationale,
                 "workshop_id": data.workshop_id,
             },
-            created_at=created_at,
         )
     except IntegrityError:
         # Another request created the draft between our check and our insert; the unique
@@ -428,11 +423,8 @@ async def publish_revision(
     principal: Principal,
     number: int,
     expected_version: int | None,
-    *,
-    published_at: datetime | None = None,
 ) -> dict[str, Any]:
-    """`published_at` is for callers that replay a past agenda (the demo data); the API never
-    sets it, so a publication is dated by the server's clock."""
+    """A publication is dated by the server's clock."""
     ensure_admin(principal, "publish agenda revisions")
     row = await repository.revision_by_number(conn, number)
     if row.status != RevisionStatus.DRAFT.value:
@@ -449,7 +441,7 @@ async def publish_revision(
             "Replace its items first.",
             extra={"unusableQuestionIds": [str(u.question_id) for u in unusable]},
         )
-    published_at = published_at or utcnow()
+    published_at = utcnow()
     previous = await repository.latest_publication(conn)
     if previous is not None and published_at <= previous:
         # Clocks of different machines may disagree; as-of needs publications in order.

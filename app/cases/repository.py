@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from app.cases.lifecycle import TRANSITIONS
 from app.cases.models import Case, CasePartner
 from app.core.lifecycle import allowed_next
-from app.core.models import table_of
+from app.core.models import new_id, table_of
 from app.core.pagination import Sorting
 from app.core.repository import one_row, update_versioned
 from app.core.text import contains
@@ -138,10 +138,8 @@ async def get(conn: AsyncConnection, case_id: uuid.UUID) -> dict[str, Any]:
     return to_item(await one_row(conn, base_query().where(c.id == case_id), "case"))
 
 
-async def create(
-    conn: AsyncConnection, values: dict[str, Any], case_id: uuid.UUID | None = None
-) -> uuid.UUID:
-    case_id = case_id or uuid.uuid4()
+async def create(conn: AsyncConnection, values: dict[str, Any]) -> uuid.UUID:
+    case_id = new_id()
     await conn.execute(insert(table).values(id=case_id, version=1, **values))
     return case_id
 

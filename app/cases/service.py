@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Table
@@ -79,12 +78,7 @@ async def create_case(
     conn: AsyncConnection,
     principal: Principal,
     data: CaseCreate,
-    *,
-    case_id: uuid.UUID | None = None,
-    created_at: datetime | None = None,
 ) -> dict[str, Any]:
-    """`case_id` and `created_at` are for callers that replay a history with stable ids (the
-    demo data); the API never sets them."""
     await _ensure_may_work_on(conn, principal, data.learning_group_id, "create")
     partner_ids = _dedupe(data.partner_organisation_ids)
     await require_references(
@@ -106,9 +100,7 @@ async def create_case(
         "presented_at_workshop_id": data.presented_at_workshop_id,
         "outcome": data.outcome,
     }
-    if created_at is not None:
-        values["created_at"] = values["updated_at"] = created_at
-    case_id = await repository.create(conn, values, case_id)
+    case_id = await repository.create(conn, values)
     await repository.set_partners(conn, case_id, partner_ids)
     await trail.record(conn, "cases-create", OBJECT, case_id)
     return await repository.get(conn, case_id)

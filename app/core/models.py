@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import enum
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
 
@@ -56,12 +59,45 @@ def table_of(model: type[DeclarativeBase]) -> Table:
     return table
 
 
+# What the server's clock and id source answer can be set for a block of code, so that a story
+# of the past (the demo community) is written through the services as it happened: each write
+# dated at its moment and its records at stable ids. The API never sets either.
+_clock: ContextVar[datetime | None] = ContextVar("clock", default=None)
+_planned_ids: ContextVar[list[uuid.UUID] | None] = ContextVar("planned_ids", default=None)
+
+
 def utcnow() -> datetime:
-    return datetime.now(UTC)
+    """Now, or the moment a `clock_at` block set."""
+    moment = _clock.get()
+    return datetime.now(UTC) if moment is None else moment
 
 
 def new_id() -> uuid.UUID:
-    return uuid.uuid4()
+    """A random id, or the next one a `planned_ids` block holds."""
+    planned = _planned_ids.get()
+    return planned.pop(0) if planned else uuid.uuid4()
+
+
+@contextmanager
+def clock_at(moment: datetime) -> Iterator[None]:
+    """Within the block, every `utcnow()` (timestamps, column defaults, audit) is `moment`."""
+    if moment.tzinfo is None:
+        raise ValueError("naive datetimes are not stored")
+    token = _clock.set(moment.astimezone(UTC))
+    try:
+        yield
+    finally:
+        _clock.reset(token)
+
+
+@contextmanager
+def planned_ids(*ids: uuid.UUID) -> Iterator[None]:
+    """Within the block, `new_id()` hands out these ids first, in order, then random ones."""
+    token = _planned_ids.set(list(ids))
+    try:
+        yield
+    finally:
+        _planned_ids.reset(token)
 
 
 def str_enum(enum_cls: type[enum.Enum], name: str) -> Enum:

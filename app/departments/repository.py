@@ -9,7 +9,7 @@ from sqlalchemy import Select, insert, or_, select
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from app.core.models import table_of
+from app.core.models import new_id, table_of
 from app.core.pagination import Sorting
 from app.core.repository import one_row, update_versioned
 from app.core.text import contains
@@ -86,10 +86,8 @@ async def parents(conn: AsyncConnection) -> dict[uuid.UUID, uuid.UUID | None]:
     return {row.id: row.parent_id for row in rows}
 
 
-async def create(
-    conn: AsyncConnection, values: dict[str, Any], department_id: uuid.UUID | None = None
-) -> uuid.UUID:
-    department_id = department_id or uuid.uuid4()
+async def create(conn: AsyncConnection, values: dict[str, Any]) -> uuid.UUID:
+    department_id = new_id()
     await conn.execute(insert(table).values(id=department_id, version=1, **values))
     return department_id
 

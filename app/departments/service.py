@@ -52,11 +52,7 @@ async def create_department(
     conn: AsyncConnection,
     principal: Principal,
     data: DepartmentCreate,
-    *,
-    department_id: uuid.UUID | None = None,
 ) -> dict[str, Any]:
-    """`department_id` is for callers that need stable ids (the demo data); the API never sets
-    it, so clients cannot choose ids."""
     ensure_admin(principal, "create departments")
     await require_references(conn, {"parentId": (table_of(Department), data.parent_id)})
     await _ensure_code_free(conn, data.code)
@@ -69,7 +65,6 @@ async def create_department(
             "parent_id": data.parent_id,
             "active": data.active,
         },
-        department_id,
     )
     await trail.record(conn, "departments-create", OBJECT, department_id)
     return await repository.get(conn, department_id)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Collection
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Select, delete, exists, insert, or_, select
@@ -12,7 +11,7 @@ from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.core.lifecycle import allowed_next
-from app.core.models import table_of, utcnow
+from app.core.models import new_id, table_of, utcnow
 from app.core.pagination import Sorting
 from app.core.repository import one_row, update_versioned
 from app.core.text import contains
@@ -124,10 +123,8 @@ async def get(conn: AsyncConnection, insight_id: uuid.UUID) -> dict[str, Any]:
     return (await with_adopters(conn, [to_item(row)]))[0]
 
 
-async def create(
-    conn: AsyncConnection, values: dict[str, Any], insight_id: uuid.UUID | None = None
-) -> uuid.UUID:
-    insight_id = insight_id or uuid.uuid4()
+async def create(conn: AsyncConnection, values: dict[str, Any]) -> uuid.UUID:
+    insight_id = new_id()
     await conn.execute(insert(table).values(id=insight_id, version=1, **values))
     return insight_id
 
@@ -143,11 +140,9 @@ async def set_adopters(
     insight_id: uuid.UUID,
     current: Collection[uuid.UUID],
     wanted: Collection[uuid.UUID],
-    *,
-    at: datetime | None = None,
 ) -> None:
     """Make the adopting departments exactly `wanted`; those that stay keep their date, those
-    added are dated `at` (default now)."""
+    added are dated now."""
     removed = set(current) - set(wanted)
     added = [department_id for department_id in wanted if department_id not in set(current)]
     if removed:
@@ -155,7 +150,7 @@ async def set_adopters(
             delete(adoptions).where(a.insight_id == insight_id, a.department_id.in_(removed))
         )
     if added:
-        now = at or utcnow()
+        now = utcnow()
         await conn.execute(
             insert(adoptions),
             [

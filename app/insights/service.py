@@ -4,7 +4,6 @@ capture, edit and advance them."""
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -88,14 +87,7 @@ async def create_insight(
     conn: AsyncConnection,
     principal: Principal,
     data: InsightCreate,
-    *,
-    insight_id: uuid.UUID | None = None,
-    created_at: datetime | None = None,
-    adopted_at: datetime | None = None,
 ) -> dict[str, Any]:
-    """`insight_id`, `created_at` (when it was captured) and `adopted_at` (when its departments
-    adopted it) are for callers that replay a history with stable ids (the demo data); the API
-    never sets them."""
     ensure_role(principal, CONTRIBUTORS, "capture insights")
     created_by = principal.member_id
     if not principal.is_admin:
@@ -117,10 +109,8 @@ async def create_insight(
     _ensure_a_source(values)
     await _require_sources(conn, values)
     department_ids = await _department_ids(conn, data.adopted_by_department_ids)
-    if created_at is not None:
-        values["created_at"] = values["updated_at"] = created_at
-    insight_id = await repository.create(conn, values, insight_id)
-    await repository.set_adopters(conn, insight_id, [], department_ids, at=adopted_at)
+    insight_id = await repository.create(conn, values)
+    await repository.set_adopters(conn, insight_id, [], department_ids)
     await trail.record(
         conn, "insights-create", OBJECT, insight_id, detail={"adoption": data.adoption}
     )

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from app.core.errors import NotFound
 from app.core.fastread import reader
 from app.core.lifecycle import allowed_next
-from app.core.models import table_of
+from app.core.models import new_id, table_of
 from app.core.pagination import Sorting
 from app.core.repository import one_row, update_versioned
 from app.core.text import contains
@@ -204,10 +204,8 @@ async def status_of(conn: AsyncConnection, group_id: uuid.UUID) -> str | None:
     return str(row.status) if row is not None else None
 
 
-async def create(
-    conn: AsyncConnection, values: dict[str, Any], group_id: uuid.UUID | None = None
-) -> uuid.UUID:
-    group_id = group_id or uuid.uuid4()
+async def create(conn: AsyncConnection, values: dict[str, Any]) -> uuid.UUID:
+    group_id = new_id()
     await conn.execute(insert(table).values(id=group_id, version=1, **values))
     return group_id
 
@@ -301,10 +299,8 @@ async def current_membership_id(
     return row.id if row is not None else None
 
 
-async def create_membership(
-    conn: AsyncConnection, values: dict[str, Any], membership_id: uuid.UUID | None = None
-) -> uuid.UUID:
-    membership_id = membership_id or uuid.uuid4()
+async def create_membership(conn: AsyncConnection, values: dict[str, Any]) -> uuid.UUID:
+    membership_id = new_id()
     await conn.execute(insert(memberships).values(id=membership_id, **values))
     return membership_id
 

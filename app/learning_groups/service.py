@@ -72,12 +72,7 @@ async def create_group(
     conn: AsyncConnection,
     principal: Principal,
     data: GroupCreate,
-    *,
-    group_id: uuid.UUID | None = None,
-    created_at: datetime | None = None,
 ) -> dict[str, Any]:
-    """`group_id` and `created_at` (when it formed) are for callers that replay a history with
-    stable ids (the demo data); the API never sets them."""
     ensure_admin(principal, "create learning groups")
     await require_references(
         conn,
@@ -100,9 +95,7 @@ async def create_group(
         "formed_at_workshop_id": data.formed_at_workshop_id,
         "status": GroupStatus.FORMING,
     }
-    if created_at is not None:
-        values["created_at"] = values["updated_at"] = created_at
-    group_id = await repository.create(conn, values, group_id)
+    group_id = await repository.create(conn, values)
     await trail.record(conn, "learning-groups-create", OBJECT, group_id)
     return await repository.get_detail(conn, group_id)
 
@@ -202,11 +195,7 @@ async def join_group(
     principal: Principal,
     group_id: uuid.UUID,
     data: MembershipCreate,
-    *,
-    membership_id: uuid.UUID | None = None,
 ) -> dict[str, Any]:
-    """`membership_id` is for callers that need stable ids (the demo data); the API never sets
-    it."""
     group = await repository.get(conn, group_id)
     manager = await manages_group(conn, principal, group_id)
     if not manager:
@@ -249,7 +238,6 @@ async def join_group(
                 "role": data.role,
                 "joined_at": joined_at,
             },
-            membership_id,
         )
     except IntegrityError:
         # uq_group_memberships_current: a concurrent join of the same member won the race.

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Select, insert, literal, or_, select
@@ -11,7 +10,7 @@ from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.core.lifecycle import allowed_next
-from app.core.models import table_of, utcnow
+from app.core.models import new_id, table_of, utcnow
 from app.core.pagination import Sorting
 from app.core.repository import one_row, update_versioned
 from app.core.text import contains
@@ -179,15 +178,10 @@ async def survivor_chain(conn: AsyncConnection, question_id: uuid.UUID) -> list[
     return [row.id for row in rows]
 
 
-async def create(
-    conn: AsyncConnection, values: dict[str, Any], question_id: uuid.UUID | None = None
-) -> uuid.UUID:
-    question_id = question_id or uuid.uuid4()
+async def create(conn: AsyncConnection, values: dict[str, Any]) -> uuid.UUID:
+    question_id = new_id()
     await conn.execute(insert(table).values(id=question_id, version=1, **values))
-    # A question created with a past `created_at` (the demo's history) entered its status then.
-    await record_status(
-        conn, question_id, None, values["status"], changed_at=values.get("created_at")
-    )
+    await record_status(conn, question_id, None, values["status"])
     return question_id
 
 
@@ -198,14 +192,12 @@ async def update(
     values: dict[str, Any],
     *,
     from_status: str,
-    changed_at: datetime | None = None,
 ) -> None:
-    """A version-guarded write; a status change also appends its history row (same transaction),
-    dated `changed_at` when given (the demo's past), else now."""
+    """A version-guarded write; a status change also appends its history row (same transaction)."""
     await update_versioned(conn, table, question_id, version, values)
     new_status = values.get("status")
     if new_status is not None and new_status != from_status:
-        await record_status(conn, question_id, from_status, new_status, changed_at=changed_at)
+        await record_status(conn, question_id, from_status, new_status)
 
 
 async def touch(conn: AsyncConnection, question_id: uuid.UUID, version: int) -> None:
@@ -218,14 +210,12 @@ async def record_status(
     question_id: uuid.UUID,
     from_status: str | None,
     to_status: str,
-    *,
-    changed_at: datetime | None = None,
 ) -> None:
     await conn.execute(
         insert(history).values(
             question_id=question_id,
             from_status=None if from_status is None else str(from_status),
             to_status=str(to_status),
-            changed_at=changed_at or utcnow(),
+            changed_at=utcnow(),
         )
     )

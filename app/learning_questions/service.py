@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -80,12 +79,7 @@ async def create_question(
     conn: AsyncConnection,
     principal: Principal,
     data: QuestionCreate,
-    *,
-    question_id: uuid.UUID | None = None,
-    created_at: datetime | None = None,
 ) -> dict[str, Any]:
-    """`question_id` and `created_at` (when it was raised, which also dates its first status) are
-    for callers that replay a history with stable ids (the demo data); the API never sets them."""
     ensure_role(principal, CONTRIBUTORS, "propose learning questions")
     if data.status == QuestionStatus.MERGED:
         raise InvalidInput(
@@ -119,8 +113,6 @@ async def create_question(
         "answer": data.answer,
     }
     await _require_references(conn, values)
-    if created_at is not None:
-        values["created_at"] = values["updated_at"] = created_at
     if (
         not principal.is_admin
         and data.status != QuestionStatus.PROPOSED
@@ -130,7 +122,7 @@ async def create_question(
             "A new question starts as 'proposed'; only an admin, or a facilitator of its "
             "owner group, may start it in another status."
         )
-    question_id = await repository.create(conn, values, question_id)
+    question_id = await repository.create(conn, values)
     await trail.record(
         conn, "learning-questions-create", OBJECT, question_id, detail={"status": data.status}
     )
@@ -193,11 +185,7 @@ async def update_question(
     question_id: uuid.UUID,
     patch: QuestionUpdate,
     expected_version: int | None,
-    *,
-    changed_at: datetime | None = None,
 ) -> dict[str, Any]:
-    """`changed_at` dates a status change in the history (the demo data's past); the API never
-    sets it."""
     ensure_role(principal, CONTRIBUTORS, "change learning questions")
     current = await repository.get(conn, question_id)
     check_version(current["version"], expected_version)
@@ -224,7 +212,6 @@ async def update_question(
             current["version"],
             changes,
             from_status=status,
-            changed_at=changed_at,
         )
         detail: dict[str, Any] = {"fields": sorted(changes)}
         if new_status != status:
@@ -264,11 +251,8 @@ async def merge_question(
     question_id: uuid.UUID,
     into_id: uuid.UUID,
     expected_version: int | None,
-    *,
-    changed_at: datetime | None = None,
 ) -> dict[str, Any]:
-    """Mark a question merged into a survivor, which then lists it in `mergedQuestionIds`.
-    `changed_at` dates the merge in the status history (the demo data); the API never sets it."""
+    """Mark a question merged into a survivor, which then lists it in `mergedQuestionIds`."""
     ensure_role(principal, CONTRIBUTORS, "merge learning questions")
     current = await repository.get(conn, question_id)
     check_version(current["version"], expected_version)
@@ -292,7 +276,6 @@ async def merge_question(
         current["version"],
         {"status": QuestionStatus.MERGED, "merged_into_id": into_id},
         from_status=current["status"],
-        changed_at=changed_at,
     )
     # The survivor's representation now lists this question, so its ETag must change too.
     await repository.touch(conn, into_id, target["version"])

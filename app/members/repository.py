@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.core.errors import NotFound
 from app.core.fastread import reader
-from app.core.models import table_of
+from app.core.models import new_id, table_of
 from app.core.pagination import Sorting
 from app.core.repository import update_versioned
 from app.core.text import escape_like
@@ -220,10 +220,8 @@ async def holders(
     return list(rows.all())
 
 
-async def create(
-    conn: AsyncConnection, values: dict[str, Any], member_id: uuid.UUID | None = None
-) -> uuid.UUID:
-    member_id = member_id or uuid.uuid4()
+async def create(conn: AsyncConnection, values: dict[str, Any]) -> uuid.UUID:
+    member_id = new_id()
     await conn.execute(insert(table).values(id=member_id, version=1, **values))
     return member_id
 

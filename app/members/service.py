@@ -59,10 +59,7 @@ async def create_member(
     conn: AsyncConnection,
     principal: Principal,
     data: MemberCreate,
-    *,
-    member_id: uuid.UUID | None = None,
 ) -> dict[str, Any]:
-    """`member_id` is for callers that need stable ids (the demo data); the API never sets it."""
     ensure_admin(principal, "create members")
     await require_references(conn, _references(data.department_id, data.organisation_id))
     email = str(data.email)
@@ -83,7 +80,6 @@ async def create_member(
             source=MemberSource.MANUAL,
             joined_at=data.joined_at or utcnow(),
         ),
-        member_id,
     )
     await trail.record(conn, "members-create", OBJECT, member_id)
     return await repository.get(conn, member_id)

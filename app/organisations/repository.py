@@ -9,7 +9,7 @@ from sqlalchemy import Select, insert, select
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from app.core.models import table_of
+from app.core.models import new_id, table_of
 from app.core.pagination import Sorting
 from app.core.repository import one_row, update_versioned
 from app.core.text import contains
@@ -54,10 +54,8 @@ async def id_for_name(conn: AsyncConnection, name: str) -> uuid.UUID | None:
     return row.id if row else None
 
 
-async def create(
-    conn: AsyncConnection, values: dict[str, Any], organisation_id: uuid.UUID | None = None
-) -> uuid.UUID:
-    organisation_id = organisation_id or uuid.uuid4()
+async def create(conn: AsyncConnection, values: dict[str, Any]) -> uuid.UUID:
+    organisation_id = new_id()
     await conn.execute(insert(table).values(id=organisation_id, version=1, **values))
     return organisation_id
 

@@ -33,17 +33,11 @@ async def create_organisation(
     conn: AsyncConnection,
     principal: Principal,
     data: OrganisationCreate,
-    *,
-    organisation_id: uuid.UUID | None = None,
 ) -> dict[str, Any]:
-    """`organisation_id` is for callers that need stable ids (the demo data); the API never
-    sets it."""
     ensure_admin(principal, "register organisations")
     await _ensure_name_free(conn, data.name)
     organisation_id = await repository.create(
-        conn,
-        {"name": data.name, "kind": data.kind, "website": data.website},
-        organisation_id,
+        conn, {"name": data.name, "kind": data.kind, "website": data.website}
     )
     await trail.record(conn, "organisations-create", OBJECT, organisation_id)
     return await repository.get(conn, organisation_id)

@@ -9,7 +9,7 @@ from sqlalchemy import Select, insert, or_, select
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from app.core.models import table_of
+from app.core.models import new_id, table_of
 from app.core.pagination import Sorting
 from app.core.repository import one_row, update_versioned
 from app.core.text import contains
@@ -71,10 +71,8 @@ async def holders(
     return list(rows.all())
 
 
-async def create(
-    conn: AsyncConnection, values: dict[str, Any], theme_id: uuid.UUID | None = None
-) -> uuid.UUID:
-    theme_id = theme_id or uuid.uuid4()
+async def create(conn: AsyncConnection, values: dict[str, Any]) -> uuid.UUID:
+    theme_id = new_id()
     await conn.execute(insert(table).values(id=theme_id, version=1, **values))
     return theme_id
 

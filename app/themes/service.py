@@ -45,10 +45,7 @@ async def create_theme(
     conn: AsyncConnection,
     principal: Principal,
     data: ThemeCreate,
-    *,
-    theme_id: uuid.UUID | None = None,
 ) -> dict[str, Any]:
-    """`theme_id` is for callers that need stable ids (the demo data); the API never sets it."""
     ensure_admin(principal, "create themes")
     await _ensure_unique(conn, name=data.name, transition_role=data.transition_role)
     theme_id = await repository.create(
@@ -58,7 +55,6 @@ async def create_theme(
             "description": data.description,
             "transition_role": data.transition_role,
         },
-        theme_id,
     )
     await trail.record(conn, "themes-create", OBJECT, theme_id)
     return await repository.get(conn, theme_id)

@@ -12,7 +12,7 @@ from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.core.http import json_response
-from app.core.models import table_of
+from app.core.models import new_id, table_of
 from app.core.pagination import PageRequest, Sorting, page_from_rows, page_links, paginate
 from app.core.repository import one_row, update_versioned
 from app.core.text import contains
@@ -112,10 +112,8 @@ async def exists(conn: AsyncConnection, workshop_id: uuid.UUID) -> bool:
     return (await conn.execute(select(c.id).where(c.id == workshop_id))).first() is not None
 
 
-async def create(
-    conn: AsyncConnection, values: dict[str, Any], workshop_id: uuid.UUID | None = None
-) -> uuid.UUID:
-    workshop_id = workshop_id or uuid.uuid4()
+async def create(conn: AsyncConnection, values: dict[str, Any]) -> uuid.UUID:
+    workshop_id = new_id()
     await conn.execute(insert(table).values(id=workshop_id, version=1, **values))
     return workshop_id
 

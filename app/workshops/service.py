@@ -34,10 +34,7 @@ async def create_workshop(
     conn: AsyncConnection,
     principal: Principal,
     data: WorkshopCreate,
-    *,
-    workshop_id: uuid.UUID | None = None,
 ) -> dict[str, Any]:
-    """`workshop_id` is for callers that need stable ids (the demo data); the API never sets it."""
     ensure_admin(principal, "plan workshops")
     _ensure_span(data.starts_at, data.ends_at)
     workshop_id = await repository.create(
@@ -49,7 +46,6 @@ async def create_workshop(
             "location": data.location,
             "summary": data.summary,
         },
-        workshop_id,
     )
     await trail.record(conn, "workshops-create", OBJECT, workshop_id)
     return await repository.get(conn, workshop_id)
