@@ -220,8 +220,11 @@ async def holders(
     return list(rows.all())
 
 
-async def create(conn: AsyncConnection, values: dict[str, Any]) -> uuid.UUID:
-    member_id = new_id()
+async def create(
+    conn: AsyncConnection, values: dict[str, Any], member_id: uuid.UUID | None = None
+) -> uuid.UUID:
+    """`member_id`: SCIM derives some values from the id before it writes the row."""
+    member_id = member_id or new_id()
     await conn.execute(insert(table).values(id=member_id, version=1, **values))
     return member_id
 
