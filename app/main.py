@@ -106,9 +106,12 @@ TAGS = [
 ]
 
 STATIC_DIR = Path(str(fastapi_offline.__file__)).parent / "static"
-# Readable from any origin (CORS), like everything else that needs no key.
-PUBLIC_DOCUMENTS = ("/v1/openapi.json", "/scim/v2/openapi.json")
 SCIM_BASE = "/scim/v2"
+# The machine-readable documents: readable from any origin (CORS).
+PUBLIC_DOCUMENTS = ("/v1/openapi.json", SCIM_BASE + "/openapi.json")
+# What needs no credentials (the only routes without a role): health, the documents, the docs.
+PUBLIC_PATHS = (*PUBLIC_DOCUMENTS, "/v1/health", "/v1/health/ready", "/v1/docs", "/v1/redoc")
+PUBLIC_PREFIXES = ("/v1/docs-static/",)
 
 
 @asynccontextmanager
@@ -246,7 +249,12 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 render=problem_json,
             ),
             # The one way in: credentials are checked here, once.
-            Middleware(Authentication, authenticate=Authenticator(settings)),
+            Middleware(
+                Authentication,
+                authenticate=Authenticator(settings),
+                public_paths=PUBLIC_PATHS,
+                public_prefixes=PUBLIC_PREFIXES,
+            ),
         ],
         lifespan=lifespan,
     )
@@ -264,7 +272,7 @@ def openapi_document(app: Starlette) -> dict[str, Any]:
 
 
 def _install_meta_routes(app: FastAPI) -> None:
-    app.mount("/v1/docs-static", StaticFiles(directory=STATIC_DIR), name="docs-static")
+    app.mount(PUBLIC_PREFIXES[0].rstrip("/"), StaticFiles(directory=STATIC_DIR), name="docs-static")
 
     @app.get(
         "/v1/openapi.json",

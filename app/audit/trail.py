@@ -25,7 +25,6 @@ from app.core.models import utcnow
 
 log = logging.getLogger("leergemeenschap.audit")
 
-WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 _SECRET_KEYS = frozenset({"key", "secret", "token", "password", "authorization"})
 
 

@@ -1,1 +1,2 @@
-"""API keys: how scripts, intranet systems and local admins authenticate."""
+"""Authentication: API keys, OIDC bearer tokens and the failed-authentication limit, checked
+once per request at the edge (app/core/middleware/authentication.py)."""

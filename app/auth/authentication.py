@@ -10,18 +10,15 @@ import time
 import uuid
 from urllib.parse import parse_qsl
 
-from sqlalchemy import select
-
-from app.auth import oidc
-from app.auth.models import ApiKey
+from app.auth import oidc, repository
 from app.auth.ratelimit import failure_limit
 from app.core.config import Settings
 from app.core.context import Principal, Scope
 from app.core.db import database
 from app.core.errors import Forbidden, Unauthenticated
-from app.core.models import table_of, utcnow
+from app.core.models import utcnow
 from app.core.permissions import Role
-from app.members.models import Member, MemberStatus
+from app.members.models import MemberStatus
 
 KEY_PREFIX = "lgk_"
 QUERY_TOKEN_NAMES = frozenset({"access_token", "token", "api_key", "apiKey"})
@@ -41,17 +38,16 @@ class KeyCache:
 
     max_entries = 10_000
 
-    def __init__(self, ttl: float = 5.0) -> None:
-        self.ttl = ttl
+    def __init__(self) -> None:
         self._entries: dict[str, tuple[float, Principal | None, float | None]] = {}
 
-    def get(self, digest: str) -> tuple[bool, Principal | None]:
+    def get(self, digest: str, ttl: float) -> tuple[bool, Principal | None]:
         entry = self._entries.get(digest)
         if entry is None:
             return False, None
         fetched, principal, expires_at = entry
         now = time.monotonic()
-        if now - fetched > self.ttl or (expires_at is not None and time.time() >= expires_at):
+        if now - fetched > ttl or (expires_at is not None and time.time() >= expires_at):
             self._entries.pop(digest, None)
             return False, None
         return True, principal
@@ -68,19 +64,16 @@ class KeyCache:
 class MemberLookup:
     """OIDC subject → member id, cached like keys so tokens cost no round trip per request."""
 
-    def __init__(self, ttl: float = 5.0) -> None:
-        self.ttl = ttl
+    def __init__(self) -> None:
         self._entries: dict[str, tuple[float, uuid.UUID | None]] = {}
 
-    async def member_id(self, external_id: str) -> uuid.UUID | None:
+    async def member_id(self, external_id: str, ttl: float) -> uuid.UUID | None:
         entry = self._entries.get(external_id)
         now = time.monotonic()
-        if entry is not None and now - entry[0] <= self.ttl:
+        if entry is not None and now - entry[0] <= ttl:
             return entry[1]
-        query = select(Member.id).where(Member.external_id == external_id)
         async with database.reader.connect() as conn:
-            row = (await conn.execute(query)).first()
-        member_id = row.id if row else None
+            member_id = await repository.member_id_for_external_id(conn, external_id)
         if len(self._entries) >= KeyCache.max_entries:
             self._entries.clear()
         self._entries[external_id] = (now, member_id)
@@ -92,45 +85,6 @@ class MemberLookup:
 
 key_cache = KeyCache()
 member_lookup = MemberLookup()
-
-
-async def _principal_for_key(digest: str) -> Principal | None:
-    hit, principal = key_cache.get(digest)
-    if hit:
-        return principal
-    query = (
-        select(
-            ApiKey.id,
-            ApiKey.role,
-            ApiKey.name,
-            ApiKey.member_id,
-            ApiKey.expires_at,
-            ApiKey.revoked_at,
-            Member.status.label("member_status"),
-        )
-        .select_from(table_of(ApiKey).outerjoin(table_of(Member), Member.id == ApiKey.member_id))
-        .where(ApiKey.key_hash == digest)
-    )
-    async with database.reader.connect() as conn:
-        row = (await conn.execute(query)).first()
-    now = utcnow()
-    # A key that acts for a member works only while that member is active.
-    member_gone = (
-        row is not None and row.member_id is not None and (row.member_status != MemberStatus.ACTIVE)
-    )
-    if (
-        row is None
-        or member_gone
-        or row.revoked_at is not None
-        or (row.expires_at and row.expires_at <= now)
-    ):
-        key_cache.put(digest, None, None)
-        return None
-    principal = Principal(
-        key_id=row.id, role=str(Role(row.role).value), name=row.name, member_id=row.member_id
-    )
-    key_cache.put(digest, principal, row.expires_at.timestamp() if row.expires_at else None)
-    return principal
 
 
 def _header(scope: Scope, wanted: bytes) -> bytes | None:
@@ -169,9 +123,7 @@ class Authenticator:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        key_cache.ttl = member_lookup.ttl = settings.api_key_cache_seconds
-        failure_limit.limit = settings.auth_failure_limit
-        failure_limit.window_seconds = settings.auth_failure_window_seconds
+        self.cache_seconds = settings.api_key_cache_seconds
 
     async def __call__(self, scope: Scope) -> Principal:
         if _credentials_in_query(scope.get("query_string", b"")):
@@ -187,7 +139,7 @@ class Authenticator:
         try:
             principal: Principal | None
             if token.startswith(KEY_PREFIX):
-                principal = await _principal_for_key(digest)
+                principal = await self._principal_for_key(digest)
             elif self.settings.oidc_enabled and oidc.looks_like_jwt(token):
                 principal = await self._principal_for_token(token)
             else:
@@ -196,8 +148,39 @@ class Authenticator:
                 raise Unauthenticated("The API key is unknown, revoked or expired.")
         except Unauthenticated:
             # Only presented credentials count: guessing is what the limit is for.
-            await failure_limit.record_failure(client, digest)
+            await failure_limit.record_failure(
+                client,
+                digest,
+                self.settings.auth_failure_limit,
+                self.settings.auth_failure_window_seconds,
+            )
             raise
+        return principal
+
+    async def _principal_for_key(self, digest: str) -> Principal | None:
+        hit, principal = key_cache.get(digest, self.cache_seconds)
+        if hit:
+            return principal
+        async with database.reader.connect() as conn:
+            row = await repository.key_by_digest(conn, digest)
+        # A key that acts for a member works only while that member is active.
+        member_gone = (
+            row is not None
+            and row.member_id is not None
+            and (row.member_status != MemberStatus.ACTIVE)
+        )
+        if (
+            row is None
+            or member_gone
+            or row.revoked_at is not None
+            or (row.expires_at and row.expires_at <= utcnow())
+        ):
+            key_cache.put(digest, None, None)
+            return None
+        principal = Principal(
+            key_id=row.id, role=str(Role(row.role).value), name=row.name, member_id=row.member_id
+        )
+        key_cache.put(digest, principal, row.expires_at.timestamp() if row.expires_at else None)
         return principal
 
     async def _principal_for_token(self, token: str) -> Principal:
@@ -209,6 +192,8 @@ class Authenticator:
                 f"The token's '{settings.oidc_roles_claim}' claim names no role of this API."
             )
         subject = claims.get(settings.oidc_member_claim)
-        member_id = await member_lookup.member_id(str(subject)) if subject else None
+        member_id = (
+            await member_lookup.member_id(str(subject), self.cache_seconds) if subject else None
+        )
         name = str(claims.get("name") or claims.get("preferred_username") or subject or "oidc user")
         return Principal(key_id=None, role=role, name=name[:200], member_id=member_id, via="oidc")

@@ -11,14 +11,10 @@ from __future__ import annotations
 import time
 from datetime import timedelta
 
-from sqlalchemy import case, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
-from app.auth.models import AuthFailure
+from app.auth import repository
 from app.core.db import database
 from app.core.errors import TooManyRequests
-from app.core.models import table_of, utcnow
+from app.core.models import utcnow
 
 _MAX_ENTRIES = 10_000
 
@@ -31,9 +27,9 @@ def _too_many(remaining: float) -> TooManyRequests:
 
 
 class FailureLimit:
-    def __init__(self, limit: int = 20, window_seconds: int = 300) -> None:
-        self.limit = limit
-        self.window_seconds = window_seconds
+    """What this worker remembers of the limit; the limit itself is the caller's setting."""
+
+    def __init__(self) -> None:
         # Addresses this worker knows to be blocked, and until when (monotonic seconds).
         self._blocked: dict[str, float] = {}
         # Credentials (their digests) that failed from a blocked address, and until when.
@@ -61,33 +57,18 @@ class FailureLimit:
         if until is not None and until > time.monotonic():
             raise _too_many(remaining)
 
-    async def record_failure(self, client: str | None, digest: str) -> None:
-        """Count one failure; raise 429 once the address is over the limit in this window."""
+    async def record_failure(
+        self, client: str | None, digest: str, limit: int, window_seconds: int
+    ) -> None:
+        """Count one failure; raise 429 once the address is over `limit` in its window."""
         if client is None:
             return
-        window = timedelta(seconds=self.window_seconds)
+        window = timedelta(seconds=window_seconds)
         now = utcnow()
-        table = table_of(AuthFailure)
-        insert = pg_insert if not database.sqlite else sqlite_insert
-        statement = insert(table).values(client=client, window_start=now, failures=1)
-        # A window that has ended starts over; otherwise the count goes up by one.
-        expired = table.c.window_start < now - window
-        statement = statement.on_conflict_do_update(
-            index_elements=[table.c.client],
-            set_={
-                "failures": case((expired, 1), else_=table.c.failures + 1),
-                "window_start": case((expired, now), else_=table.c.window_start),
-            },
-        )
         async with database.engine.begin() as conn:
-            await conn.execute(statement)
-            row = (
-                await conn.execute(
-                    select(table.c.failures, table.c.window_start).where(table.c.client == client)
-                )
-            ).one()
-        if row.failures > self.limit:
-            remaining = max((row.window_start + window - now).total_seconds(), 1.0)
+            failures, window_start = await repository.count_failure(conn, client, now, window)
+        if failures > limit:
+            remaining = max((window_start + window - now).total_seconds(), 1.0)
             until = time.monotonic() + remaining
             if len(self._blocked) > _MAX_ENTRIES or len(self._failing) > _MAX_ENTRIES:
                 self.forget()

@@ -1,18 +1,23 @@
-"""All SQL about API keys; the secret itself is never stored or selected."""
+"""All SQL of authentication: API keys (the secret itself is never stored or selected), the
+member an OIDC subject is, and the failed-authentication count."""
 
 from __future__ import annotations
 
 import uuid
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, case, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from app.auth.models import ApiKey
+from app.auth.models import ApiKey, AuthFailure
 from app.core.models import table_of
 from app.core.pagination import Sorting
 from app.core.repository import one_row
+from app.members.models import Member
 
 table = table_of(ApiKey)
 c = table.c
@@ -51,3 +56,58 @@ async def revoke(conn: AsyncConnection, key_id: uuid.UUID, when: Any) -> None:
     await conn.execute(
         update(table).where(c.id == key_id, c.revoked_at.is_(None)).values(revoked_at=when)
     )
+
+
+# --- authentication: the key behind a digest, the member behind a token, failures ----------
+
+_KEY_HOLDER = (
+    select(
+        c.id,
+        c.role,
+        c.name,
+        c.member_id,
+        c.expires_at,
+        c.revoked_at,
+        Member.status.label("member_status"),
+    )
+    .select_from(table.outerjoin(table_of(Member), Member.id == c.member_id))
+    .where(c.key_hash == bindparam("digest"))
+)
+
+
+async def key_by_digest(conn: AsyncConnection, digest: str) -> Row[Any] | None:
+    """The key with this hash, with the status of the member it acts for (if any)."""
+    return (await conn.execute(_KEY_HOLDER, {"digest": digest})).first()
+
+
+async def member_id_for_external_id(conn: AsyncConnection, external_id: str) -> uuid.UUID | None:
+    row = (await conn.execute(select(Member.id).where(Member.external_id == external_id))).first()
+    return row.id if row else None
+
+
+async def count_failure(
+    conn: AsyncConnection, client: str, now: datetime, window: timedelta
+) -> tuple[int, datetime]:
+    """One more failed authentication from `client`: the count in its window, and when the
+    window started (a window that has ended starts over)."""
+    failures = table_of(AuthFailure)
+    insert_ = sqlite_insert if conn.dialect.name == "sqlite" else pg_insert
+    expired = failures.c.window_start < now - window
+    statement = (
+        insert_(failures)
+        .values(client=client, window_start=now, failures=1)
+        .on_conflict_do_update(
+            index_elements=[failures.c.client],
+            set_={
+                "failures": case((expired, 1), else_=failures.c.failures + 1),
+                "window_start": case((expired, now), else_=failures.c.window_start),
+            },
+        )
+    )
+    await conn.execute(statement)
+    row = (
+        await conn.execute(
+            select(failures.c.failures, failures.c.window_start).where(failures.c.client == client)
+        )
+    ).one()
+    return int(row.failures), row.window_start

@@ -71,6 +71,15 @@ def outcome(scope: Scope) -> Principal | BaseException:
     return found
 
 
+def require_caller(scope: Scope) -> Principal:
+    """The caller the edge accepted; else the refusal it recorded (401, 429) or the fault
+    that kept it from deciding (a database that is down) is raised."""
+    found = outcome(scope)
+    if isinstance(found, Principal):
+        return found
+    raise found
+
+
 def caller(scope: Scope) -> Principal | None:
     found = outcome(scope)
     return found if isinstance(found, Principal) else None

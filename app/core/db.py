@@ -18,7 +18,7 @@ from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from app.core.config import Settings
-from app.core.context import Principal, outcome
+from app.core.context import require_caller
 
 log = logging.getLogger("leergemeenschap.db")
 
@@ -181,9 +181,7 @@ async def write_connection() -> AsyncIterator[AsyncConnection]:
 def _ensure_caller(request: Request) -> None:
     """A request gets a connection only once the edge has accepted its caller: every route
     that reads or writes the database declares a role, and a refusal needs no connection."""
-    found = outcome(request.scope)
-    if not isinstance(found, Principal):
-        raise found
+    require_caller(request.scope)
 
 
 async def _request_read_connection(request: Request) -> AsyncIterator[AsyncConnection]:

@@ -17,6 +17,7 @@ from starlette.routing import Match, Mount
 from app.core.context import RecordRefusal, matched_route, outcome
 from app.core.errors import Conflict, DomainError, InvalidInput, InvalidParam
 from app.core.faults import DATABASE_ERRORS, is_database_unavailable
+from app.core.http import WRITE_METHODS
 from app.core.permissions import requires_caller
 from app.core.problems import INTERNAL, STATUS_TITLES, UNAVAILABLE, Problem, Renderer
 from app.core.problems import validation_params as _validation_params
@@ -26,7 +27,6 @@ log = logging.getLogger("leergemeenschap.errors")
 Handler = Callable[[Request, Exception], Awaitable[Response]]
 
 _METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
-WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
 def _allowed_methods(request: Request) -> str | None:
@@ -59,13 +59,16 @@ def exception_handlers(
 
     async def validation_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, RequestValidationError)
-        # FastAPI parses a JSON body before it runs any dependency, so a malformed body would
-        # be answered before the role is checked. A caller the edge did not accept learns
-        # nothing about the input a route expects.
+        # FastAPI reads a JSON body before it runs any dependency, so a body that is not JSON
+        # at all would be answered before the role is checked. A caller the edge did not
+        # accept learns nothing about the input a route expects: it gets the refusal (or the
+        # 503 of a database that kept the edge from deciding).
         if requires_caller(matched_route(request.scope)):
             refusal = outcome(request.scope)
             if isinstance(refusal, DomainError):
-                return await refuse(request, Problem.of(refusal))
+                return await domain_error(request, refusal)
+            if isinstance(refusal, DATABASE_ERRORS):
+                return await database_error(request, refusal)
         return await refuse(request, Problem.of(InvalidInput(_validation_params(exc))))
 
     async def http_error(request: Request, exc: Exception) -> Response:

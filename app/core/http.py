@@ -15,6 +15,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.core.errors import PreconditionFailed
 
+# The methods that change something: their refusals are filed in the audit trail.
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
 _ETAG_RE = re.compile(r'^\s*(?:W/)?"(\d+)"\s*$')
 
 

@@ -12,7 +12,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request
 
-from app.core.context import Principal, outcome
+from app.core.context import Principal, require_caller
 from app.core.errors import Forbidden
 
 
@@ -24,9 +24,6 @@ class Role(enum.StrEnum):
     SYNC = "sync"
 
 
-ALL_ROLES = frozenset(r.value for r in Role)
-
-
 class RoleCheck:
     """A route's declared need: a caller with one of these roles."""
 
@@ -36,9 +33,7 @@ class RoleCheck:
         self.__name__ = "require_" + "_or_".join(sorted(self.allowed))
 
     async def __call__(self, request: Request) -> Principal:
-        found = outcome(request.scope)
-        if not isinstance(found, Principal):
-            raise found
+        found = require_caller(request.scope)
         if found.role not in self.allowed:
             raise Forbidden(f"The role '{found.role}' may not do this; it needs: {self.names}.")
         return found

@@ -58,10 +58,14 @@ def scim_response(data: Any, status: int = 200, headers: dict[str, str] | None =
     return Response(orjson.dumps(data), status_code=status, media_type=SCIM_JSON, headers=headers)
 
 
-def base_url(request: Request) -> str:
-    # The application is mounted (at /scim/v2): its base URL is the service's plus the mount.
+def mount_path(request: Request) -> str:
+    """Where the SCIM application is mounted in the service (/scim/v2)."""
     mount: str = request.scope["root_path"][len(request.scope.get("app_root_path", "")) :]
-    return str(request.base_url).rstrip("/") + mount
+    return mount
+
+
+def base_url(request: Request) -> str:
+    return str(request.base_url).rstrip("/") + mount_path(request)
 
 
 async def json_body(request: Request) -> Any:
@@ -206,7 +210,7 @@ async def get_resource_type(
 @router.get("/openapi.json", operation_id="scim-openapi-get", include_in_schema=False)
 async def openapi(request: Request) -> Response:
     # Public, like the /v1 document: readable from any origin.
-    return json_response(scim_document(request.app), headers=PUBLIC_DOCUMENT)
+    return json_response(scim_document(request.app, mount_path(request)), headers=PUBLIC_DOCUMENT)
 
 
 # --- search across resource types (RFC 7644 §3.4.3, POST at the root) ----------------------

@@ -12,8 +12,6 @@ from fastapi.openapi.utils import get_openapi
 from app import __version__
 from app.scim.schemas import SCIM_JSON, Group, UserResource
 
-BASE = "/scim/v2"
-
 _BODIES = {
     "scim-users-create": "User",
     "scim-users-replace": "User",
@@ -135,7 +133,8 @@ def _resource_schemas() -> dict[str, Any]:
     return schemas
 
 
-def scim_document(app: FastAPI) -> dict[str, Any]:
+def scim_document(app: FastAPI, base: str) -> dict[str, Any]:
+    """The document of the SCIM application `app`, mounted at `base`."""
     cached = getattr(app.state, "scim_openapi", None)
     if isinstance(cached, dict):
         return cached
@@ -152,8 +151,8 @@ def scim_document(app: FastAPI) -> dict[str, Any]:
         ),
         routes=app.routes,
     )
-    # The SCIM application is mounted at BASE; its own routes do not know that.
-    document["paths"] = {BASE + path: item for path, item in document.get("paths", {}).items()}
+    # The application's own routes do not know where it is mounted.
+    document["paths"] = {base + path: item for path, item in document.get("paths", {}).items()}
     for item in document["paths"].values():
         for operation in item.values():
             operation_id = operation.get("operationId", "")

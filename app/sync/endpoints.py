@@ -13,7 +13,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from fastapi.routing import APIRoute
 
-from app.core.context import Principal, outcome
+from app.core.context import require_caller
 from app.core.db import ReadDb, WriteDb, database
 from app.core.errors import InvalidInput, InvalidParam
 from app.core.http import IDEMPOTENT, json_response, written
@@ -66,9 +66,7 @@ async def _with_complete_problems(
     except RequestValidationError as exc:
         # FastAPI validates the body before any dependency runs: the caller must be allowed
         # to sync before the database is asked anything about the payload.
-        principal = outcome(request.scope)
-        if not isinstance(principal, Principal):
-            raise principal from None
+        principal = require_caller(request.scope)
         ensure_role(principal, service.SYNC_ROLES, "run member syncs")
         params = validation_params(exc)
         view = service.PayloadView.of_raw(exc.body)

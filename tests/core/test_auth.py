@@ -24,6 +24,7 @@ from app.core.db import database
 from app.core.models import utcnow
 from app.core.permissions import Role, RoleCheck
 from app.main import create_app
+from tests.conftest import client_for
 from tests.core.support import assert_contract_headers, assert_problem, full_paths, row_counts
 from tests.factories import bearer, make_key
 
@@ -145,13 +146,16 @@ async def test_revoked_key_is_401_at_once_in_the_worker_that_revoked_it(client):
     assert response.headers["www-authenticate"].startswith("Bearer")
 
 
-async def test_revocation_elsewhere_takes_effect_within_the_cache_window(
-    client, monkeypatch, statements
-):
+async def test_revocation_elsewhere_takes_effect_within_the_cache_window(app, statements):
     """Another worker revoked the key: this one trusts its cache (no database round trip)
     for at most API_KEY_CACHE_SECONDS, then asks again and refuses the key."""
     window = 0.5
-    monkeypatch.setattr(key_cache, "ttl", window)
+    short = database.settings.model_copy(update={"api_key_cache_seconds": window})
+    async with client_for(create_app(short)) as client:
+        await _revoked_elsewhere(client, statements, window)
+
+
+async def _revoked_elsewhere(client, statements, window):
     admin_key = await make_key()
     key = await make_key("reader")
     assert (await client.get("/v1/departments", headers=bearer(key))).status_code == 200

@@ -6,16 +6,24 @@ from __future__ import annotations
 import pytest
 
 from app.auth import ratelimit
-from tests.conftest import raw_sql
+from app.core.db import database
+from app.main import create_app
+from tests.conftest import client_for, raw_sql
 from tests.factories import bearer, make_key
 
 
 @pytest.fixture
-def low_limit(monkeypatch):
-    monkeypatch.setattr(ratelimit.failure_limit, "limit", 3)
+def low_limit():
     ratelimit.forget_blocks()
-    yield ratelimit.failure_limit
+    yield database.settings.model_copy(update={"auth_failure_limit": 3})
     ratelimit.forget_blocks()
+
+
+@pytest.fixture
+async def client(app, low_limit):
+    """A client on an app that allows 3 failures per window (the test's own database)."""
+    async with client_for(create_app(low_limit)) as c:
+        yield c
 
 
 async def test_failures_past_the_limit_are_429(client, low_limit):
@@ -51,9 +59,9 @@ async def test_valid_keys_are_not_slowed_by_the_limit(client, low_limit, monkeyp
     calls = []
     original = ratelimit.failure_limit.record_failure
 
-    async def spy(client_address, digest):
+    async def spy(client_address, *args):
         calls.append(client_address)
-        await original(client_address, digest)
+        await original(client_address, *args)
 
     monkeypatch.setattr(ratelimit.failure_limit, "record_failure", spy)
     for _ in range(5):

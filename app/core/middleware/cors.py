@@ -1,6 +1,8 @@
 """Cross-origin requests from browsers, through Starlette's `CORSMiddleware`: the public
-documents (the OpenAPI descriptions) for any origin, everything else for the configured
-origins only. A refused preflight is a problem (403) like any other refusal.
+documents (the OpenAPI descriptions, GET only) for any origin, everything else for the
+configured origins only. A refused preflight is a problem (403) like any other refusal. (The
+documents also carry `Access-Control-Allow-Origin: *` themselves, for requests without an
+`Origin`, which this middleware leaves alone.)
 
 Requests without an `Origin` header (scripts, servers, same-origin pages) pass straight on."""
 
@@ -19,12 +21,16 @@ REQUEST_HEADERS = ("Authorization", "Content-Type", "If-Match", "Idempotency-Key
 EXPOSED_HEADERS = ("API-Version", "ETag", "Location", "Link", "Retry-After", "X-Request-ID")
 
 
-class _ConfiguredOrigins(CORSMiddleware):
-    def __init__(self, app: ASGIApp, origins: Iterable[str], render: Renderer) -> None:
+class _Policy(CORSMiddleware):
+    """Starlette's CORS, with a refused preflight rendered as a problem."""
+
+    def __init__(
+        self, app: ASGIApp, origins: Iterable[str], methods: Iterable[str], render: Renderer
+    ) -> None:
         super().__init__(
             app,
             allow_origins=list(origins),
-            allow_methods=METHODS,
+            allow_methods=list(methods),
             allow_headers=REQUEST_HEADERS,
             expose_headers=EXPOSED_HEADERS,
             max_age=600,
@@ -59,10 +65,8 @@ class Cors:
     ) -> None:
         self.app = app
         self.public_paths = frozenset(public_paths)
-        self.public = CORSMiddleware(
-            app, allow_origins=["*"], allow_methods=["GET"], allow_headers=REQUEST_HEADERS
-        )
-        self.configured = _ConfiguredOrigins(app, origins, render)
+        self.public = _Policy(app, ["*"], ["GET", "OPTIONS"], render)
+        self.configured = _Policy(app, origins, METHODS, render)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not any(n == b"origin" for n, _ in scope["headers"]):

@@ -15,6 +15,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from app.core import idempotency
 from app.core.context import Principal, RecordRefusal, outcome
 from app.core.errors import InvalidInput, InvalidParam
+from app.core.middleware.body import read_body, replaying
 from app.core.problems import Problem, Renderer
 
 log = logging.getLogger("leergemeenschap.http")
@@ -69,16 +70,8 @@ class Idempotency:
         if not _KEY_RE.match(key):
             await self.refuse(scope, receive, send, _MALFORMED)
             return
-        body = await _whole_body(receive)
-        delivered = False
-
-        async def replay() -> Message:
-            nonlocal delivered
-            if not delivered:
-                delivered = True
-                return {"type": "http.request", "body": body, "more_body": False}
-            message: Message = await receive()
-            return message
+        body = await read_body(receive) or b""
+        replay = replaying(body, receive)
 
         fp = idempotency.fingerprint(
             "POST", scope["path"], scope.get("query_string", b""), body, headers.get(b"if-match")
@@ -141,14 +134,3 @@ class Idempotency:
                     )
                 except Exception:
                     log.exception("could not settle idempotency record %s", claim.record_id)
-
-
-async def _whole_body(receive: Receive) -> bytes:
-    chunks: list[bytes] = []
-    while True:
-        message = await receive()
-        if message["type"] != "http.request":
-            return b"".join(chunks)
-        chunks.append(message.get("body", b""))
-        if not message.get("more_body", False):
-            return b"".join(chunks)

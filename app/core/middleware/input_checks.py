@@ -9,14 +9,14 @@ from collections.abc import Mapping
 from typing import Any
 
 import orjson
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app.core import nul
 from app.core.context import RecordRefusal
 from app.core.errors import InvalidInput, InvalidParam
+from app.core.http import WRITE_METHODS
+from app.core.middleware.body import read_body, replaying
 from app.core.problems import Problem, Renderer
-
-WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
 def json_depth_exceeds(body: bytes, limit: int) -> bool:
@@ -40,23 +40,6 @@ def json_depth_exceeds(body: bytes, limit: int) -> bool:
             if isinstance(child, dict | list):
                 stack.append((child, depth + 1))
     return False
-
-
-async def _read_body(receive: Receive, limit: int) -> bytes | None:
-    """The whole body, or None as soon as it is larger than `limit`."""
-    chunks: list[bytes] = []
-    size = 0
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            return b"".join(chunks)
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        if size > limit:
-            return None
-        chunks.append(chunk)
-        if not message.get("more_body", False):
-            return b"".join(chunks)
 
 
 class InputChecks:
@@ -95,17 +78,7 @@ class InputChecks:
         if problem is not None:
             await self.refuse(scope, receive, send, problem, True)
             return
-        delivered = False
-
-        async def replay() -> Message:
-            nonlocal delivered
-            if not delivered:
-                delivered = True
-                return {"type": "http.request", "body": body, "more_body": False}
-            message: Message = await receive()
-            return message
-
-        await self.app(scope, replay, send)
+        await self.app(scope, replaying(body, receive), send)
 
     async def _check_body(self, scope: Scope, receive: Receive) -> tuple[Problem | None, bytes]:
         path: str = scope["path"]
@@ -122,7 +95,7 @@ class InputChecks:
         declared = next((v for n, v in scope["headers"] if n == b"content-length"), None)
         if declared is not None and declared.isdigit() and int(declared) > limit:
             return too_large, b""
-        body = await _read_body(receive, limit)
+        body = await read_body(receive, limit)
         if body is None:
             return too_large, b""
         depth = self.max_json_depth
