@@ -271,3 +271,25 @@ async def test_a_request_refused_at_the_edge_takes_no_database_connection(client
         event.remove(engine, "checkout", counted)
     assert_problem(anonymous, 401)
     assert checkouts == []
+
+
+async def test_a_database_fault_at_the_edge_is_a_503_even_for_a_body_that_is_not_json(
+    client, monkeypatch
+):
+    from app.auth import repository as auth_repository
+
+    async def unreachable(*_args):
+        raise ConnectionRefusedError("the database is down")
+
+    key = await make_key()
+    key_cache.clear()
+    monkeypatch.setattr(auth_repository, "key_by_digest", unreachable)
+    for content in (b"{", b'{"code": 1}'):
+        response = await client.post(
+            "/v1/departments",
+            content=content,
+            headers={**bearer(key), "Content-Type": "application/json"},
+        )
+        assert_problem(response, 503)
+        assert response.headers["retry-after"]
+    assert (await client.get("/v1/health")).status_code == 200

@@ -105,3 +105,15 @@ async def test_a_new_failing_key_from_a_blocked_address_is_429_and_counted(clien
     assert other.status_code == 429
     (after,) = await raw_sql("SELECT failures FROM auth_failures")
     assert after[0] == before[0] + 1
+
+
+async def test_public_paths_are_not_authenticated_so_stale_keys_there_do_not_count(
+    client, low_limit, statements
+):
+    stale = bearer("lgk_" + "h" * 43)
+    for _ in range(6):
+        assert (await client.get("/v1/health", headers=stale)).status_code == 200
+    assert await raw_sql("SELECT failures FROM auth_failures") == []
+    statements.statements.clear()
+    assert (await client.get("/v1/health", headers=stale)).status_code == 200
+    assert statements.statements == []
