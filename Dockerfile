@@ -19,14 +19,18 @@ RUN groupadd --system --gid 10001 app \
     && mkdir /app/data \
     && chown app:app /app/data
 
-# Only what the package needs; the dependency wheels come from PyPI. The sources are removed
-# after installing, so the installed package is the only copy on the path.
-COPY pyproject.toml README.md ./
+# Only what the package needs; the dependency wheels come from PyPI, at the versions and hashes
+# uv.lock names (uv only exports them, and is removed again). The sources are removed after
+# installing, so the installed package is the only copy on the path.
+COPY pyproject.toml uv.lock README.md ./
 COPY app ./app
 COPY migrations ./migrations
-RUN pip install --no-cache-dir pip==26.3 \
-    && pip install --no-cache-dir . \
-    && rm -rf /app/app /app/migrations /app/build /app/*.egg-info
+RUN pip install --no-cache-dir pip==26.3 uv==0.13.9 \
+    && uv export --quiet --frozen --no-dev --no-emit-project --no-header --output-file /tmp/requirements.txt \
+    && pip install --no-cache-dir --require-hashes -r /tmp/requirements.txt \
+    && pip install --no-cache-dir --no-deps . \
+    && pip uninstall --yes uv \
+    && rm -rf /tmp/requirements.txt /app/app /app/migrations /app/build /app/*.egg-info
 
 USER 10001:10001
 EXPOSE 8000

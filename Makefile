@@ -3,6 +3,14 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+# uv installs the locked dependencies (uv.lock). It comes from PyPI into a venv of its own, not
+# the project's: `uv sync` removes from .venv whatever the lock does not name.
+UV_VERSION ?= 0.13.9
+UV_VENV    ?= .uv
+UV         := $(UV_VENV)/bin/uv
+UV_STAMP   := $(UV_VENV)/.uv-$(UV_VERSION)
+# The ADR linter's ruleset: the copy beside this workspace when there is one, else the published one.
+ADR_RULESET ?= $(if $(wildcard ../shared/adr/linter.yaml),../shared/adr/linter.yaml,https://static.developer.overheid.nl/adr/ruleset.yaml)
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 # Test processes: the contract fuzzing runs on one while the other takes the rest of the suite.
@@ -10,11 +18,17 @@ PORT   ?= 8000
 TEST_WORKERS ?= 2
 
 .PHONY: install run test lint openapi bench migrate seed clean
+.DEFAULT_GOAL := install
 
-$(STAMP): pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+$(UV_STAMP):
+	rm -rf $(UV_VENV)
+	$(PYTHON) -m venv $(UV_VENV)
+	$(UV_VENV)/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+	touch $@
+
+## Exactly what uv.lock says (with the dev extra), the project itself editable (app/ is live).
+$(STAMP): pyproject.toml uv.lock $(UV_STAMP)
+	UV_PROJECT_ENVIRONMENT=$(VENV) $(UV) sync --frozen --extra dev --python $(PYTHON)
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -31,11 +45,13 @@ test: $(STAMP)
 	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 lint: $(STAMP)
+	$(UV) lock --check
 	$(BIN)/ruff check app tests migrations benchmarks
 	$(BIN)/ruff format --check app tests migrations benchmarks
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 	$(BIN)/leergemeenschap openapi --check
-	npx --yes @stoplight/spectral-cli@6.16.3 lint --ruleset ../shared/adr/linter.yaml --fail-severity warn openapi/openapi.json
+	npx --yes @stoplight/spectral-cli@6.16.3 lint --ruleset $(ADR_RULESET) --fail-severity warn openapi/openapi.json
 	$(BIN)/hadolint Dockerfile
 
 openapi: $(STAMP)
@@ -55,4 +71,4 @@ bench: $(STAMP)
 	$(BIN)/python -m benchmarks.sync_bench
 
 clean:
-	rm -rf $(VENV) data/*.db data/*.db-*
+	rm -rf $(VENV) $(UV_VENV) data/*.db data/*.db-*
