@@ -23,12 +23,11 @@ from app.agenda.schemas import (
 )
 from app.core.db import ReadDb, WriteDb
 from app.core.errors import NotFound
-from app.core.http import IDEMPOTENT, IfMatch, json_response, written
+from app.core.http import IDEMPOTENT, IfMatch, json_response, resource_headers, written
 from app.core.openapi import READ, WRITE, responses
 from app.core.pagination import Page as ListResult
 from app.core.pagination import PageRequest, encode_cursor, page_links, paginate
 from app.core.permissions import AdminOnly, CanReadCommunity
-from app.core.repository import resource_headers
 
 router = APIRouter(tags=["agenda"])
 

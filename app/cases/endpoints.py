@@ -12,11 +12,11 @@ from app.cases import repository, service
 from app.cases.models import CaseStatus
 from app.cases.schemas import CaseCreate, CasePage, CaseRead, CaseUpdate
 from app.core.db import ReadDb, WriteDb
-from app.core.http import IDEMPOTENT, IfMatch, written
+from app.core.http import IDEMPOTENT, IfMatch, resource_headers, resource_response, written
 from app.core.openapi import READ, WRITE, responses
 from app.core.pagination import PageRequest
 from app.core.permissions import CanManageGroups, CanReadCommunity
-from app.core.repository import list_page, resource_headers, resource_response
+from app.core.repository import list_page
 
 CaseId = Annotated[uuid.UUID, Path(alias="caseId")]
 

@@ -9,11 +9,11 @@ from fastapi import APIRouter, Body, Depends, Path, Query, Request
 from fastapi.responses import Response
 
 from app.core.db import ReadDb, WriteDb
-from app.core.http import IDEMPOTENT, IfMatch, written
+from app.core.http import IDEMPOTENT, IfMatch, resource_headers, resource_response, written
 from app.core.openapi import READ, WRITE, responses
 from app.core.pagination import PageRequest
 from app.core.permissions import AdminOnly, CanReadDirectory
-from app.core.repository import list_page, resource_headers, resource_response
+from app.core.repository import list_page
 from app.departments import repository, service
 from app.departments.models import DepartmentKind
 from app.departments.schemas import (

@@ -9,11 +9,11 @@ from fastapi import APIRouter, Body, Depends, Path, Query, Request
 from fastapi.responses import Response
 
 from app.core.db import ReadDb, WriteDb
-from app.core.http import IDEMPOTENT, IfMatch, written
+from app.core.http import IDEMPOTENT, IfMatch, resource_headers, resource_response, written
 from app.core.openapi import READ, WRITE, responses
 from app.core.pagination import PageRequest
 from app.core.permissions import CanContribute, CanReadCommunity
-from app.core.repository import list_page, resource_headers, resource_response
+from app.core.repository import list_page
 from app.insights import repository, service
 from app.insights.models import Adoption
 from app.insights.schemas import InsightCreate, InsightPage, InsightRead, InsightUpdate

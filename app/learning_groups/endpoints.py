@@ -11,11 +11,18 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.core.db import ReadDb, WriteDb
 from app.core.errors import NotFound
-from app.core.http import IDEMPOTENT, IfMatch, json_response, written
+from app.core.http import (
+    IDEMPOTENT,
+    IfMatch,
+    json_response,
+    resource_headers,
+    resource_response,
+    written,
+)
 from app.core.openapi import READ, WRITE, responses
 from app.core.pagination import PageRequest
 from app.core.permissions import AdminOnly, CanJoinGroups, CanManageGroups, CanReadCommunity
-from app.core.repository import list_page, resource_headers, resource_response
+from app.core.repository import list_page
 from app.learning_groups import repository, service
 from app.learning_groups.models import GroupMode, GroupStatus, MembershipRole
 from app.learning_groups.schemas import (

@@ -10,12 +10,12 @@ from fastapi.responses import Response
 from pydantic import Field
 
 from app.core.db import WriteDb
-from app.core.http import IDEMPOTENT, IfMatch, written
+from app.core.http import IDEMPOTENT, IfMatch, resource_headers, resource_response, written
 from app.core.openapi import READ, WRITE, responses
 from app.core.pagination import PageQuery
 from app.core.permissions import AdminOnly, CanEditMembers, CanReadDirectory
 from app.core.query import query_openapi, read_query
-from app.core.repository import list_page_named, resource_headers, resource_response
+from app.core.repository import list_page_named
 from app.members import repository, service
 from app.members.models import MemberSource, MemberStatus, Participation
 from app.members.schemas import MemberCreate, MemberPage, MemberRead, MemberUpdate

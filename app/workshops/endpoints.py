@@ -10,11 +10,18 @@ from fastapi.responses import Response
 
 from app.core.db import ReadDb, WriteDb
 from app.core.errors import NotFound
-from app.core.http import IDEMPOTENT, IfMatch, json_response, written
+from app.core.http import (
+    IDEMPOTENT,
+    IfMatch,
+    json_response,
+    resource_headers,
+    resource_response,
+    written,
+)
 from app.core.openapi import READ, WRITE, responses
 from app.core.pagination import PageRequest
 from app.core.permissions import AdminOnly, CanReadCommunity
-from app.core.repository import list_page, resource_headers, resource_response
+from app.core.repository import list_page
 from app.core.schemas import Instant
 from app.workshops import repository, service
 from app.workshops.schemas import (
