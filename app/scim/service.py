@@ -90,6 +90,26 @@ def parse(model: Any, body: Any, context: sm.Context) -> Any:
         ) from None
 
 
+@dataclass(frozen=True)
+class Listing:
+    """One page of resources as a ListResponse tells it."""
+
+    total: int
+    start: int
+    resources: list[Any]
+
+
+def _window(params: Any) -> tuple[int, int]:
+    """The page a SearchRequest asks for: its 1-based start and its size (bounded)."""
+    start = params.start_index or 1
+    count = min(DEFAULT_COUNT if params.count is None else params.count, MAX_RESULTS)
+    return start, count
+
+
+def _where(params: Any) -> FilterNode | None:
+    return params.filter.ast if params.filter is not None else None
+
+
 # --- users ----------------------------------------------------------------------------------
 
 
@@ -667,27 +687,7 @@ async def delete_group(
     await trail.record(conn, "scim-groups-delete", "department", department_id)
 
 
-# --- listings -------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Listing:
-    """One page of resources as a ListResponse tells it."""
-
-    total: int
-    start: int
-    resources: list[Any]
-
-
-def _window(params: Any) -> tuple[int, int]:
-    """The page a SearchRequest asks for: its 1-based start and its size (bounded)."""
-    start = params.start_index or 1
-    count = min(DEFAULT_COUNT if params.count is None else params.count, MAX_RESULTS)
-    return start, count
-
-
-def _where(params: Any) -> FilterNode | None:
-    return params.filter.ast if params.filter is not None else None
+# --- search across resource types (RFC 7644 §3.4.3) -----------------------------------------
 
 
 async def search_resources(conn: AsyncConnection, params: Any, base_url: str) -> Listing:
