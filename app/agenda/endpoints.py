@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Depends, Path, Query, Request
 from fastapi.responses import Response
 
-from app.agenda import repository, service
+from app.agenda import service
 from app.agenda.export import CSV, CSV_COLUMNS, CSV_CONTENT_TYPE, Format, items_csv, negotiate
 from app.agenda.models import RevisionStatus
 from app.agenda.schemas import (
@@ -23,12 +23,10 @@ from app.agenda.schemas import (
 )
 from app.core.db import ReadDb, WriteDb
 from app.core.errors import NotFound
-from app.core.http import IDEMPOTENT, IfMatch, json_response, written
+from app.core.http import IDEMPOTENT, IfMatch, json_response, resource_headers, written
 from app.core.openapi import READ, WRITE, responses
-from app.core.pagination import Page as ListResult
-from app.core.pagination import PageRequest, encode_cursor, page_links, paginate
+from app.core.pagination import PageRequest
 from app.core.permissions import AdminOnly, CanReadCommunity
-from app.core.repository import resource_headers
 
 router = APIRouter(tags=["agenda"])
 
@@ -120,19 +118,10 @@ async def list_revisions(
     request: Request,
     conn: ReadDb,
     _: CanReadCommunity,
-    page: Annotated[PageRequest, Depends(repository.SORTING.params)],
+    page: Annotated[PageRequest, Depends(service.SORTING.params)],
     status: Annotated[RevisionStatus | None, Query()] = None,
 ) -> Response:
-    query, sort_name, _column, _desc = paginate(
-        repository.list_query(status), page, repository.SORTING
-    )
-    rows = [repository.to_revision(row) for row in (await conn.execute(query)).all()]
-    result = ListResult(rows[: page.size], None)
-    if len(rows) > page.size:
-        last = result.items[-1]["number"]
-        result.next_cursor = encode_cursor(sort_name, last, last)
-    body, headers = page_links(request, result)
-    return json_response(body, headers=headers)
+    return await service.list_revisions(conn, request, page, status=status)
 
 
 @router.post(

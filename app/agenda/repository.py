@@ -7,6 +7,8 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
+from fastapi import Request
+from fastapi.responses import Response
 from sqlalchemy import (
     CursorResult,
     Select,
@@ -25,8 +27,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from app.agenda.models import AgendaItem, AgendaRevision, RevisionStatus
 from app.core.errors import NotFound
 from app.core.fastread import reader
+from app.core.http import json_response
 from app.core.models import table_of, utcnow
-from app.core.pagination import Sorting
+from app.core.pagination import Page, PageRequest, Sorting, encode_cursor, page_links, paginate
 from app.learning_groups.models import LearningGroup
 from app.learning_questions.models import LearningQuestion, QuestionStatusChange
 from app.themes.models import Theme
@@ -113,6 +116,21 @@ def list_query(status: RevisionStatus | None) -> Select[Any]:
     if status is not None:
         query = query.where(r.status == status.value)
     return query
+
+
+async def revision_page(
+    conn: AsyncConnection, request: Request, status: RevisionStatus | None, page: PageRequest
+) -> Response:
+    """One page of revisions (without items) in one statement. The number is unique, so the
+    cursor's position and tie-breaker are both the last number."""
+    query, sort_name, _column, _desc = paginate(list_query(status), page, SORTING)
+    rows = [to_revision(row) for row in (await conn.execute(query)).all()]
+    result = Page(rows[: page.size], None)
+    if len(rows) > page.size:
+        last = result.items[-1]["number"]
+        result.next_cursor = encode_cursor(sort_name, last, last)
+    body, headers = page_links(request, result)
+    return json_response(body, headers=headers)
 
 
 async def revision_by_number(conn: AsyncConnection, number: int) -> Row[Any]:

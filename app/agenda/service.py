@@ -10,6 +10,8 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, NoReturn
 
+from fastapi import Request
+from fastapi.responses import Response
 from sqlalchemy.engine import Row
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -22,12 +24,14 @@ from app.core.context import Principal
 from app.core.errors import Conflict, InvalidInput, InvalidParam, NotFound, PreconditionFailed
 from app.core.http import check_version
 from app.core.models import table_of, utcnow
+from app.core.pagination import PageRequest
 from app.core.permissions import ensure_admin
 from app.core.repository import existing_ids, require_references
 from app.learning_groups.models import LearningGroup
 from app.workshops.models import Workshop
 
 OBJECT = "agenda-revision"
+SORTING = repository.SORTING
 UNUSABLE = frozenset({"merged", "retired"})
 
 # RFC 3339 date-time (a space may stand for the T; seconds and offset may be left out).
@@ -82,6 +86,13 @@ async def get_revision(conn: AsyncConnection | None, number: int) -> dict[str, A
     reader)."""
     row = await repository.revision_row(conn, number)
     return _revision_with_items(row, await repository.items_of(conn, row[0]))
+
+
+async def list_revisions(
+    conn: AsyncConnection, request: Request, page: PageRequest, *, status: RevisionStatus | None
+) -> Response:
+    """One page of revisions (without items), answered as the list route answers it."""
+    return await repository.revision_page(conn, request, status, page)
 
 
 async def current_agenda(conn: AsyncConnection | None, as_of: datetime | None) -> dict[str, Any]:

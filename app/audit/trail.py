@@ -8,10 +8,9 @@ import logging
 import re
 from typing import Any
 
-from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from app.audit.models import AuditEvent
+from app.audit import repository
 from app.core.context import (
     Principal,
     Scope,
@@ -86,9 +85,8 @@ async def record(
     principal: Principal | None = None,
 ) -> None:
     """Append one event in the caller's transaction: it commits or rolls back with the write."""
-    await conn.execute(
-        insert(AuditEvent),
-        _event_values(action, object_type, object_id, result, status_code, detail, principal),
+    await repository.insert_event(
+        conn, _event_values(action, object_type, object_id, result, status_code, detail, principal)
     )
 
 
@@ -135,6 +133,6 @@ async def record_refusal(scope: Scope, status: int, detail: str) -> None:
     )
     try:
         async with database.engine.begin() as conn:
-            await conn.execute(insert(AuditEvent), values)
+            await repository.insert_event(conn, values)
     except Exception:
         log.exception("could not write the audit event of a refused %s", action)

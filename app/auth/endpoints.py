@@ -8,14 +8,13 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import Response
 
-from app.auth import repository, service
+from app.auth import service
 from app.auth.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyPage, ApiKeyRead
 from app.core.db import ReadDb, WriteDb
 from app.core.http import IDEMPOTENT, json_response, written
 from app.core.openapi import READ, WRITE, responses
 from app.core.pagination import PageRequest
 from app.core.permissions import AdminOnly
-from app.core.repository import list_page
 
 KeyId = Annotated[uuid.UUID, Path(alias="keyId")]
 
@@ -33,11 +32,9 @@ async def list_keys(
     request: Request,
     conn: ReadDb,
     _: AdminOnly,
-    page: Annotated[PageRequest, Depends(repository.SORTING.params)],
+    page: Annotated[PageRequest, Depends(service.SORTING.params)],
 ) -> Response:
-    return await list_page(
-        conn, request, repository.list_query(), page, repository.SORTING, repository.to_item
-    )
+    return await service.list_keys(conn, request, page)
 
 
 @router.post(
@@ -77,7 +74,7 @@ async def create_key(
     responses=responses(200, "The key's metadata.", *READ, 404),
 )
 async def get_key(conn: ReadDb, _: AdminOnly, key_id: KeyId) -> Response:
-    return json_response(await repository.get(conn, key_id))
+    return json_response(await service.get_key(conn, key_id))
 
 
 @router.delete(

@@ -6,6 +6,8 @@ import uuid
 from datetime import datetime
 from typing import Any
 
+from fastapi import Request
+from fastapi.responses import Response
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.audit import trail
@@ -14,13 +16,26 @@ from app.auth.authentication import generate_key, hash_key, key_cache
 from app.core.context import Principal
 from app.core.errors import InvalidInput, InvalidParam
 from app.core.models import table_of, utcnow
+from app.core.pagination import PageRequest
 from app.core.permissions import Role, ensure_admin
-from app.core.repository import require_references
+from app.core.repository import list_page, require_references
 from app.members.models import Member
 
 OBJECT = "api-key"
 # Roles whose rights depend on who the caller is (own profile, facilitated groups).
 PERSONAL_ROLES = frozenset({Role.MEMBER, Role.FACILITATOR})
+SORTING = repository.SORTING
+
+
+async def list_keys(conn: AsyncConnection, request: Request, page: PageRequest) -> Response:
+    """One page of API keys (never their secrets), answered as the list route answers it."""
+    return await list_page(
+        conn, request, repository.list_query(), page, SORTING, repository.to_item
+    )
+
+
+async def get_key(conn: AsyncConnection, key_id: uuid.UUID) -> dict[str, Any]:
+    return await repository.get(conn, key_id)
 
 
 async def issue_key(

@@ -8,15 +8,14 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Depends, Path, Query, Request
 from fastapi.responses import Response
 
-from app.cases import repository, service
+from app.cases import service
 from app.cases.models import CaseStatus
 from app.cases.schemas import CaseCreate, CasePage, CaseRead, CaseUpdate
 from app.core.db import ReadDb, WriteDb
-from app.core.http import IDEMPOTENT, IfMatch, written
+from app.core.http import IDEMPOTENT, IfMatch, resource_headers, resource_response, written
 from app.core.openapi import READ, WRITE, responses
 from app.core.pagination import PageRequest
 from app.core.permissions import CanManageGroups, CanReadCommunity
-from app.core.repository import list_page, resource_headers, resource_response
 
 CaseId = Annotated[uuid.UUID, Path(alias="caseId")]
 
@@ -28,7 +27,7 @@ router = APIRouter(prefix="/v1/cases", tags=["cases"])
     operation_id="cases-list",
     summary="List cases",
     description="Each item embeds its learning group's name and its department. "
-    + repository.SORTING.description,
+    + service.SORTING.description,
     response_model=CasePage,
     responses=responses(200, "One page of cases.", *READ, headers=("Link",)),
 )
@@ -36,7 +35,7 @@ async def list_cases(
     request: Request,
     conn: ReadDb,
     _: CanReadCommunity,
-    page: Annotated[PageRequest, Depends(repository.SORTING.params)],
+    page: Annotated[PageRequest, Depends(service.SORTING.params)],
     learning_group_id: Annotated[uuid.UUID | None, Query(alias="learningGroupId")] = None,
     status: Annotated[CaseStatus | None, Query()] = None,
     department_id: Annotated[uuid.UUID | None, Query(alias="departmentId")] = None,
@@ -52,7 +51,10 @@ async def list_cases(
         Query(max_length=200, description="Searches title, description and outcome."),
     ] = None,
 ) -> Response:
-    query = repository.list_query(
+    return await service.list_cases(
+        conn,
+        request,
+        page,
         learning_group_id=learning_group_id,
         status=status,
         department_id=department_id,
@@ -60,7 +62,6 @@ async def list_cases(
         presented_at_workshop_id=presented_at_workshop_id,
         q=q,
     )
-    return await list_page(conn, request, query, page, repository.SORTING, repository.to_item)
 
 
 @router.post(
@@ -93,7 +94,7 @@ async def create_case(
     responses=responses(200, "The case.", *READ, 404, headers=("ETag",)),
 )
 async def get_case(conn: ReadDb, _: CanReadCommunity, case_id: CaseId) -> Response:
-    return resource_response(await repository.get(conn, case_id))
+    return resource_response(await service.get_case(conn, case_id))
 
 
 @router.patch(

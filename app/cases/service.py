@@ -6,6 +6,8 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from fastapi import Request
+from fastapi.responses import Response
 from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -19,7 +21,8 @@ from app.core.errors import Conflict, Forbidden
 from app.core.http import check_version
 from app.core.lifecycle import ensure_transition
 from app.core.models import table_of
-from app.core.repository import require_references
+from app.core.pagination import PageRequest
+from app.core.repository import list_page, require_references
 from app.departments.models import Department
 from app.learning_groups import repository as groups
 from app.learning_groups.models import GroupStatus, LearningGroup
@@ -29,6 +32,35 @@ from app.workshops.models import Workshop
 
 OBJECT = "case"
 KIND = "case"
+SORTING = repository.SORTING
+
+
+async def list_cases(
+    conn: AsyncConnection,
+    request: Request,
+    page: PageRequest,
+    *,
+    learning_group_id: uuid.UUID | None,
+    status: str | None,
+    department_id: uuid.UUID | None,
+    partner_organisation_id: uuid.UUID | None,
+    presented_at_workshop_id: uuid.UUID | None,
+    q: str | None,
+) -> Response:
+    """One page of cases, answered as the list route answers it."""
+    query = repository.list_query(
+        learning_group_id=learning_group_id,
+        status=status,
+        department_id=department_id,
+        partner_organisation_id=partner_organisation_id,
+        presented_at_workshop_id=presented_at_workshop_id,
+        q=q,
+    )
+    return await list_page(conn, request, query, page, SORTING, repository.to_item)
+
+
+async def get_case(conn: AsyncConnection, case_id: uuid.UUID) -> dict[str, Any]:
+    return await repository.get(conn, case_id)
 
 
 async def _ensure_may_work_on(

@@ -51,6 +51,22 @@ def etag(version: int) -> str:
     return f'"{version}"'
 
 
+def resource_headers(item: Mapping[str, Any], location: str | None = None) -> dict[str, str]:
+    headers = {"ETag": etag(int(item["version"]))}
+    if location:
+        headers["Location"] = location
+    return headers
+
+
+def resource_response(
+    item: Mapping[str, Any], status: int = 200, location: str | None = None
+) -> Response:
+    headers = {"ETag": etag(int(item["version"]))}
+    if location:
+        headers["Location"] = location
+    return json_response(item, status=status, headers=headers)
+
+
 # Versions start at 1, so this one never matches: it stands for an If-Match that names no
 # version of ours at all.
 NO_VERSION = 0

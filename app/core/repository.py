@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.core.errors import InvalidInput, InvalidParam, NotFound, PreconditionFailed
 from app.core.fastread import reader
-from app.core.http import etag, json_response
+from app.core.http import json_response
 from app.core.models import utcnow
 from app.core.pagination import (
     PageRequest,
@@ -74,22 +74,6 @@ async def one_row(conn: AsyncConnection, query: Select[Any], what: str) -> Row[A
         raise NotFound(f"No {what} has that id.")
     found: Row[Any] = row
     return found
-
-
-def resource_response(
-    item: Mapping[str, Any], status: int = 200, location: str | None = None
-) -> Response:
-    headers = {"ETag": etag(int(item["version"]))}
-    if location:
-        headers["Location"] = location
-    return json_response(item, status=status, headers=headers)
-
-
-def resource_headers(item: Mapping[str, Any], location: str | None = None) -> dict[str, str]:
-    headers = {"ETag": etag(int(item["version"]))}
-    if location:
-        headers["Location"] = location
-    return headers
 
 
 async def update_versioned(

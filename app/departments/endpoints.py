@@ -9,12 +9,11 @@ from fastapi import APIRouter, Body, Depends, Path, Query, Request
 from fastapi.responses import Response
 
 from app.core.db import ReadDb, WriteDb
-from app.core.http import IDEMPOTENT, IfMatch, written
+from app.core.http import IDEMPOTENT, IfMatch, resource_headers, resource_response, written
 from app.core.openapi import READ, WRITE, responses
 from app.core.pagination import PageRequest
 from app.core.permissions import AdminOnly, CanReadDirectory
-from app.core.repository import list_page, resource_headers, resource_response
-from app.departments import repository, service
+from app.departments import service
 from app.departments.models import DepartmentKind
 from app.departments.schemas import (
     DepartmentCreate,
@@ -39,15 +38,16 @@ async def list_departments(
     request: Request,
     conn: ReadDb,
     _: CanReadDirectory,
-    page: Annotated[PageRequest, Depends(repository.SORTING.params)],
+    page: Annotated[PageRequest, Depends(service.SORTING.params)],
     kind: Annotated[DepartmentKind | None, Query()] = None,
     parent_id: Annotated[uuid.UUID | None, Query(alias="parentId")] = None,
     active: Annotated[bool | None, Query()] = None,
     code: Annotated[str | None, Query(max_length=64)] = None,
     q: Annotated[str | None, Query(max_length=200, description="Searches name and code.")] = None,
 ) -> Response:
-    query = repository.list_query(kind=kind, parent_id=parent_id, active=active, code=code, q=q)
-    return await list_page(conn, request, query, page, repository.SORTING, repository.to_item)
+    return await service.list_departments(
+        conn, request, page, kind=kind, parent_id=parent_id, active=active, code=code, q=q
+    )
 
 
 @router.post(
@@ -78,7 +78,7 @@ async def create_department(
 async def get_department(
     conn: ReadDb, _: CanReadDirectory, department_id: DepartmentId
 ) -> Response:
-    return resource_response(await repository.get(conn, department_id))
+    return resource_response(await service.get_department(conn, department_id))
 
 
 @router.patch(

@@ -5,6 +5,8 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from fastapi import Request
+from fastapi.responses import Response
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.audit import trail
@@ -12,13 +14,35 @@ from app.core.context import Principal
 from app.core.errors import Conflict, InvalidInput, InvalidParam
 from app.core.http import check_version
 from app.core.models import table_of
+from app.core.pagination import PageRequest
 from app.core.permissions import ensure_admin
-from app.core.repository import require_references
+from app.core.repository import list_page, require_references
 from app.departments import repository
 from app.departments.models import Department
 from app.departments.schemas import DepartmentCreate, DepartmentUpdate
 
 OBJECT = "department"
+SORTING = repository.SORTING
+
+
+async def list_departments(
+    conn: AsyncConnection,
+    request: Request,
+    page: PageRequest,
+    *,
+    kind: str | None,
+    parent_id: uuid.UUID | None,
+    active: bool | None,
+    code: str | None,
+    q: str | None,
+) -> Response:
+    """One page of departments, answered as the list route answers it."""
+    query = repository.list_query(kind=kind, parent_id=parent_id, active=active, code=code, q=q)
+    return await list_page(conn, request, query, page, SORTING, repository.to_item)
+
+
+async def get_department(conn: AsyncConnection, department_id: uuid.UUID) -> dict[str, Any]:
+    return await repository.get(conn, department_id)
 
 
 async def _ensure_code_free(

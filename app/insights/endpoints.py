@@ -9,12 +9,11 @@ from fastapi import APIRouter, Body, Depends, Path, Query, Request
 from fastapi.responses import Response
 
 from app.core.db import ReadDb, WriteDb
-from app.core.http import IDEMPOTENT, IfMatch, written
+from app.core.http import IDEMPOTENT, IfMatch, resource_headers, resource_response, written
 from app.core.openapi import READ, WRITE, responses
 from app.core.pagination import PageRequest
 from app.core.permissions import CanContribute, CanReadCommunity
-from app.core.repository import list_page, resource_headers, resource_response
-from app.insights import repository, service
+from app.insights import service
 from app.insights.models import Adoption
 from app.insights.schemas import InsightCreate, InsightPage, InsightRead, InsightUpdate
 
@@ -34,8 +33,7 @@ WHO_MAY_WRITE = (
     "",
     operation_id="insights-list",
     summary="List insights",
-    description="Each item lists the departments that adopted it. "
-    + repository.SORTING.description,
+    description="Each item lists the departments that adopted it. " + service.SORTING.description,
     response_model=InsightPage,
     responses=responses(200, "One page of insights.", *READ, headers=("Link",)),
 )
@@ -43,7 +41,7 @@ async def list_insights(
     request: Request,
     conn: ReadDb,
     _: CanReadCommunity,
-    page: Annotated[PageRequest, Depends(repository.SORTING.params)],
+    page: Annotated[PageRequest, Depends(service.SORTING.params)],
     adoption: Annotated[Adoption | None, Query()] = None,
     department_id: Annotated[
         uuid.UUID | None,
@@ -54,16 +52,16 @@ async def list_insights(
     source_question_id: Annotated[uuid.UUID | None, Query(alias="sourceQuestionId")] = None,
     q: Annotated[str | None, Query(max_length=200, description="Searches title and body.")] = None,
 ) -> Response:
-    query = repository.list_query(
+    return await service.list_insights(
+        conn,
+        request,
+        page,
         adoption=adoption,
         department_id=department_id,
         source_case_id=source_case_id,
         source_group_id=source_group_id,
         source_question_id=source_question_id,
         q=q,
-    )
-    return await list_page(
-        conn, request, query, page, repository.SORTING, repository.to_item, repository.with_adopters
     )
 
 
@@ -95,7 +93,7 @@ async def create_insight(
     responses=responses(200, "The insight.", *READ, 404, headers=("ETag",)),
 )
 async def get_insight(conn: ReadDb, _: CanReadCommunity, insight_id: InsightId) -> Response:
-    return resource_response(await repository.get(conn, insight_id))
+    return resource_response(await service.get_insight(conn, insight_id))
 
 
 @router.patch(

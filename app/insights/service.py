@@ -6,6 +6,8 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from fastapi import Request
+from fastapi.responses import Response
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.audit import trail
@@ -15,8 +17,9 @@ from app.core.errors import Forbidden, InvalidInput, InvalidParam
 from app.core.http import check_version
 from app.core.lifecycle import ensure_transition
 from app.core.models import table_of
+from app.core.pagination import PageRequest
 from app.core.permissions import Role, ensure_role
-from app.core.repository import existing_ids, require_references
+from app.core.repository import existing_ids, list_page, require_references
 from app.departments.models import Department
 from app.insights import repository
 from app.insights.lifecycle import TRANSITIONS
@@ -27,6 +30,39 @@ from app.learning_questions.models import LearningQuestion
 
 OBJECT = "insight"
 CONTRIBUTORS = frozenset({Role.ADMIN.value, Role.FACILITATOR.value, Role.MEMBER.value})
+SORTING = repository.SORTING
+
+
+async def list_insights(
+    conn: AsyncConnection,
+    request: Request,
+    page: PageRequest,
+    *,
+    adoption: str | None,
+    department_id: uuid.UUID | None,
+    source_case_id: uuid.UUID | None,
+    source_group_id: uuid.UUID | None,
+    source_question_id: uuid.UUID | None,
+    q: str | None,
+) -> Response:
+    """One page of insights with their adopting departments, answered as the list route
+    answers it."""
+    query = repository.list_query(
+        adoption=adoption,
+        department_id=department_id,
+        source_case_id=source_case_id,
+        source_group_id=source_group_id,
+        source_question_id=source_question_id,
+        q=q,
+    )
+    return await list_page(
+        conn, request, query, page, SORTING, repository.to_item, repository.with_adopters
+    )
+
+
+async def get_insight(conn: AsyncConnection, insight_id: uuid.UUID) -> dict[str, Any]:
+    return await repository.get(conn, insight_id)
+
 
 _SOURCES: dict[str, tuple[str, Any]] = {
     "source_case_id": ("sourceCaseId", Case),

@@ -7,16 +7,20 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body, Depends, Path, Query, Request
 from fastapi.responses import Response
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.core.db import ReadDb, WriteDb
-from app.core.errors import NotFound
-from app.core.http import IDEMPOTENT, IfMatch, json_response, written
+from app.core.http import (
+    IDEMPOTENT,
+    IfMatch,
+    json_response,
+    resource_headers,
+    resource_response,
+    written,
+)
 from app.core.openapi import READ, WRITE, responses
 from app.core.pagination import PageRequest
 from app.core.permissions import AdminOnly, CanJoinGroups, CanManageGroups, CanReadCommunity
-from app.core.repository import list_page, resource_headers, resource_response
-from app.learning_groups import repository, service
+from app.learning_groups import service
 from app.learning_groups.models import GroupMode, GroupStatus, MembershipRole
 from app.learning_groups.schemas import (
     GroupCreate,
@@ -40,7 +44,7 @@ router = APIRouter(prefix="/v1/learning-groups", tags=["learning-groups"])
     operation_id="learning-groups-list",
     summary="List learning groups",
     description="Each item embeds its theme and facilitator organisation. "
-    + repository.SORTING.description,
+    + service.SORTING.description,
     response_model=GroupPage,
     responses=responses(200, "One page of learning groups.", *READ, headers=("Link",)),
 )
@@ -48,7 +52,7 @@ async def list_groups(
     request: Request,
     conn: ReadDb,
     _: CanReadCommunity,
-    page: Annotated[PageRequest, Depends(repository.SORTING.params)],
+    page: Annotated[PageRequest, Depends(service.SORTING.params)],
     theme_id: Annotated[uuid.UUID | None, Query(alias="themeId")] = None,
     mode: Annotated[GroupMode | None, Query()] = None,
     status: Annotated[GroupStatus | None, Query()] = None,
@@ -64,7 +68,10 @@ async def list_groups(
         str | None, Query(max_length=200, description="Searches name and description.")
     ] = None,
 ) -> Response:
-    query = repository.list_query(
+    return await service.list_groups(
+        conn,
+        request,
+        page,
         theme_id=theme_id,
         mode=mode,
         status=status,
@@ -73,7 +80,6 @@ async def list_groups(
         formed_at_workshop_id=formed_at_workshop_id,
         q=q,
     )
-    return await list_page(conn, request, query, page, repository.SORTING, repository.to_item)
 
 
 @router.post(
@@ -104,7 +110,7 @@ async def create_group(
     responses=responses(200, "The learning group.", *READ, 404, headers=("ETag",)),
 )
 async def get_group(_: CanReadCommunity, group_id: GroupId) -> Response:
-    return resource_response(await repository.get_detail(None, group_id))
+    return resource_response(await service.get_group(None, group_id))
 
 
 @router.patch(
@@ -130,16 +136,11 @@ async def update_group(
     return await written(conn, request, item, headers=resource_headers(item))
 
 
-async def _ensure_group(conn: AsyncConnection, group_id: uuid.UUID) -> None:
-    if await repository.status_of(conn, group_id) is None:
-        raise NotFound("No learning group has that id.")
-
-
 @router.get(
     "/{groupId}/memberships",
     operation_id="learning-group-memberships-list",
     summary="List a group's memberships, past ones included",
-    description=repository.MEMBERSHIP_SORTING.description,
+    description=service.MEMBERSHIP_SORTING.description,
     response_model=MembershipPage,
     responses=responses(200, "One page of memberships.", *READ, 404, headers=("Link",)),
 )
@@ -148,7 +149,7 @@ async def list_memberships(
     conn: ReadDb,
     _: CanReadCommunity,
     group_id: GroupId,
-    page: Annotated[PageRequest, Depends(repository.MEMBERSHIP_SORTING.params)],
+    page: Annotated[PageRequest, Depends(service.MEMBERSHIP_SORTING.params)],
     current: Annotated[
         bool | None,
         Query(description="true: only memberships that have not ended; false: only ended ones."),
@@ -156,10 +157,8 @@ async def list_memberships(
     member_id: Annotated[uuid.UUID | None, Query(alias="memberId")] = None,
     role: Annotated[MembershipRole | None, Query()] = None,
 ) -> Response:
-    await _ensure_group(conn, group_id)
-    query = repository.membership_query(group_id, current=current, member_id=member_id, role=role)
-    return await list_page(
-        conn, request, query, page, repository.MEMBERSHIP_SORTING, repository.membership_item
+    return await service.list_memberships(
+        conn, request, group_id, page, current=current, member_id=member_id, role=role
     )
 
 
@@ -202,7 +201,7 @@ async def join_group(
 async def get_membership(
     conn: ReadDb, _: CanReadCommunity, group_id: GroupId, membership_id: MembershipId
 ) -> Response:
-    return json_response(await repository.get_membership(conn, group_id, membership_id))
+    return json_response(await service.get_membership(conn, group_id, membership_id))
 
 
 @router.patch(

@@ -7,17 +7,20 @@ import uuid
 from datetime import datetime
 from typing import Any
 
+from fastapi import Request
+from fastapi.responses import Response
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.audit import trail
 from app.core.context import Principal
-from app.core.errors import Conflict, Forbidden, InvalidInput, InvalidParam
+from app.core.errors import Conflict, Forbidden, InvalidInput, InvalidParam, NotFound
 from app.core.http import check_version
 from app.core.lifecycle import ensure_editable, ensure_transition
 from app.core.models import table_of, utcnow
+from app.core.pagination import PageRequest
 from app.core.permissions import ensure_admin
-from app.core.repository import require_references
+from app.core.repository import list_page, require_references
 from app.learning_groups import repository
 from app.learning_groups.lifecycle import FROZEN, OPEN_TO_MEMBERS, TRANSITIONS
 from app.learning_groups.models import GroupMode, GroupStatus, LearningGroup, MembershipRole
@@ -36,6 +39,66 @@ from app.workshops.models import Workshop
 OBJECT = "learning-group"
 MEMBERSHIP = "group-membership"
 KIND = "learning group"
+SORTING = repository.SORTING
+MEMBERSHIP_SORTING = repository.MEMBERSHIP_SORTING
+
+
+async def list_groups(
+    conn: AsyncConnection,
+    request: Request,
+    page: PageRequest,
+    *,
+    theme_id: uuid.UUID | None,
+    mode: str | None,
+    status: str | None,
+    member_id: uuid.UUID | None,
+    facilitator_organisation_id: uuid.UUID | None,
+    formed_at_workshop_id: uuid.UUID | None,
+    q: str | None,
+) -> Response:
+    """One page of learning groups, answered as the list route answers it."""
+    query = repository.list_query(
+        theme_id=theme_id,
+        mode=mode,
+        status=status,
+        member_id=member_id,
+        facilitator_organisation_id=facilitator_organisation_id,
+        formed_at_workshop_id=formed_at_workshop_id,
+        q=q,
+    )
+    return await list_page(conn, request, query, page, SORTING, repository.to_item)
+
+
+async def get_group(conn: AsyncConnection | None, group_id: uuid.UUID) -> dict[str, Any]:
+    """The group with its current members (a hot read: with `conn` None it reads through
+    app/core/fastread.py)."""
+    return await repository.get_detail(conn, group_id)
+
+
+async def list_memberships(
+    conn: AsyncConnection,
+    request: Request,
+    group_id: uuid.UUID,
+    page: PageRequest,
+    *,
+    current: bool | None,
+    member_id: uuid.UUID | None,
+    role: str | None,
+) -> Response:
+    """One page of a group's memberships, past ones included, answered as the list route
+    answers it."""
+    if await repository.status_of(conn, group_id) is None:
+        raise NotFound("No learning group has that id.")
+    query = repository.membership_query(group_id, current=current, member_id=member_id, role=role)
+    return await list_page(
+        conn, request, query, page, MEMBERSHIP_SORTING, repository.membership_item
+    )
+
+
+async def get_membership(
+    conn: AsyncConnection, group_id: uuid.UUID, membership_id: uuid.UUID
+) -> dict[str, Any]:
+    return await repository.get_membership(conn, group_id, membership_id)
 
 
 async def manages_group(conn: AsyncConnection, principal: Principal, group_id: uuid.UUID) -> bool:

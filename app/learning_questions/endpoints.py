@@ -9,12 +9,11 @@ from fastapi import APIRouter, Body, Depends, Path, Query, Request
 from fastapi.responses import Response
 
 from app.core.db import ReadDb, WriteDb
-from app.core.http import IDEMPOTENT, IfMatch, written
+from app.core.http import IDEMPOTENT, IfMatch, resource_headers, resource_response, written
 from app.core.openapi import READ, WRITE, responses
 from app.core.pagination import PageRequest
 from app.core.permissions import CanContribute, CanReadCommunity
-from app.core.repository import list_page, resource_headers, resource_response
-from app.learning_questions import lifecycle, repository, service
+from app.learning_questions import lifecycle, service
 from app.learning_questions.models import QuestionKind, QuestionStatus
 from app.learning_questions.schemas import (
     QuestionCreate,
@@ -41,7 +40,7 @@ WHO_MAY_WRITE = (
     operation_id="learning-questions-list",
     summary="List learning questions",
     description="Each item embeds its theme and owner group and lists the questions merged "
-    "into it. " + repository.SORTING.description,
+    "into it. " + service.SORTING.description,
     response_model=QuestionPage,
     responses=responses(200, "One page of learning questions.", *READ, headers=("Link",)),
 )
@@ -49,7 +48,7 @@ async def list_questions(
     request: Request,
     conn: ReadDb,
     _: CanReadCommunity,
-    page: Annotated[PageRequest, Depends(repository.SORTING.params)],
+    page: Annotated[PageRequest, Depends(service.SORTING.params)],
     theme_id: Annotated[uuid.UUID | None, Query(alias="themeId")] = None,
     status: Annotated[QuestionStatus | None, Query()] = None,
     owner_group_id: Annotated[uuid.UUID | None, Query(alias="ownerGroupId")] = None,
@@ -63,7 +62,10 @@ async def list_questions(
         str | None, Query(max_length=200, description="Searches title and description.")
     ] = None,
 ) -> Response:
-    query = repository.list_query(
+    return await service.list_questions(
+        conn,
+        request,
+        page,
         theme_id=theme_id,
         status=status,
         owner_group_id=owner_group_id,
@@ -74,9 +76,6 @@ async def list_questions(
         origin_case_id=origin_case_id,
         merged_into_id=merged_into_id,
         q=q,
-    )
-    return await list_page(
-        conn, request, query, page, repository.SORTING, repository.to_item, repository.with_merged
     )
 
 
@@ -109,7 +108,7 @@ async def create_question(
     responses=responses(200, "The learning question.", *READ, 404, headers=("ETag",)),
 )
 async def get_question(conn: ReadDb, _: CanReadCommunity, question_id: QuestionId) -> Response:
-    return resource_response(await repository.get(conn, question_id))
+    return resource_response(await service.get_question(conn, question_id))
 
 
 @router.patch(

@@ -6,6 +6,8 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from fastapi import Request
+from fastapi.responses import Response
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.audit import trail
@@ -15,8 +17,9 @@ from app.core.errors import Conflict, Forbidden, InvalidInput, InvalidParam, Not
 from app.core.http import check_version
 from app.core.lifecycle import allowed_next, ensure_transition
 from app.core.models import table_of
+from app.core.pagination import PageRequest
 from app.core.permissions import Role, ensure_role
-from app.core.repository import require_references
+from app.core.repository import list_page, require_references
 from app.learning_groups import repository as groups_repository
 from app.learning_groups.models import LearningGroup
 from app.learning_questions import repository
@@ -30,6 +33,7 @@ from app.workshops.models import Workshop
 OBJECT = "learning-question"
 KIND = "learning question"
 CONTRIBUTORS = frozenset({Role.ADMIN.value, Role.FACILITATOR.value, Role.MEMBER.value})
+SORTING = repository.SORTING
 
 _REFERENCES: dict[str, tuple[str, Any]] = {
     "theme_id": ("themeId", Theme),
@@ -39,6 +43,45 @@ _REFERENCES: dict[str, tuple[str, Any]] = {
     "raised_by_member_id": ("raisedByMemberId", Member),
     "owner_group_id": ("ownerGroupId", LearningGroup),
 }
+
+
+async def list_questions(
+    conn: AsyncConnection,
+    request: Request,
+    page: PageRequest,
+    *,
+    theme_id: uuid.UUID | None,
+    status: str | None,
+    owner_group_id: uuid.UUID | None,
+    kind: str | None,
+    raised_by_member_id: uuid.UUID | None,
+    origin_workshop_id: uuid.UUID | None,
+    origin_group_id: uuid.UUID | None,
+    origin_case_id: uuid.UUID | None,
+    merged_into_id: uuid.UUID | None,
+    q: str | None,
+) -> Response:
+    """One page of learning questions with the questions merged into each, answered as the
+    list route answers it."""
+    query = repository.list_query(
+        theme_id=theme_id,
+        status=status,
+        owner_group_id=owner_group_id,
+        kind=kind,
+        raised_by_member_id=raised_by_member_id,
+        origin_workshop_id=origin_workshop_id,
+        origin_group_id=origin_group_id,
+        origin_case_id=origin_case_id,
+        merged_into_id=merged_into_id,
+        q=q,
+    )
+    return await list_page(
+        conn, request, query, page, SORTING, repository.to_item, repository.with_merged
+    )
+
+
+async def get_question(conn: AsyncConnection, question_id: uuid.UUID) -> dict[str, Any]:
+    return await repository.get(conn, question_id)
 
 
 async def _require_references(conn: AsyncConnection, values: dict[str, Any]) -> None:

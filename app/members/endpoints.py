@@ -10,13 +10,12 @@ from fastapi.responses import Response
 from pydantic import Field
 
 from app.core.db import WriteDb
-from app.core.http import IDEMPOTENT, IfMatch, written
+from app.core.http import IDEMPOTENT, IfMatch, resource_headers, resource_response, written
 from app.core.openapi import READ, WRITE, responses
 from app.core.pagination import PageQuery
 from app.core.permissions import AdminOnly, CanEditMembers, CanReadDirectory
 from app.core.query import query_openapi, read_query
-from app.core.repository import list_page_named, resource_headers, resource_response
-from app.members import repository, service
+from app.members import service
 from app.members.models import MemberSource, MemberStatus, Participation
 from app.members.schemas import MemberCreate, MemberPage, MemberRead, MemberUpdate
 
@@ -34,25 +33,21 @@ class MemberListQuery(PageQuery):
     external_id: str | None = Field(None, alias="externalId", max_length=200)
     email: str | None = Field(None, max_length=320, description="Exact, any case.")
     q: str | None = Field(None, max_length=200, description="Searches names and e-mail address.")
-    sort: str | None = repository.SORTING.sort_field()
+    sort: str | None = service.SORTING.sort_field()
 
 
 @router.get(
     "",
     operation_id="members-list",
     summary="List members",
-    description="Each item embeds its department's code and name. "
-    + repository.SORTING.description,
+    description="Each item embeds its department's code and name. " + service.SORTING.description,
     response_model=MemberPage,
     responses=responses(200, "One page of members.", *READ, headers=("Link",)),
     openapi_extra=query_openapi(MemberListQuery),
 )
 async def list_members(request: Request, _: CanReadDirectory) -> Response:
     query = read_query(MemberListQuery, request)
-    statement, params = repository.list_query(**query.filters())
-    return await list_page_named(
-        None, request, statement, params, query.page, repository.SORTING, repository.to_item
-    )
+    return await service.list_members(None, request, query.page, query.filters())
 
 
 @router.post(
@@ -81,7 +76,7 @@ async def create_member(
     responses=responses(200, "The member.", *READ, 404, headers=("ETag",)),
 )
 async def get_member(_: CanReadDirectory, member_id: MemberId) -> Response:
-    return resource_response(await repository.get(None, member_id))
+    return resource_response(await service.get_member(None, member_id))
 
 
 @router.patch(

@@ -6,6 +6,8 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from fastapi import Request
+from fastapi.responses import Response
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.audit import trail
@@ -13,8 +15,9 @@ from app.core.context import Principal
 from app.core.errors import Conflict
 from app.core.http import check_version
 from app.core.models import table_of, utcnow
+from app.core.pagination import PageRequest
 from app.core.permissions import ensure_admin
-from app.core.repository import require_references
+from app.core.repository import list_page_named, require_references
 from app.departments.models import Department
 from app.members import repository, rules
 from app.members.models import MemberSource, MemberStatus
@@ -22,6 +25,25 @@ from app.members.schemas import MemberCreate, MemberUpdate
 from app.organisations.models import Organisation
 
 OBJECT = "member"
+SORTING = repository.SORTING
+
+
+# Hot reads: with `conn` None they read through app/core/fastread.py.
+
+
+async def list_members(
+    conn: AsyncConnection | None, request: Request, page: PageRequest, filters: dict[str, Any]
+) -> Response:
+    """One page of members filtered by `filters` (the list_query parameters), answered as the
+    list route answers it."""
+    statement, params = repository.list_query(**filters)
+    return await list_page_named(
+        conn, request, statement, params, page, SORTING, repository.to_item
+    )
+
+
+async def get_member(conn: AsyncConnection | None, member_id: uuid.UUID) -> dict[str, Any]:
+    return await repository.get(conn, member_id)
 
 
 def _references(department_id: uuid.UUID | None, organisation_id: uuid.UUID | None) -> Any:

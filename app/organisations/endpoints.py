@@ -9,12 +9,11 @@ from fastapi import APIRouter, Body, Depends, Path, Query, Request
 from fastapi.responses import Response
 
 from app.core.db import ReadDb, WriteDb
-from app.core.http import IDEMPOTENT, IfMatch, written
+from app.core.http import IDEMPOTENT, IfMatch, resource_headers, resource_response, written
 from app.core.openapi import READ, WRITE, responses
 from app.core.pagination import PageRequest
 from app.core.permissions import AdminOnly, CanReadCommunity
-from app.core.repository import list_page, resource_headers, resource_response
-from app.organisations import repository, service
+from app.organisations import service
 from app.organisations.models import OrganisationKind
 from app.organisations.schemas import (
     OrganisationCreate,
@@ -32,7 +31,7 @@ router = APIRouter(prefix="/v1/organisations", tags=["organisations"])
     "",
     operation_id="organisations-list",
     summary="List organisations (partners)",
-    description=repository.SORTING.description,
+    description=service.SORTING.description,
     response_model=OrganisationPage,
     responses=responses(200, "One page of organisations.", *READ, headers=("Link",)),
 )
@@ -40,12 +39,11 @@ async def list_organisations(
     request: Request,
     conn: ReadDb,
     _: CanReadCommunity,
-    page: Annotated[PageRequest, Depends(repository.SORTING.params)],
+    page: Annotated[PageRequest, Depends(service.SORTING.params)],
     kind: Annotated[OrganisationKind | None, Query()] = None,
     q: Annotated[str | None, Query(max_length=200, description="Searches the name.")] = None,
 ) -> Response:
-    query = repository.list_query(kind=kind, q=q)
-    return await list_page(conn, request, query, page, repository.SORTING, repository.to_item)
+    return await service.list_organisations(conn, request, page, kind=kind, q=q)
 
 
 @router.post(
@@ -78,7 +76,7 @@ async def create_organisation(
 async def get_organisation(
     conn: ReadDb, _: CanReadCommunity, organisation_id: OrganisationId
 ) -> Response:
-    return resource_response(await repository.get(conn, organisation_id))
+    return resource_response(await service.get_organisation(conn, organisation_id))
 
 
 @router.patch(

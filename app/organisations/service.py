@@ -5,17 +5,39 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from fastapi import Request
+from fastapi.responses import Response
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.audit import trail
 from app.core.context import Principal
 from app.core.errors import Conflict
 from app.core.http import check_version
+from app.core.pagination import PageRequest
 from app.core.permissions import ensure_admin
+from app.core.repository import list_page
 from app.organisations import repository
 from app.organisations.schemas import OrganisationCreate, OrganisationUpdate
 
 OBJECT = "organisation"
+SORTING = repository.SORTING
+
+
+async def list_organisations(
+    conn: AsyncConnection,
+    request: Request,
+    page: PageRequest,
+    *,
+    kind: str | None,
+    q: str | None,
+) -> Response:
+    """One page of organisations, answered as the list route answers it."""
+    query = repository.list_query(kind=kind, q=q)
+    return await list_page(conn, request, query, page, SORTING, repository.to_item)
+
+
+async def get_organisation(conn: AsyncConnection, organisation_id: uuid.UUID) -> dict[str, Any]:
+    return await repository.get(conn, organisation_id)
 
 
 async def _ensure_name_free(

@@ -14,23 +14,14 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
 from fastapi.routing import APIRoute
 from pydantic import ValidationError
-from sqlalchemy import false, true
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.core.db import ReadDb, WriteDb
 from app.core.http import PUBLIC_DOCUMENT, json_response
 from app.core.permissions import CanSync
-from app.scim import repository, service
+from app.scim import service
 from app.scim.errors import ScimProblem
 from app.scim.openapi import scim_document
-from app.scim.schemas import (
-    DEFAULT_COUNT,
-    MAX_RESULTS,
-    PROVIDER,
-    SCIM_JSON,
-    Group,
-    UserResource,
-)
+from app.scim.schemas import MAX_RESULTS, PROVIDER, SCIM_JSON, Group, UserResource
 
 
 class ScimRoute(APIRoute):
@@ -137,6 +128,14 @@ def _etag(resource: Any) -> dict[str, str]:
     return {"ETag": resource.meta.version, "Location": resource.meta.location}
 
 
+def _answer(resource: Any, status: int = 200, params: Any = None) -> Response:
+    return scim_response(_dump(resource, params), status=status, headers=_etag(resource))
+
+
+def _listing(model: Any, listing: service.Listing, params: Any) -> Response:
+    return scim_response(_list_body(model, listing.total, listing.start, listing.resources, params))
+
+
 # --- discovery ----------------------------------------------------------------------------
 
 
@@ -216,17 +215,6 @@ async def openapi(request: Request) -> Response:
 # --- search across resource types (RFC 7644 §3.4.3, POST at the root) ----------------------
 
 
-def _condition(sql_filter: Any, params: Any) -> Any:
-    """The filter for one resource type; one naming an attribute the type lacks matches none of
-    its resources (RFC 7644 §3.4.2.1), and None when it fits no type at all."""
-    if params.filter is None:
-        return true()
-    try:
-        return sql_filter.visit(params.filter.ast)
-    except sm.InvalidFilterException:
-        return None
-
-
 @router.post("/.search", operation_id="scim-search")
 async def search_everything(request: Request, conn: ReadDb, _: CanSync) -> Response:
     body = await json_body(request)
@@ -234,54 +222,11 @@ async def search_everything(request: Request, conn: ReadDb, _: CanSync) -> Respo
         raise sm.InvalidSyntaxException(detail="The body must be a SearchRequest object.")
     values = {k: v for k, v in body.items() if k != "schemas"}
     params = _search(UserResource | Group, values)
-    users = _condition(repository.USER_FILTER, params)
-    groups = _condition(repository.GROUP_FILTER, params)
-    if users is None and groups is None:
-        raise sm.InvalidFilterException(detail="No resource type can be filtered this way.")
-    start = params.start_index or 1
-    count = min(DEFAULT_COUNT if params.count is None else params.count, MAX_RESULTS)
-    user_total, user_rows = await repository.page(
-        conn,
-        repository.user_query().where(users if users is not None else false()),
-        repository.m.id,
-        repository.m.created_at,
-        start,
-        count,
-    )
-    # Users come first, then groups: the group page starts where the users ran out.
-    group_start = max(1, start - user_total)
-    group_total, group_rows = await repository.page(
-        conn,
-        repository.group_query().where(groups if groups is not None else false()),
-        repository.d.id,
-        repository.d.created_at,
-        group_start,
-        count - len(user_rows),
-    )
-    base = base_url(request)
-    members_of = await repository.group_members(conn, [row.id for row in group_rows])
-    resources = [service.user_resource(row, base) for row in user_rows] + [
-        service.group_resource(row, members_of.get(row.id), base) for row in group_rows
-    ]
-    total = user_total + group_total
-    return scim_response(_list_body(UserResource | Group, total, start, resources, params))
+    listing = await service.search_resources(conn, params, base_url(request))
+    return _listing(UserResource | Group, listing, params)
 
 
 # --- users ----------------------------------------------------------------------------------
-
-
-async def _user_listing(conn: AsyncConnection, request: Request, params: Any) -> Response:
-    query = repository.user_query()
-    if params.filter is not None:
-        query = query.where(repository.USER_FILTER.visit(params.filter.ast))
-    start = params.start_index or 1
-    count = min(DEFAULT_COUNT if params.count is None else params.count, MAX_RESULTS)
-    total, rows = await repository.page(
-        conn, query, repository.m.id, repository.m.created_at, start, count
-    )
-    base = base_url(request)
-    resources = [service.user_resource(row, base) for row in rows]
-    return scim_response(_list_body(UserResource, total, start, resources, params))
 
 
 @router.get("/Users", operation_id="scim-users-list")
@@ -305,7 +250,8 @@ async def list_users(
             "excludedAttributes": excluded_attributes,
         },
     )
-    return await _user_listing(conn, request, params)
+    listing = await service.list_users(conn, params, base_url(request))
+    return _listing(UserResource, listing, params)
 
 
 @router.post("/Users/.search", operation_id="scim-users-search")
@@ -314,21 +260,16 @@ async def search_users(request: Request, conn: ReadDb, _: CanSync) -> Response:
     if not isinstance(body, dict):
         raise sm.InvalidSyntaxException(detail="The body must be a SearchRequest object.")
     values = {k: v for k, v in body.items() if k != "schemas"}
-    return await _user_listing(conn, request, _search(UserResource, values))
-
-
-async def _user_answer(
-    conn: AsyncConnection, request: Request, member_id: uuid.UUID, status: int = 200
-) -> Response:
-    row = await service.load_user(conn, member_id)
-    resource = service.user_resource(row, base_url(request))
-    return scim_response(_dump(resource), status=status, headers=_etag(resource))
+    params = _search(UserResource, values)
+    listing = await service.list_users(conn, params, base_url(request))
+    return _listing(UserResource, listing, params)
 
 
 @router.post("/Users", operation_id="scim-users-create", status_code=201)
 async def create_user(request: Request, conn: WriteDb, principal: CanSync) -> Response:
-    member_id = await service.create_user(conn, principal, await json_body(request))
-    return await _user_answer(conn, request, member_id, status=201)
+    body = await json_body(request)
+    user = await service.create_user(conn, principal, body, base_url(request))
+    return _answer(user, status=201)
 
 
 @router.get("/Users/{userId}", operation_id="scim-users-get")
@@ -341,9 +282,8 @@ async def get_user(
     excluded_attributes: Excluded = None,
 ) -> Response:
     params = _parameters(UserResource, attributes, excluded_attributes)
-    row = await service.load_user(conn, resource_id(user_id, "user"))
-    resource = service.user_resource(row, base_url(request))
-    return scim_response(_dump(resource, params), headers=_etag(resource))
+    user = await service.get_user(conn, resource_id(user_id, "user"), base_url(request))
+    return _answer(user, params=params)
 
 
 @router.put("/Users/{userId}", operation_id="scim-users-replace")
@@ -354,8 +294,8 @@ async def replace_user(
     user_id: Annotated[str, Path(alias="userId")],
 ) -> Response:
     member_id = resource_id(user_id, "user")
-    await service.replace_user(conn, principal, member_id, await json_body(request))
-    return await _user_answer(conn, request, member_id)
+    body = await json_body(request)
+    return _answer(await service.replace_user(conn, principal, member_id, body, base_url(request)))
 
 
 @router.patch("/Users/{userId}", operation_id="scim-users-patch")
@@ -367,8 +307,7 @@ async def patch_user(
 ) -> Response:
     member_id = resource_id(user_id, "user")
     body = await json_body(request)
-    await service.patch_user(conn, principal, member_id, body, base_url(request))
-    return await _user_answer(conn, request, member_id)
+    return _answer(await service.patch_user(conn, principal, member_id, body, base_url(request)))
 
 
 @router.delete("/Users/{userId}", operation_id="scim-users-delete", status_code=204)
@@ -380,35 +319,6 @@ async def delete_user(
 
 
 # --- groups ---------------------------------------------------------------------------------
-
-
-def _wants_members(params: Any) -> bool:
-    if params.attributes:
-        return any(str(a).lower().split(":")[-1].startswith("members") for a in params.attributes)
-    if params.excluded_attributes:
-        return not any(
-            str(a).lower().split(":")[-1] == "members" for a in params.excluded_attributes
-        )
-    return True
-
-
-async def _group_listing(conn: AsyncConnection, request: Request, params: Any) -> Response:
-    query = repository.group_query()
-    if params.filter is not None:
-        query = query.where(repository.GROUP_FILTER.visit(params.filter.ast))
-    start = params.start_index or 1
-    count = min(DEFAULT_COUNT if params.count is None else params.count, MAX_RESULTS)
-    total, rows = await repository.page(
-        conn, query, repository.d.id, repository.d.created_at, start, count
-    )
-    members_of = (
-        await repository.group_members(conn, [row.id for row in rows])
-        if _wants_members(params)
-        else {}
-    )
-    base = base_url(request)
-    resources = [service.group_resource(row, members_of.get(row.id), base) for row in rows]
-    return scim_response(_list_body(Group, total, start, resources, params))
 
 
 @router.get("/Groups", operation_id="scim-groups-list")
@@ -432,7 +342,8 @@ async def list_groups(
             "excludedAttributes": excluded_attributes,
         },
     )
-    return await _group_listing(conn, request, params)
+    listing = await service.list_groups(conn, params, base_url(request))
+    return _listing(Group, listing, params)
 
 
 @router.post("/Groups/.search", operation_id="scim-groups-search")
@@ -441,28 +352,16 @@ async def search_groups(request: Request, conn: ReadDb, _: CanSync) -> Response:
     if not isinstance(body, dict):
         raise sm.InvalidSyntaxException(detail="The body must be a SearchRequest object.")
     values = {k: v for k, v in body.items() if k != "schemas"}
-    return await _group_listing(conn, request, _search(Group, values))
-
-
-async def _group_answer(
-    conn: AsyncConnection,
-    request: Request,
-    department_id: uuid.UUID,
-    status: int = 200,
-    params: Any = None,
-) -> Response:
-    row = await service.load_group(conn, department_id)
-    members_of = None
-    if params is None or _wants_members(params):
-        members_of = (await repository.group_members(conn, [department_id]))[department_id]
-    resource = service.group_resource(row, members_of, base_url(request))
-    return scim_response(_dump(resource, params), status=status, headers=_etag(resource))
+    params = _search(Group, values)
+    listing = await service.list_groups(conn, params, base_url(request))
+    return _listing(Group, listing, params)
 
 
 @router.post("/Groups", operation_id="scim-groups-create", status_code=201)
 async def create_group(request: Request, conn: WriteDb, principal: CanSync) -> Response:
-    department_id = await service.create_group(conn, principal, await json_body(request))
-    return await _group_answer(conn, request, department_id, status=201)
+    body = await json_body(request)
+    group = await service.create_group(conn, principal, body, base_url(request))
+    return _answer(group, status=201)
 
 
 @router.get("/Groups/{groupId}", operation_id="scim-groups-get")
@@ -475,7 +374,9 @@ async def get_group(
     excluded_attributes: Excluded = None,
 ) -> Response:
     params = _parameters(Group, attributes, excluded_attributes)
-    return await _group_answer(conn, request, resource_id(group_id, "group"), params=params)
+    department_id = resource_id(group_id, "group")
+    group = await service.get_group(conn, department_id, base_url(request), params)
+    return _answer(group, params=params)
 
 
 @router.put("/Groups/{groupId}", operation_id="scim-groups-replace")
@@ -486,8 +387,9 @@ async def replace_group(
     group_id: Annotated[str, Path(alias="groupId")],
 ) -> Response:
     department_id = resource_id(group_id, "group")
-    await service.replace_group(conn, principal, department_id, await json_body(request))
-    return await _group_answer(conn, request, department_id)
+    body = await json_body(request)
+    group = await service.replace_group(conn, principal, department_id, body, base_url(request))
+    return _answer(group)
 
 
 @router.patch("/Groups/{groupId}", operation_id="scim-groups-patch")
@@ -499,8 +401,8 @@ async def patch_group(
 ) -> Response:
     department_id = resource_id(group_id, "group")
     body = await json_body(request)
-    await service.patch_group(conn, principal, department_id, body, base_url(request))
-    return await _group_answer(conn, request, department_id)
+    group = await service.patch_group(conn, principal, department_id, body, base_url(request))
+    return _answer(group)
 
 
 @router.delete("/Groups/{groupId}", operation_id="scim-groups-delete", status_code=204)

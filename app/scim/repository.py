@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from scim2_models import InvalidFilterException
 from scim2_models.path import CompareOperator, FilterNode
 from sqlalchemy import (
     Select,
@@ -239,6 +241,75 @@ async def page(
     return int(total), list(rows.all())
 
 
+async def users_page(
+    conn: AsyncConnection, where: FilterNode | None, start_index: int, count: int
+) -> tuple[int, list[Row[Any]]]:
+    """The users a filter matches (all when None): their total and one page. A filter on an
+    attribute users lack is refused (InvalidFilterException)."""
+    query = user_query()
+    if where is not None:
+        query = query.where(USER_FILTER.visit(where))
+    return await page(conn, query, m.id, m.created_at, start_index, count)
+
+
+async def groups_page(
+    conn: AsyncConnection, where: FilterNode | None, start_index: int, count: int
+) -> tuple[int, list[Row[Any]]]:
+    """`users_page` for groups."""
+    query = group_query()
+    if where is not None:
+        query = query.where(GROUP_FILTER.visit(where))
+    return await page(conn, query, d.id, d.created_at, start_index, count)
+
+
+@dataclass(frozen=True)
+class UsersThenGroups:
+    user_total: int
+    users: list[Row[Any]]
+    group_total: int
+    groups: list[Row[Any]]
+
+
+def _condition(sql_filter: SqlFilter, where: FilterNode | None) -> Condition | None:
+    """The filter for one resource type; one naming an attribute the type lacks matches none of
+    its resources (RFC 7644 §3.4.2.1), and None when it fits no type at all."""
+    if where is None:
+        return true()
+    try:
+        return sql_filter.visit(where)
+    except InvalidFilterException:
+        return None
+
+
+async def users_then_groups_page(
+    conn: AsyncConnection, where: FilterNode | None, start_index: int, count: int
+) -> UsersThenGroups:
+    """A search across both resource types (RFC 7644 §3.4.3) as one list, users first, then
+    groups: the group page starts where the users ran out. A filter no type can answer is
+    refused (InvalidFilterException)."""
+    users = _condition(USER_FILTER, where)
+    groups = _condition(GROUP_FILTER, where)
+    if users is None and groups is None:
+        raise InvalidFilterException(detail="No resource type can be filtered this way.")
+    user_total, user_rows = await page(
+        conn,
+        user_query().where(users if users is not None else false()),
+        m.id,
+        m.created_at,
+        start_index,
+        count,
+    )
+    group_total, group_rows = await page(
+        conn,
+        group_query().where(groups if groups is not None else false()),
+        d.id,
+        d.created_at,
+        max(1, start_index - user_total),
+        count - len(user_rows),
+    )
+    return UsersThenGroups(user_total, user_rows, group_total, group_rows)
+
+
 async def user(conn: AsyncConnection, member_id: uuid.UUID) -> Row[Any] | None:
     row: Row[Any] | None = (await conn.execute(user_query().where(m.id == member_id))).first()
     return row
@@ -247,6 +318,12 @@ async def user(conn: AsyncConnection, member_id: uuid.UUID) -> Row[Any] | None:
 async def user_including_deleted(conn: AsyncConnection, condition: Condition) -> list[Row[Any]]:
     query: Select[Any] = select(*USER_COLUMNS).select_from(_user_from()).where(condition)
     return list((await conn.execute(query)).all())
+
+
+async def user_including_deleted_by_id(
+    conn: AsyncConnection, member_id: uuid.UUID
+) -> list[Row[Any]]:
+    return await user_including_deleted(conn, m.id == member_id)
 
 
 async def user_name_holders(conn: AsyncConnection, user_name: str) -> list[Row[Any]]:

@@ -28,23 +28,31 @@ from typing import Any
 
 import scim2_models as sm
 from pydantic import ValidationError
+from scim2_models.path import FilterNode
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.audit import trail
 from app.core.context import Principal
-from app.core.models import table_of, utcnow
+from app.core.models import utcnow
 from app.core.permissions import ensure_role
-from app.core.repository import update_versioned
 from app.departments import repository as departments
-from app.departments.models import Department, DepartmentKind
+from app.departments.models import DepartmentKind
 from app.members import repository as members
 from app.members import rules
 from app.members.models import MemberSource, MemberStatus
 from app.members.service import clashes
 from app.scim import repository
 from app.scim.repository import NO_EMAIL_DOMAIN
-from app.scim.schemas import POLICY, EnterpriseUser, Group, GroupMember, UserResource
+from app.scim.schemas import (
+    DEFAULT_COUNT,
+    MAX_RESULTS,
+    POLICY,
+    EnterpriseUser,
+    Group,
+    GroupMember,
+    UserResource,
+)
 from app.scim.schemas import Email as ScimEmail
 from app.scim.schemas import Name as ScimName
 from app.sync.schemas import normalise_email
@@ -80,6 +88,26 @@ def parse(model: Any, body: Any, context: sm.Context) -> Any:
         raise sm.SCIMException.from_error(
             sm.Error(status=first.status or 400, scim_type=first.scim_type, detail=detail)
         ) from None
+
+
+@dataclass(frozen=True)
+class Listing:
+    """One page of resources as a ListResponse tells it."""
+
+    total: int
+    start: int
+    resources: list[Any]
+
+
+def _window(params: Any) -> tuple[int, int]:
+    """The page a SearchRequest asks for: its 1-based start and its size (bounded)."""
+    start = params.start_index or 1
+    count = min(DEFAULT_COUNT if params.count is None else params.count, MAX_RESULTS)
+    return start, count
+
+
+def _where(params: Any) -> FilterNode | None:
+    return params.filter.ast if params.filter is not None else None
 
 
 # --- users ----------------------------------------------------------------------------------
@@ -278,7 +306,7 @@ async def _adoptable(conn: AsyncConnection, state: UserState) -> Row[Any] | None
     holder_id = await repository.email_holder(conn, state.email)
     if holder_id is None:
         return None
-    rows = await repository.user_including_deleted(conn, repository.m.id == holder_id)
+    rows = await repository.user_including_deleted_by_id(conn, holder_id)
     row = rows[0]
     never_provisioned = row.scim_member_id is None or row.deprovisioned_at is not None
     if never_provisioned and rules.adoptable(row.external_id, state.external_id):
@@ -286,7 +314,13 @@ async def _adoptable(conn: AsyncConnection, state: UserState) -> Row[Any] | None
     return None
 
 
-async def create_user(conn: AsyncConnection, principal: Principal, body: Any) -> uuid.UUID:
+async def create_user(conn: AsyncConnection, principal: Principal, body: Any, base: str) -> Any:
+    """Provision a user (or bring back the member it already is); the user as it now is."""
+    member_id = await _create_user(conn, principal, body)
+    return await get_user(conn, member_id, base)
+
+
+async def _create_user(conn: AsyncConnection, principal: Principal, body: Any) -> uuid.UUID:
     authorise(principal)
     resource = parse(UserResource, body, sm.Context.RESOURCE_CREATION_REQUEST)
     state = _state(resource)
@@ -349,20 +383,32 @@ async def load_user(conn: AsyncConnection, member_id: uuid.UUID) -> Row[Any]:
     return row
 
 
+async def get_user(conn: AsyncConnection, member_id: uuid.UUID, base_url: str) -> Any:
+    return user_resource(await load_user(conn, member_id), base_url)
+
+
+async def list_users(conn: AsyncConnection, params: Any, base_url: str) -> Listing:
+    """One page of the users a SearchRequest asks for."""
+    start, count = _window(params)
+    total, rows = await repository.users_page(conn, _where(params), start, count)
+    return Listing(total, start, [user_resource(row, base_url) for row in rows])
+
+
 async def replace_user(
-    conn: AsyncConnection, principal: Principal, member_id: uuid.UUID, body: Any
-) -> None:
+    conn: AsyncConnection, principal: Principal, member_id: uuid.UUID, body: Any, base: str
+) -> Any:
     authorise(principal)
     current = await load_user(conn, member_id)
     resource = parse(UserResource, body, sm.Context.RESOURCE_REPLACEMENT_REQUEST)
     if resource.id is not None and resource.id != str(member_id):
         raise sm.MutabilityException(detail="id cannot change.")
     await _write_user(conn, current, _state(resource), action="scim-users-replace")
+    return await get_user(conn, member_id, base)
 
 
 async def patch_user(
     conn: AsyncConnection, principal: Principal, member_id: uuid.UUID, body: Any, base: str
-) -> None:
+) -> Any:
     authorise(principal)
     current = await load_user(conn, member_id)
     patch = parse(sm.PatchOp[UserResource], body, sm.Context.RESOURCE_PATCH_REQUEST)
@@ -371,6 +417,7 @@ async def patch_user(
         changed = patch.patch(resource, POLICY)
     if changed or current.scim_member_id is None:
         await _write_user(conn, current, _state(resource), action="scim-users-patch")
+    return await get_user(conn, member_id, base)
 
 
 async def delete_user(conn: AsyncConnection, principal: Principal, member_id: uuid.UUID) -> None:
@@ -477,7 +524,14 @@ async def _check_members(conn: AsyncConnection, member_ids: list[uuid.UUID]) -> 
         raise sm.InvalidValueException(detail=f"members: no user has id {', '.join(missing)}.")
 
 
-async def create_group(conn: AsyncConnection, principal: Principal, body: Any) -> uuid.UUID:
+async def create_group(conn: AsyncConnection, principal: Principal, body: Any, base: str) -> Any:
+    """Create a group (or bring back the archived department it names); the group as it now
+    is."""
+    department_id = await _create_group(conn, principal, body)
+    return await get_group(conn, department_id, base)
+
+
+async def _create_group(conn: AsyncConnection, principal: Principal, body: Any) -> uuid.UUID:
     authorise(principal)
     resource = parse(Group, body, sm.Context.RESOURCE_CREATION_REQUEST)
     state = _group_state(resource)
@@ -488,12 +542,8 @@ async def create_group(conn: AsyncConnection, principal: Principal, body: Any) -
         raise sm.UniquenessException(detail=f"A group with externalId '{state.code}' exists.")
     if existing is not None:
         department_id = existing.id  # an archived department comes back
-        await update_versioned(
-            conn,
-            table_of(Department),
-            department_id,
-            existing.version,
-            {"name": state.name, "active": True},
+        await departments.update(
+            conn, department_id, existing.version, {"name": state.name, "active": True}
         )
     else:
         code = state.code or await _free_code(conn, _slug(state.name))
@@ -521,6 +571,41 @@ async def load_group(conn: AsyncConnection, department_id: uuid.UUID) -> Row[Any
     if row is None:
         raise sm.NotFoundException(detail=f"No group has id {department_id}.")
     return row
+
+
+def wants_members(params: Any) -> bool:
+    """Whether the asked attributes include a group's members (one statement more)."""
+    if params.attributes:
+        return any(str(a).lower().split(":")[-1].startswith("members") for a in params.attributes)
+    if params.excluded_attributes:
+        return not any(
+            str(a).lower().split(":")[-1] == "members" for a in params.excluded_attributes
+        )
+    return True
+
+
+async def get_group(
+    conn: AsyncConnection, department_id: uuid.UUID, base_url: str, params: Any = None
+) -> Any:
+    """The group; its members unless `params` (attributes asked for) leave them out."""
+    row = await load_group(conn, department_id)
+    members_of = None
+    if params is None or wants_members(params):
+        members_of = (await repository.group_members(conn, [department_id]))[department_id]
+    return group_resource(row, members_of, base_url)
+
+
+async def list_groups(conn: AsyncConnection, params: Any, base_url: str) -> Listing:
+    """One page of the groups a SearchRequest asks for."""
+    start, count = _window(params)
+    total, rows = await repository.groups_page(conn, _where(params), start, count)
+    members_of = (
+        await repository.group_members(conn, [row.id for row in rows])
+        if wants_members(params)
+        else {}
+    )
+    resources = [group_resource(row, members_of.get(row.id), base_url) for row in rows]
+    return Listing(total, start, resources)
 
 
 async def _write_group(
@@ -552,7 +637,7 @@ async def _write_group(
         moved = [f"+{mid}" for mid in added] + [f"-{mid}" for mid in removed]
     if changes or moved:
         # Membership is part of the group: its version moves when its members do.
-        await update_versioned(conn, table_of(Department), department_id, current.version, changes)
+        await departments.update(conn, department_id, current.version, changes)
         await trail.record(
             conn,
             action,
@@ -563,8 +648,8 @@ async def _write_group(
 
 
 async def replace_group(
-    conn: AsyncConnection, principal: Principal, department_id: uuid.UUID, body: Any
-) -> None:
+    conn: AsyncConnection, principal: Principal, department_id: uuid.UUID, body: Any, base: str
+) -> Any:
     authorise(principal)
     current = await load_group(conn, department_id)
     resource = parse(Group, body, sm.Context.RESOURCE_REPLACEMENT_REQUEST)
@@ -572,11 +657,12 @@ async def replace_group(
     if state.member_ids is None:
         state.member_ids = []  # PUT replaces: no members listed means none
     await _write_group(conn, current, state, "scim-groups-replace")
+    return await get_group(conn, department_id, base)
 
 
 async def patch_group(
     conn: AsyncConnection, principal: Principal, department_id: uuid.UUID, body: Any, base: str
-) -> None:
+) -> Any:
     authorise(principal)
     current = await load_group(conn, department_id)
     patch = parse(sm.PatchOp[Group], body, sm.Context.RESOURCE_PATCH_REQUEST)
@@ -589,6 +675,7 @@ async def patch_group(
         if state.member_ids is None:
             state.member_ids = []
         await _write_group(conn, current, state, "scim-groups-patch")
+    return await get_group(conn, department_id, base)
 
 
 async def delete_group(
@@ -596,7 +683,19 @@ async def delete_group(
 ) -> None:
     authorise(principal)
     current = await load_group(conn, department_id)
-    await update_versioned(
-        conn, table_of(Department), department_id, current.version, {"active": False}
-    )
+    await departments.update(conn, department_id, current.version, {"active": False})
     await trail.record(conn, "scim-groups-delete", "department", department_id)
+
+
+# --- search across resource types (RFC 7644 §3.4.3) -----------------------------------------
+
+
+async def search_resources(conn: AsyncConnection, params: Any, base_url: str) -> Listing:
+    """One page of a search across users and groups (users first)."""
+    start, count = _window(params)
+    found = await repository.users_then_groups_page(conn, _where(params), start, count)
+    members_of = await repository.group_members(conn, [row.id for row in found.groups])
+    resources = [user_resource(row, base_url) for row in found.users] + [
+        group_resource(row, members_of.get(row.id), base_url) for row in found.groups
+    ]
+    return Listing(found.user_total + found.group_total, start, resources)

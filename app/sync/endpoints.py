@@ -5,7 +5,7 @@ from __future__ import annotations
 import gc
 import uuid
 from collections.abc import Callable, Coroutine, Iterator
-from contextlib import contextmanager
+from contextlib import asynccontextmanager, contextmanager
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request
@@ -14,15 +14,14 @@ from fastapi.responses import Response
 from fastapi.routing import APIRoute
 
 from app.core.context import require_caller
-from app.core.db import ReadDb, WriteDb, database
+from app.core.db import ReadDb, WriteDb, read_connection
 from app.core.errors import InvalidInput, InvalidParam
 from app.core.http import IDEMPOTENT, json_response, written
 from app.core.openapi import READ, WRITE, responses
 from app.core.pagination import PageRequest
 from app.core.permissions import CanSync, ensure_role
 from app.core.problems import validation_params
-from app.core.repository import list_page
-from app.sync import repository, service
+from app.sync import service
 from app.sync.models import SyncMode, SyncStatus
 from app.sync.schemas import MAX_MEMBERS, MemberSyncCreate, MemberSyncPage, MemberSyncRead
 
@@ -69,9 +68,8 @@ async def _with_complete_problems(
         principal = require_caller(request.scope)
         ensure_role(principal, service.SYNC_ROLES, "run member syncs")
         params = validation_params(exc)
-        view = service.PayloadView.of_raw(exc.body)
-        async with database.reader.connect() as conn:
-            params.extend(await service.find_problems(conn, view))
+        async with asynccontextmanager(read_connection)() as conn:
+            params.extend(await service.raw_payload_problems(conn, exc.body))
         raise InvalidInput(_unique(params)) from None
 
 
@@ -144,7 +142,7 @@ async def create_member_sync(
     operation_id="member-syncs-list",
     summary="List sync runs",
     description="Newest first by default; items carry the counts, not the change lists. "
-    + repository.SORTING.description,
+    + service.SORTING.description,
     response_model=MemberSyncPage,
     responses=responses(200, "One page of sync runs.", *READ, headers=("Link",)),
 )
@@ -152,12 +150,11 @@ async def list_member_syncs(
     request: Request,
     conn: ReadDb,
     _: CanSync,
-    page: Annotated[PageRequest, Depends(repository.SORTING.params)],
+    page: Annotated[PageRequest, Depends(service.SORTING.params)],
     mode: Annotated[SyncMode | None, Query()] = None,
     status: Annotated[SyncStatus | None, Query()] = None,
 ) -> Response:
-    query = repository.list_query(mode=mode, status=status)
-    return await list_page(conn, request, query, page, repository.SORTING, repository.to_summary)
+    return await service.list_sync_runs(conn, request, page, mode=mode, status=status)
 
 
 @router.get(
@@ -169,4 +166,4 @@ async def list_member_syncs(
     responses=responses(200, "The sync run.", *READ, 404),
 )
 async def get_member_sync(conn: ReadDb, _: CanSync, sync_id: SyncId) -> Response:
-    return json_response(await repository.get(conn, sync_id))
+    return json_response(await service.get_sync_run(conn, sync_id))

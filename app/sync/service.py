@@ -20,13 +20,17 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from fastapi import Request
+from fastapi.responses import Response
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.audit import trail
 from app.core.context import Principal
 from app.core.errors import Conflict, InvalidInput, InvalidParam
 from app.core.models import utcnow
+from app.core.pagination import PageRequest
 from app.core.permissions import ensure_role
+from app.core.repository import list_page
 from app.members import rules
 from app.members.models import MemberSource, MemberStatus
 from app.members.rules import email_key
@@ -38,6 +42,27 @@ from app.sync.schemas import MemberSyncCreate
 OBJECT = "member-sync"
 SYNC_ROLES = frozenset({"admin", "sync"})
 MASS_DEACTIVATION_SHARE = 0.25
+SORTING = repository.SORTING
+
+
+async def list_sync_runs(
+    conn: AsyncConnection,
+    request: Request,
+    page: PageRequest,
+    *,
+    mode: str | None,
+    status: str | None,
+) -> Response:
+    """One page of sync runs (their counts, not their change lists), answered as the list
+    route answers it."""
+    query = repository.list_query(mode=mode, status=status)
+    return await list_page(conn, request, query, page, SORTING, repository.to_summary)
+
+
+async def get_sync_run(conn: AsyncConnection, run_id: uuid.UUID) -> dict[str, Any]:
+    """A sync run with its changes."""
+    return await repository.get(conn, run_id)
+
 
 # --- the payload, as far as checking it needs ---------------------------------------------
 
@@ -295,6 +320,12 @@ async def find_problems(conn: AsyncConnection, view: PayloadView) -> list[Invali
     )
     problems.extend(_match(view, existing).problems)
     return problems
+
+
+async def raw_payload_problems(conn: AsyncConnection, body: Any) -> list[InvalidParam]:
+    """What the run would refuse in a body that failed schema validation, read as far as it
+    can be read."""
+    return await find_problems(conn, PayloadView.of_raw(body))
 
 
 # --- the run --------------------------------------------------------------------------------

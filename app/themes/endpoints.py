@@ -9,13 +9,12 @@ from fastapi import APIRouter, Body, Depends, Path, Query, Request
 from fastapi.responses import Response
 
 from app.core.db import ReadDb, WriteDb
-from app.core.http import IDEMPOTENT, IfMatch, written
+from app.core.http import IDEMPOTENT, IfMatch, resource_headers, resource_response, written
 from app.core.openapi import READ, WRITE, responses
 from app.core.pagination import PageRequest
 from app.core.permissions import AdminOnly, CanReadCommunity
-from app.core.repository import list_page, resource_headers, resource_response
 from app.members.models import TransitionRole
-from app.themes import repository, service
+from app.themes import service
 from app.themes.schemas import ThemeCreate, ThemePage, ThemeRead, ThemeUpdate
 
 ThemeId = Annotated[uuid.UUID, Path(alias="themeId")]
@@ -27,7 +26,7 @@ router = APIRouter(prefix="/v1/themes", tags=["themes"])
     "",
     operation_id="themes-list",
     summary="List themes",
-    description=repository.SORTING.description,
+    description=service.SORTING.description,
     response_model=ThemePage,
     responses=responses(200, "One page of themes.", *READ, headers=("Link",)),
 )
@@ -35,14 +34,13 @@ async def list_themes(
     request: Request,
     conn: ReadDb,
     _: CanReadCommunity,
-    page: Annotated[PageRequest, Depends(repository.SORTING.params)],
+    page: Annotated[PageRequest, Depends(service.SORTING.params)],
     transition_role: Annotated[TransitionRole | None, Query(alias="transitionRole")] = None,
     q: Annotated[
         str | None, Query(max_length=200, description="Searches name and description.")
     ] = None,
 ) -> Response:
-    query = repository.list_query(transition_role=transition_role, q=q)
-    return await list_page(conn, request, query, page, repository.SORTING, repository.to_item)
+    return await service.list_themes(conn, request, page, transition_role=transition_role, q=q)
 
 
 @router.post(
@@ -71,7 +69,7 @@ async def create_theme(
     responses=responses(200, "The theme.", *READ, 404, headers=("ETag",)),
 )
 async def get_theme(conn: ReadDb, _: CanReadCommunity, theme_id: ThemeId) -> Response:
-    return resource_response(await repository.get(conn, theme_id))
+    return resource_response(await service.get_theme(conn, theme_id))
 
 
 @router.patch(

@@ -5,17 +5,39 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from fastapi import Request
+from fastapi.responses import Response
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.audit import trail
 from app.core.context import Principal
 from app.core.errors import Conflict
 from app.core.http import check_version
+from app.core.pagination import PageRequest
 from app.core.permissions import ensure_admin
+from app.core.repository import list_page
 from app.themes import repository
 from app.themes.schemas import ThemeCreate, ThemeUpdate
 
 OBJECT = "theme"
+SORTING = repository.SORTING
+
+
+async def list_themes(
+    conn: AsyncConnection,
+    request: Request,
+    page: PageRequest,
+    *,
+    transition_role: str | None,
+    q: str | None,
+) -> Response:
+    """One page of themes, answered as the list route answers it."""
+    query = repository.list_query(transition_role=transition_role, q=q)
+    return await list_page(conn, request, query, page, SORTING, repository.to_item)
+
+
+async def get_theme(conn: AsyncConnection, theme_id: uuid.UUID) -> dict[str, Any]:
+    return await repository.get(conn, theme_id)
 
 
 async def _ensure_unique(

@@ -9,14 +9,19 @@ from fastapi import APIRouter, Body, Depends, Path, Query, Request
 from fastapi.responses import Response
 
 from app.core.db import ReadDb, WriteDb
-from app.core.errors import NotFound
-from app.core.http import IDEMPOTENT, IfMatch, json_response, written
+from app.core.http import (
+    IDEMPOTENT,
+    IfMatch,
+    json_response,
+    resource_headers,
+    resource_response,
+    written,
+)
 from app.core.openapi import READ, WRITE, responses
 from app.core.pagination import PageRequest
 from app.core.permissions import AdminOnly, CanReadCommunity
-from app.core.repository import list_page, resource_headers, resource_response
 from app.core.schemas import Instant
-from app.workshops import repository, service
+from app.workshops import service
 from app.workshops.schemas import (
     AttendeeCreate,
     AttendeePage,
@@ -37,7 +42,7 @@ router = APIRouter(prefix="/v1/workshops", tags=["workshops"])
     "",
     operation_id="workshops-list",
     summary="List workshops (werkplaatsen)",
-    description=repository.SORTING.description,
+    description=service.SORTING.description,
     response_model=WorkshopPage,
     responses=responses(200, "One page of workshops.", *READ, headers=("Link",)),
 )
@@ -45,7 +50,7 @@ async def list_workshops(
     request: Request,
     conn: ReadDb,
     _: CanReadCommunity,
-    page: Annotated[PageRequest, Depends(repository.SORTING.params)],
+    page: Annotated[PageRequest, Depends(service.SORTING.params)],
     starts_after: Annotated[
         Instant | None,
         Query(alias="startsAfter", description="Only workshops starting at or after this."),
@@ -63,10 +68,15 @@ async def list_workshops(
         Query(max_length=200, description="Searches title, location and summary."),
     ] = None,
 ) -> Response:
-    query = repository.list_query(
-        starts_after=starts_after, starts_before=starts_before, attended_by=member_id, q=q
+    return await service.list_workshops(
+        conn,
+        request,
+        page,
+        starts_after=starts_after,
+        starts_before=starts_before,
+        attended_by=member_id,
+        q=q,
     )
-    return await list_page(conn, request, query, page, repository.SORTING, repository.to_item)
 
 
 @router.post(
@@ -95,7 +105,7 @@ async def create_workshop(
     responses=responses(200, "The workshop.", *READ, 404, headers=("ETag",)),
 )
 async def get_workshop(conn: ReadDb, _: CanReadCommunity, workshop_id: WorkshopId) -> Response:
-    return resource_response(await repository.get(conn, workshop_id))
+    return resource_response(await service.get_workshop(conn, workshop_id))
 
 
 @router.patch(
@@ -122,7 +132,7 @@ async def update_workshop(
     operation_id="workshop-attendees-list",
     summary="List who attended a workshop",
     description="Each item embeds the member's display name and department. "
-    + repository.ATTENDEE_SORTING.description,
+    + service.ATTENDEE_SORTING.description,
     response_model=AttendeePage,
     responses=responses(200, "One page of attendees.", *READ, 404, headers=("Link",)),
 )
@@ -131,11 +141,9 @@ async def list_attendees(
     conn: ReadDb,
     _: CanReadCommunity,
     workshop_id: WorkshopId,
-    page: Annotated[PageRequest, Depends(repository.ATTENDEE_SORTING.params)],
+    page: Annotated[PageRequest, Depends(service.ATTENDEE_SORTING.params)],
 ) -> Response:
-    if not await repository.exists(conn, workshop_id):
-        raise NotFound("No workshop has that id.")
-    return await repository.attendee_page(conn, request, workshop_id, page)
+    return await service.list_attendees(conn, request, workshop_id, page)
 
 
 @router.post(
@@ -172,10 +180,7 @@ async def add_attendee(
 async def get_attendee(
     conn: ReadDb, _: CanReadCommunity, workshop_id: WorkshopId, member_id: MemberId
 ) -> Response:
-    item = await repository.get_attendee(conn, workshop_id, member_id)
-    if item is None:
-        raise NotFound("That member is not recorded as an attendee of this workshop.")
-    return json_response(item)
+    return json_response(await service.get_attendee(conn, workshop_id, member_id))
 
 
 @router.delete(

@@ -6,6 +6,8 @@ import uuid
 from datetime import datetime
 from typing import Any
 
+from fastapi import Request
+from fastapi.responses import Response
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -14,13 +16,37 @@ from app.core.context import Principal
 from app.core.errors import Conflict, InvalidInput, InvalidParam, NotFound
 from app.core.http import check_version
 from app.core.models import table_of, utcnow
+from app.core.pagination import PageRequest
 from app.core.permissions import ensure_admin
-from app.core.repository import require_references
+from app.core.repository import list_page, require_references
 from app.members.models import Member
 from app.workshops import repository
 from app.workshops.schemas import AttendeeCreate, WorkshopCreate, WorkshopUpdate
 
 OBJECT = "workshop"
+SORTING = repository.SORTING
+ATTENDEE_SORTING = repository.ATTENDEE_SORTING
+
+
+async def list_workshops(
+    conn: AsyncConnection,
+    request: Request,
+    page: PageRequest,
+    *,
+    starts_after: datetime | None,
+    starts_before: datetime | None,
+    attended_by: uuid.UUID | None,
+    q: str | None,
+) -> Response:
+    """One page of workshops, answered as the list route answers it."""
+    query = repository.list_query(
+        starts_after=starts_after, starts_before=starts_before, attended_by=attended_by, q=q
+    )
+    return await list_page(conn, request, query, page, SORTING, repository.to_item)
+
+
+async def get_workshop(conn: AsyncConnection, workshop_id: uuid.UUID) -> dict[str, Any]:
+    return await repository.get(conn, workshop_id)
 
 
 def _ensure_span(starts_at: datetime, ends_at: datetime | None) -> None:
@@ -76,6 +102,23 @@ async def update_workshop(
 async def _ensure_workshop(conn: AsyncConnection, workshop_id: uuid.UUID) -> None:
     if not await repository.exists(conn, workshop_id):
         raise NotFound("No workshop has that id.")
+
+
+async def list_attendees(
+    conn: AsyncConnection, request: Request, workshop_id: uuid.UUID, page: PageRequest
+) -> Response:
+    """One page of a workshop's attendees, answered as the list route answers it."""
+    await _ensure_workshop(conn, workshop_id)
+    return await repository.attendee_page(conn, request, workshop_id, page)
+
+
+async def get_attendee(
+    conn: AsyncConnection, workshop_id: uuid.UUID, member_id: uuid.UUID
+) -> dict[str, Any]:
+    item = await repository.get_attendee(conn, workshop_id, member_id)
+    if item is None:
+        raise NotFound("That member is not recorded as an attendee of this workshop.")
+    return item
 
 
 async def add_attendee(

@@ -1,0 +1,73 @@
+"""All SQL of the audit trail: appending events, and reading them back a page at a time."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Select, insert, select
+from sqlalchemy.engine import Row
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from app.audit.models import AuditEvent
+from app.core.models import table_of
+from app.core.pagination import Sorting
+
+table = table_of(AuditEvent)
+c = table.c
+SORTING = Sorting({"occurredAt": c.occurred_at}, id_column=c.id, default="-occurredAt")
+
+
+async def insert_event(conn: AsyncConnection, values: dict[str, Any]) -> None:
+    await conn.execute(insert(AuditEvent), values)
+
+
+def to_item(row: Row[Any]) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "occurredAt": row.occurred_at,
+        "actorKeyId": row.actor_key_id,
+        "actorRole": row.actor_role,
+        "actorName": row.actor_name,
+        "actorMemberId": row.actor_member_id,
+        "action": row.action,
+        "objectType": row.object_type,
+        "objectId": row.object_id,
+        "result": row.result,
+        "statusCode": row.status_code,
+        "clientAddress": row.client_address,
+        "userAgent": row.user_agent,
+        "requestId": row.request_id,
+        "detail": row.detail,
+    }
+
+
+def list_query(
+    *,
+    action: str | None,
+    object_type: str | None,
+    object_id: str | None,
+    actor_key_id: uuid.UUID | None,
+    result: str | None,
+    request_id: str | None,
+    since: datetime | None,
+    until: datetime | None,
+) -> Select[Any]:
+    query = select(table)
+    filters: list[tuple[Any, Any]] = [
+        (c.action, action),
+        (c.object_type, object_type),
+        (c.object_id, object_id),
+        (c.actor_key_id, actor_key_id),
+        (c.result, result),
+        (c.request_id, request_id),
+    ]
+    for column, value in filters:
+        if value is not None:
+            query = query.where(column == value)
+    if since is not None:
+        query = query.where(c.occurred_at >= since.astimezone(UTC))
+    if until is not None:
+        query = query.where(c.occurred_at < until.astimezone(UTC))
+    return query
