@@ -256,6 +256,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 public_prefixes=PUBLIC_PREFIXES,
             ),
         ],
+        # A path neither application matches (one with a line break, say) is a problem too.
+        exception_handlers=dict(exception_handlers(problem_json, trail.record_refusal)),
         lifespan=lifespan,
     )
     app.state.settings = settings

@@ -102,7 +102,7 @@ async def get_agenda(
     ] = None,
 ) -> Response:
     moment = service.parse_instant(as_of, "asOf") if as_of is not None else None
-    revision = await service.current_agenda(None, moment)
+    revision = await service.current_agenda(moment)
     return _agenda_response(revision, fmt, f"agenda-revision-{revision['number']}")
 
 
@@ -163,7 +163,7 @@ async def create_revision(
     responses=_with_csv(responses(200, "The revision.", *READ, 404, headers=("ETag",))),
 )
 async def get_revision(_: CanReadCommunity, fmt: Negotiated, number: RevisionNumber) -> Response:
-    revision = await service.get_revision(None, _known_number(number))
+    revision = await service.read_revision(_known_number(number))
     return _agenda_response(revision, fmt, f"agenda-revision-{number}")
 
 

@@ -156,21 +156,27 @@ _IN_FORCE_AT = _IN_FORCE.where(r.published_at <= bindparam("as_of"))
 _BY_NUMBER = _select(*REVISION_COLUMNS).where(r.number == bindparam("number"))
 
 
-async def revision_in_force(
-    conn: AsyncConnection | None, as_of: datetime | None
-) -> Sequence[Any] | None:
+async def read_revision_in_force(as_of: datetime | None) -> Sequence[Any] | None:
     """The published revision a reader saw at `as_of` (now when None), as a row in the order
-    of REVISION_COLUMNS; `conn` None reads through the fast reader."""
+    of REVISION_COLUMNS; read on the hot path (app/core/fastread.py)."""
     if as_of is None:
-        rows = await reader.rows(conn, "agenda-in-force", _IN_FORCE, {})
+        rows = await reader.fetch(_IN_FORCE, {})
     else:
-        rows = await reader.rows(conn, "agenda-in-force-at", _IN_FORCE_AT, {"as_of": as_of})
+        rows = await reader.fetch(_IN_FORCE_AT, {"as_of": as_of})
     return rows[0] if rows else None
 
 
-async def revision_row(conn: AsyncConnection | None, number: int) -> Sequence[Any]:
-    """One revision as a row in the order of REVISION_COLUMNS (`conn` None: the fast reader)."""
-    rows = await reader.rows(conn, "agenda-revision", _BY_NUMBER, {"number": number})
+async def revision_row(conn: AsyncConnection, number: int) -> Sequence[Any]:
+    """One revision as a row in the order of REVISION_COLUMNS, in the caller's transaction."""
+    return _revision_found((await conn.execute(_BY_NUMBER, {"number": number})).all(), number)
+
+
+async def read_revision_row(number: int) -> Sequence[Any]:
+    """`revision_row` on the hot path."""
+    return _revision_found(await reader.fetch(_BY_NUMBER, {"number": number}), number)
+
+
+def _revision_found(rows: Sequence[Any], number: int) -> Sequence[Any]:
     if not rows:
         raise NotFound(f"There is no agenda revision {number}.")
     row: Sequence[Any] = rows[0]
@@ -331,10 +337,17 @@ def to_embedded_item(values: Sequence[Any]) -> dict[str, Any]:
     }
 
 
-async def items_of(conn: AsyncConnection | None, revision_id: Any) -> list[dict[str, Any]]:
-    """One revision's items by rank, embedded (`conn` None: the fast reader)."""
-    rows = await reader.rows(conn, "agenda-items", _ITEMS_OF, {"revision_id": revision_id})
+async def items_of(conn: AsyncConnection, revision_id: Any) -> list[dict[str, Any]]:
+    """One revision's items by rank, embedded, in the caller's transaction."""
+    rows = (await conn.execute(_ITEMS_OF, {"revision_id": revision_id})).all()
     return [to_embedded_item(row) for row in rows]
+
+
+async def read_items_of(revision_id: Any) -> list[dict[str, Any]]:
+    """`items_of` on the hot path."""
+    return [
+        to_embedded_item(row) for row in await reader.fetch(_ITEMS_OF, {"revision_id": revision_id})
+    ]
 
 
 async def embedded_items(

@@ -81,11 +81,17 @@ def _revision_with_items(row: Sequence[Any], items: list[dict[str, Any]]) -> dic
     return revision
 
 
-async def get_revision(conn: AsyncConnection | None, number: int) -> dict[str, Any]:
-    """A revision with its items: two statements, whatever its size (`conn` None: the fast
-    reader)."""
+async def get_revision(conn: AsyncConnection, number: int) -> dict[str, Any]:
+    """A revision with its items, in the caller's transaction: two statements, whatever its
+    size."""
     row = await repository.revision_row(conn, number)
     return _revision_with_items(row, await repository.items_of(conn, row[0]))
+
+
+async def read_revision(number: int) -> dict[str, Any]:
+    """`get_revision` on the hot path (app/core/fastread.py)."""
+    row = await repository.read_revision_row(number)
+    return _revision_with_items(row, await repository.read_items_of(row[0]))
 
 
 async def list_revisions(
@@ -95,14 +101,15 @@ async def list_revisions(
     return await repository.revision_page(conn, request, status, page)
 
 
-async def current_agenda(conn: AsyncConnection | None, as_of: datetime | None) -> dict[str, Any]:
-    """The revision in force at `as_of` (now when None): two statements, whatever its size."""
-    row = await repository.revision_in_force(conn, as_of)
+async def current_agenda(as_of: datetime | None) -> dict[str, Any]:
+    """The revision in force at `as_of` (now when None): two statements, whatever its size,
+    read on the hot path."""
+    row = await repository.read_revision_in_force(as_of)
     if row is None:
         if as_of is None:
             raise NotFound("No agenda revision has been published yet.")
         raise NotFound(f"No agenda revision was published yet at {as_of.isoformat()}.")
-    return _revision_with_items(row, await repository.items_of(conn, row[0]))
+    return _revision_with_items(row, await repository.read_items_of(row[0]))
 
 
 def _moment(row: Row[Any], now: datetime) -> datetime:

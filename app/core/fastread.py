@@ -1,15 +1,22 @@
-"""Reads on the hot path go straight through asyncpg on Postgres: SQLAlchemy builds and
-compiles each statement shape once, asyncpg runs it as a prepared statement, and rows come
-back as records in the select's column order (callers unpack them by position). On SQLite,
-and when the caller hands in its own connection (inside a write transaction), SQLAlchemy runs
-the same statement.
+"""The hot read path: `reader.fetch(statement, params)`, for the few reads that carry the
+load (a member, a page of members, a learning group, the agenda). Repositories call it from
+functions named for it (`read`, `read_detail`, `read_items_of`…); everything that reads inside a
+transaction uses the caller's SQLAlchemy connection instead.
 
-Every request still reads the database; only the per-statement Python overhead goes."""
+On Postgres the statement runs straight through asyncpg as a prepared statement: SQLAlchemy
+compiles each statement object once (the cache is keyed by the statement itself, so the same
+object is always the same SQL), and rows come back as records in the select's column order
+(callers unpack them by position). On SQLite SQLAlchemy runs the same statement.
+
+The records are not SQLAlchemy's: ids come back as text and enum columns as their text value,
+which is what the response carries anyway (tests/core/test_fastread.py compares every hot
+statement's rows with SQLAlchemy's). The pool is asyncpg's own, next to SQLAlchemy's. Every
+request still reads the database; only the per-statement Python overhead goes."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -18,12 +25,12 @@ import asyncpg
 import orjson
 from sqlalchemy import Select
 from sqlalchemy.dialects.postgresql import asyncpg as pg_asyncpg
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.core.db import database
 
 _DIALECT = pg_asyncpg.dialect()  # type: ignore[no-untyped-call]
-_MAX_SHAPES = 512
+_MAX_STATEMENTS = 512
 
 # Called with each statement's SQL (the test suite counts statements here as well).
 listeners: list[Callable[[str], None]] = []
@@ -106,7 +113,7 @@ class FastReader:
         self._pool: asyncpg.Pool | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._lock: asyncio.Lock | None = None
-        self._named: dict[Hashable, Any] = {}
+        self._compiled: dict[Select[Any], tuple[str, tuple[_Slot, ...]]] = {}
         self._engine: AsyncEngine | None = None
 
     async def _get_pool(self, engine: AsyncEngine) -> asyncpg.Pool:
@@ -143,29 +150,24 @@ class FastReader:
                 )
             return self._pool
 
-    async def rows(
-        self,
-        conn: AsyncConnection | None,
-        shape: Hashable,
-        statement: Select[Any],
-        params: dict[str, Any],
-    ) -> Sequence[Any]:
-        """All rows of `statement` as positional records. With `conn` None: through asyncpg on
-        Postgres (SQLite reads with a connection of its own); else through the given SQLAlchemy
-        connection. `shape` names the statement's form, so neither compiling nor SQLAlchemy's
-        cache key (which costs more than the query itself on a wide join) is paid again for the
-        same form. Values come from `params` by name, literals from the statement itself."""
-        if conn is not None:
-            return list((await conn.execute(statement, params)).all())
-        engine = database.engine  # configures the store on first use
+    async def fetch(self, statement: Select[Any], params: Mapping[str, Any]) -> Sequence[Any]:
+        """All rows of `statement`, read outside any transaction, as positional records (in the
+        select's column order). On Postgres through asyncpg as a prepared statement; on SQLite
+        through SQLAlchemy on a connection of its own.
+
+        Compiled SQL is cached per statement object: hot statements are built once (module
+        constants, or cached per filter and sort shape), so the same object is the same SQL,
+        and SQLAlchemy's own cache key (which costs more than the query on a wide join) is
+        never computed. Values come from `params` by name, literals from the statement."""
+        engine = database.engine
         if database.sqlite:
-            async with database.reader.connect() as own:
-                return list((await own.execute(statement, params)).all())
-        entry = self._named.get(shape)
+            async with database.reader.connect() as conn:
+                return list((await conn.execute(statement, params)).all())
+        entry = self._compiled.get(statement)
         if entry is None:
-            if len(self._named) >= _MAX_SHAPES:
-                self._named.clear()
-            entry = self._named[shape] = _compile(statement)
+            if len(self._compiled) >= _MAX_STATEMENTS:
+                self._compiled.clear()
+            entry = self._compiled[statement] = _compile(statement)
         sql, slots = entry
         # A slot holds the parameter's name, or the value the statement itself carries (a
         # literal such as `LIMIT 1` or `status = 'published'` is bound, not inlined).

@@ -51,7 +51,7 @@ def exception_handlers(
         # A write that reached its route and was refused still leaves a trace in the audit.
         if request.method in WRITE_METHODS and matched_route(request.scope) is not None:
             await record_refusal(request.scope, problem.status, problem.detail)
-        return render(problem, request.url.path)
+        return render(problem, request.scope["path"])
 
     async def domain_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, DomainError)
@@ -74,11 +74,12 @@ def exception_handlers(
     async def http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, StarletteHTTPException)
         status = exc.status_code
+        path = request.scope["path"]
         headers = dict(exc.headers or {})
         if status == 404:
-            detail = f"There is no resource at {request.url.path}."
+            detail = f"There is no resource at {path}."
         elif status == 405:
-            detail = f"{request.method} is not allowed on {request.url.path}."
+            detail = f"{request.method} is not allowed on {path}."
             allow = _allowed_methods(request)
             if allow:
                 headers["Allow"] = allow
@@ -93,15 +94,17 @@ def exception_handlers(
 
     async def database_error(request: Request, exc: Exception) -> Response:
         if isinstance(exc, IntegrityError):
-            log.info("integrity error on %s: %s", request.url.path, exc.orig)
+            log.info("integrity error on %s: %s", request.scope["path"], exc.orig)
             conflict = Conflict("The change conflicts with the current state of another resource.")
             return await refuse(request, Problem.of(conflict))
         if is_database_unavailable(exc):
             reason = getattr(exc, "orig", None) or exc
-            log.warning("database unavailable on %s: %r", request.url.path, reason)
-            return render(UNAVAILABLE, request.url.path)
-        log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
-        return render(INTERNAL, request.url.path)
+            log.warning("database unavailable on %s: %r", request.scope["path"], reason)
+            return render(UNAVAILABLE, request.scope["path"])
+        log.exception(
+            "unhandled error on %s %s", request.method, request.scope["path"], exc_info=exc
+        )
+        return render(INTERNAL, request.scope["path"])
 
     handlers: dict[type[Exception], Handler] = {
         DomainError: domain_error,

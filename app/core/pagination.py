@@ -260,16 +260,15 @@ def _position(
 
 def paginate_named(
     query: Select[Any], page: PageRequest, sorting: Sorting, params: dict[str, Any]
-) -> tuple[Select[Any], dict[str, Any], str, tuple[Any, ...]]:
-    """As `paginate`, with the position and limit as named parameters: the statement's shape
-    (returned as a hashable key) no longer depends on the values, so it is built and compiled
-    once per `query` (itself built once per filter shape, see members.repository)."""
+) -> tuple[Select[Any], dict[str, Any], str]:
+    """As `paginate`, with the position and limit as named parameters: the statement no longer
+    depends on the values, so the same object comes back for the same `query` (itself built
+    once per filter shape, see members.repository), sort and position."""
     name, column, _ = sorting.resolve(page.sort)
     params = {**params, "page_limit": page.size + 1}
     if page.cursor:
         params["after_value"], params["after_id"] = _position(page, name, column, sorting.id_column)
-    shape = (name, bool(page.cursor), *sorted(params))
-    return _paged(query, sorting, name, bool(page.cursor)), params, name, shape
+    return _paged(query, sorting, name, bool(page.cursor)), params, name
 
 
 @functools.lru_cache(maxsize=512)

@@ -50,8 +50,7 @@ async def list_page(
     return json_response(body, headers=headers)
 
 
-async def list_page_named(
-    conn: AsyncConnection | None,
+async def hot_list_page(
     request: Request,
     query: Select[Any],
     params: dict[str, Any],
@@ -59,10 +58,11 @@ async def list_page_named(
     sorting: Sorting,
     to_item: RowMapper,
 ) -> Response:
-    """`list_page` for a hot list whose filters are named parameters (see `paginate_named`):
-    one statement per page, compiled once per shape."""
-    paged, values, sort_name, shape = paginate_named(query, page, sorting, params)
-    records = await reader.rows(conn, (id(sorting), *shape), paged, values)
+    """`list_page` for a hot list, read on the hot path (app/core/fastread.py): its filters are
+    named parameters (see `paginate_named`), so each filter and sort shape is one statement,
+    built and compiled once."""
+    paged, values, sort_name = paginate_named(query, page, sorting, params)
+    records = await reader.fetch(paged, values)
     result = page_from_rows([to_item(r) for r in records], page, sort_name, sort_name.lstrip("-"))
     body, headers = page_links(request, result)
     return json_response(body, headers=headers)

@@ -110,7 +110,7 @@ async def create_group(
     responses=responses(200, "The learning group.", *READ, 404, headers=("ETag",)),
 )
 async def get_group(_: CanReadCommunity, group_id: GroupId) -> Response:
-    return resource_response(await service.get_group(None, group_id))
+    return resource_response(await service.get_group(group_id))
 
 
 @router.patch(

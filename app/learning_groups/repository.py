@@ -165,21 +165,38 @@ def list_query(
     return query
 
 
-async def get(conn: AsyncConnection | None, group_id: uuid.UUID) -> dict[str, Any]:
-    """The group without its members: one statement (`conn` None: the fast reader)."""
-    rows = await reader.rows(conn, "learning-groups-get", _BY_ID, {"group_id": group_id})
+async def get(conn: AsyncConnection, group_id: uuid.UUID) -> dict[str, Any]:
+    """The group without its members: one statement."""
+    return _found((await conn.execute(_BY_ID, {"group_id": group_id})).all())
+
+
+async def current_members(conn: AsyncConnection, group_id: uuid.UUID) -> list[dict[str, Any]]:
+    """Everyone in the group now, in one statement whatever the group's size."""
+    return _members((await conn.execute(_CURRENT_MEMBERS, {"group_id": group_id})).all())
+
+
+async def get_detail(conn: AsyncConnection, group_id: uuid.UUID) -> dict[str, Any]:
+    """The group with its theme, facilitator organisation and current members: two statements."""
+    item = await get(conn, group_id)
+    item["members"] = await current_members(conn, group_id)
+    return item
+
+
+async def read_detail(group_id: uuid.UUID) -> dict[str, Any]:
+    """`get_detail` on the hot path (outside any transaction; app/core/fastread.py)."""
+    params = {"group_id": group_id}
+    item = _found(await reader.fetch(_BY_ID, params))
+    item["members"] = _members(await reader.fetch(_CURRENT_MEMBERS, params))
+    return item
+
+
+def _found(rows: Sequence[Any]) -> dict[str, Any]:
     if not rows:
         raise NotFound("No learning group has that id.")
     return to_item(rows[0])
 
 
-async def current_members(
-    conn: AsyncConnection | None, group_id: uuid.UUID
-) -> list[dict[str, Any]]:
-    """Everyone in the group now, in one statement whatever the group's size."""
-    rows = await reader.rows(
-        conn, "learning-groups-current-members", _CURRENT_MEMBERS, {"group_id": group_id}
-    )
+def _members(rows: Sequence[Any]) -> list[dict[str, Any]]:
     return [
         {
             "membershipId": membership_id,
@@ -190,13 +207,6 @@ async def current_members(
         }
         for membership_id, member_id, display_name, role, joined_at in rows
     ]
-
-
-async def get_detail(conn: AsyncConnection | None, group_id: uuid.UUID) -> dict[str, Any]:
-    """The group with its theme, facilitator organisation and current members: two statements."""
-    item = await get(conn, group_id)
-    item["members"] = await current_members(conn, group_id)
-    return item
 
 
 async def status_of(conn: AsyncConnection, group_id: uuid.UUID) -> str | None:

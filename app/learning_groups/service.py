@@ -69,10 +69,9 @@ async def list_groups(
     return await list_page(conn, request, query, page, SORTING, repository.to_item)
 
 
-async def get_group(conn: AsyncConnection | None, group_id: uuid.UUID) -> dict[str, Any]:
-    """The group with its current members (a hot read: with `conn` None it reads through
-    app/core/fastread.py)."""
-    return await repository.get_detail(conn, group_id)
+async def get_group(group_id: uuid.UUID) -> dict[str, Any]:
+    """The group with its current members, read on the hot path (app/core/fastread.py)."""
+    return await repository.read_detail(group_id)
 
 
 async def list_memberships(

@@ -47,7 +47,7 @@ class MemberListQuery(PageQuery):
 )
 async def list_members(request: Request, _: CanReadDirectory) -> Response:
     query = read_query(MemberListQuery, request)
-    return await service.list_members(None, request, query.page, query.filters())
+    return await service.list_members(request, query.page, query.filters())
 
 
 @router.post(
@@ -76,7 +76,7 @@ async def create_member(
     responses=responses(200, "The member.", *READ, 404, headers=("ETag",)),
 )
 async def get_member(_: CanReadDirectory, member_id: MemberId) -> Response:
-    return resource_response(await service.get_member(None, member_id))
+    return resource_response(await service.get_member(member_id))
 
 
 @router.patch(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import uuid
+from collections.abc import Sequence
 from typing import Any, cast
 
 from sqlalchemy import Select, String, bindparam, func, insert, or_, select
@@ -197,9 +198,17 @@ def _filtered(names: tuple[str, ...], search: bool) -> Select[Any]:
     return query
 
 
-async def get(conn: AsyncConnection | None, member_id: uuid.UUID) -> dict[str, Any]:
-    """`conn` None reads through the fast reader (the GET route on Postgres)."""
-    rows = await reader.rows(conn, "members-get", _BY_ID, {"member_id": member_id})
+async def get(conn: AsyncConnection, member_id: uuid.UUID) -> dict[str, Any]:
+    """The member, read in the caller's transaction."""
+    return _found((await conn.execute(_BY_ID, {"member_id": member_id})).all())
+
+
+async def read(member_id: uuid.UUID) -> dict[str, Any]:
+    """The member, read on the hot path (outside any transaction; app/core/fastread.py)."""
+    return _found(await reader.fetch(_BY_ID, {"member_id": member_id}))
+
+
+def _found(rows: Sequence[Any]) -> dict[str, Any]:
     if not rows:
         raise NotFound("No member has that id.")
     return to_item(rows[0])

@@ -17,7 +17,7 @@ from app.core.http import check_version
 from app.core.models import table_of, utcnow
 from app.core.pagination import PageRequest
 from app.core.permissions import ensure_admin
-from app.core.repository import list_page_named, require_references
+from app.core.repository import hot_list_page, require_references
 from app.departments.models import Department
 from app.members import repository, rules
 from app.members.models import MemberSource, MemberStatus
@@ -31,19 +31,15 @@ SORTING = repository.SORTING
 # Hot reads: with `conn` None they read through app/core/fastread.py.
 
 
-async def list_members(
-    conn: AsyncConnection | None, request: Request, page: PageRequest, filters: dict[str, Any]
-) -> Response:
+async def list_members(request: Request, page: PageRequest, filters: dict[str, Any]) -> Response:
     """One page of members filtered by `filters` (the list_query parameters), answered as the
-    list route answers it."""
+    list route answers it; read on the hot path."""
     statement, params = repository.list_query(**filters)
-    return await list_page_named(
-        conn, request, statement, params, page, SORTING, repository.to_item
-    )
+    return await hot_list_page(request, statement, params, page, SORTING, repository.to_item)
 
 
-async def get_member(conn: AsyncConnection | None, member_id: uuid.UUID) -> dict[str, Any]:
-    return await repository.get(conn, member_id)
+async def get_member(member_id: uuid.UUID) -> dict[str, Any]:
+    return await repository.read(member_id)
 
 
 def _references(department_id: uuid.UUID | None, organisation_id: uuid.UUID | None) -> Any:

@@ -111,3 +111,10 @@ async def test_write_failing_midway_is_a_500_that_writes_nothing(client, monkeyp
     monkeypatch.undo()
     retried = await client.post("/v1/departments", json=payload, headers=headers)
     assert retried.status_code == 201, retried.text
+
+
+@pytest.mark.parametrize("path", ["/v1/a%0Ab/c", "/%0A", "/v1/members/a%0Ab"])
+async def test_a_path_no_application_matches_is_a_404_problem(client, path):
+    response = await client.get(path, headers=bearer(await make_key()))
+    assert_problem(response, 404)
+    assert_contract_headers(response)
