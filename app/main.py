@@ -16,9 +16,10 @@ from fastapi import FastAPI, Request
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.responses import HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
-from starlette.applications import Starlette
+from starlette.datastructures import State
 from starlette.middleware import Middleware
-from starlette.routing import Mount
+from starlette.routing import BaseRoute, Mount, Router
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app import __version__
 from app.agenda.endpoints import router as agenda_router
@@ -41,7 +42,7 @@ from app.core.middleware.idempotency import Idempotency
 from app.core.middleware.input_checks import InputChecks
 from app.core.middleware.request_context import RequestContext
 from app.core.openapi import build_document, responses
-from app.core.problems import Renderer, problem_json
+from app.core.problems import Problem, Renderer, problem_json
 from app.departments.endpoints import router as departments_router
 from app.insights.endpoints import router as insights_router
 from app.learning_groups.endpoints import router as learning_groups_router
@@ -115,7 +116,7 @@ PUBLIC_PREFIXES = ("/v1/docs-static/",)
 
 
 @asynccontextmanager
-async def lifespan(app: Starlette) -> AsyncIterator[None]:
+async def lifespan(app: Service) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
     if database._engine is None:  # tests may have configured it already
         database.configure(settings)
@@ -138,8 +139,6 @@ def _guarded(
 ) -> list[Middleware]:
     """What an API application does with a request before its routes (outermost first)."""
     return [
-        # Anything no handler took: a problem, never a traceback.
-        Middleware(ErrorFallback, render=render),
         # NUL characters, bodies too large or nested too deep: refused before routing.
         Middleware(
             InputChecks,
@@ -227,45 +226,70 @@ def create_scim(settings: Settings) -> FastAPI:
     return scim
 
 
-def create_app(settings: Settings | None = None) -> Starlette:
+class Service:
+    """The service as uvicorn serves it: the edge middlewares around a router that hands
+    /scim/v2 to the SCIM application and every other path to the /v1 API.
+
+    A bare router rather than a third application: an application would wrap every request
+    in its own error and exception middlewares once more, before the API's own."""
+
+    def __init__(self, settings: Settings, api: FastAPI, scim: FastAPI, edge: list[Middleware]):
+        self.state = State({"settings": settings, "api": api, "scim": scim})
+        self.router = Router(
+            routes=[Mount(SCIM_BASE, app=scim), Mount("", app=api)],
+            redirect_slashes=False,
+            default=_no_application,
+            lifespan=lifespan,
+        )
+        handler: ASGIApp = self.router
+        for cls, args, kwargs in reversed(edge):
+            handler = cls(handler, *args, **kwargs)
+        self.handler = handler
+
+    @property
+    def routes(self) -> list[BaseRoute]:
+        return self.router.routes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        scope["app"] = self
+        await self.handler(scope, receive, send)
+
+
+async def _no_application(scope: Scope, receive: Receive, send: Send) -> None:
+    """A path neither application takes (one with a line break, say): a problem too."""
+    if scope["type"] != "http":
+        return
+    path = scope["path"]
+    await problem_json(Problem(404, f"There is no resource at {path}."), path)(scope, receive, send)
+
+
+def create_app(settings: Settings | None = None) -> Service:
     """The whole service: the edge every request passes, then the /v1 API or SCIM."""
     settings = settings or get_settings()
     logging.basicConfig(level=logging.INFO)
-    api = create_api(settings)
-    app = Starlette(
-        routes=[Mount(SCIM_BASE, app=create_scim(settings)), Mount("", app=api)],
-        middleware=[
-            # Names the request (X-Request-ID) and where it came from.
-            Middleware(RequestContext),
-            # API-Version, X-Request-ID, Cache-Control and the security headers, always.
-            Middleware(ContractHeaders, version=__version__),
-            # The edge's own faults: a problem, never a traceback.
-            Middleware(ErrorFallback, render=problem_json),
-            # Browsers on other origins: the documents for all, the rest for CORS_ORIGINS.
-            Middleware(
-                Cors,
-                origins=settings.cors_origins,
-                public_paths=PUBLIC_DOCUMENTS,
-                render=problem_json,
-            ),
-            # The one way in: credentials are checked here, once.
-            Middleware(
-                Authentication,
-                authenticate=Authenticator(settings),
-                public_paths=PUBLIC_PATHS,
-                public_prefixes=PUBLIC_PREFIXES,
-            ),
-        ],
-        # A path neither application matches (one with a line break, say) is a problem too.
-        exception_handlers=dict(exception_handlers(problem_json, trail.record_refusal)),
-        lifespan=lifespan,
-    )
-    app.state.settings = settings
-    app.state.api = api
-    return app
+    edge = [
+        # Names the request (X-Request-ID) and where it came from.
+        Middleware(RequestContext),
+        # API-Version, X-Request-ID, Cache-Control and the security headers, always.
+        Middleware(ContractHeaders, version=__version__),
+        # The edge's own faults: a problem, never a traceback.
+        Middleware(ErrorFallback, render=problem_json),
+        # Browsers on other origins: the documents for all, the rest for CORS_ORIGINS.
+        Middleware(
+            Cors, origins=settings.cors_origins, public_paths=PUBLIC_DOCUMENTS, render=problem_json
+        ),
+        # The one way in: credentials are checked here, once.
+        Middleware(
+            Authentication,
+            authenticate=Authenticator(settings),
+            public_paths=PUBLIC_PATHS,
+            public_prefixes=PUBLIC_PREFIXES,
+        ),
+    ]
+    return Service(settings, create_api(settings), create_scim(settings), edge)
 
 
-def openapi_document(app: Starlette) -> dict[str, Any]:
+def openapi_document(app: Service | FastAPI) -> dict[str, Any]:
     """The /v1 API's OpenAPI document (of `create_app`'s service, or of the API itself)."""
     api: FastAPI = app if isinstance(app, FastAPI) else app.state.api
     if api.openapi_schema is None:

@@ -116,8 +116,8 @@ async def get_agenda(
 )
 async def list_revisions(
     request: Request,
-    conn: ReadDb,
     _: CanReadCommunity,
+    conn: ReadDb,
     page: Annotated[PageRequest, Depends(service.SORTING.params)],
     status: Annotated[RevisionStatus | None, Query()] = None,
 ) -> Response:
@@ -139,8 +139,8 @@ async def list_revisions(
 )
 async def create_revision(
     request: Request,
-    conn: WriteDb,
     principal: AdminOnly,
+    conn: WriteDb,
     data: Annotated[RevisionCreate | None, Body()] = None,
 ) -> Response:
     revision = await service.create_draft(conn, principal, data or RevisionCreate())
@@ -177,8 +177,8 @@ async def get_revision(_: CanReadCommunity, fmt: Negotiated, number: RevisionNum
 )
 async def update_revision(
     request: Request,
-    conn: WriteDb,
     principal: AdminOnly,
+    conn: WriteDb,
     number: RevisionNumber,
     expected: IfMatch,
     patch: Annotated[RevisionUpdate, Body(media_type="application/merge-patch+json")],
@@ -198,11 +198,7 @@ async def update_revision(
     responses=responses(204, "The draft is gone.", *WRITE, 404, 412),
 )
 async def delete_revision(
-    request: Request,
-    conn: WriteDb,
-    principal: AdminOnly,
-    number: RevisionNumber,
-    expected: IfMatch,
+    request: Request, principal: AdminOnly, conn: WriteDb, number: RevisionNumber, expected: IfMatch
 ) -> Response:
     await service.delete_draft(conn, principal, _known_number(number), expected)
     return Response(status_code=204)
@@ -222,8 +218,8 @@ async def delete_revision(
 )
 async def replace_items(
     request: Request,
-    conn: WriteDb,
     principal: AdminOnly,
+    conn: WriteDb,
     number: RevisionNumber,
     expected: IfMatch,
     data: AgendaItemsReplace,
@@ -249,11 +245,7 @@ async def replace_items(
     dependencies=[IDEMPOTENT],
 )
 async def publish_revision(
-    request: Request,
-    conn: WriteDb,
-    principal: AdminOnly,
-    number: RevisionNumber,
-    expected: IfMatch,
+    request: Request, principal: AdminOnly, conn: WriteDb, number: RevisionNumber, expected: IfMatch
 ) -> Response:
     revision = await service.publish_revision(conn, principal, _known_number(number), expected)
     return await written(conn, request, revision, headers=resource_headers(revision))
@@ -273,8 +265,8 @@ async def publish_revision(
     responses=responses(200, "The differences.", *READ, 404),
 )
 async def diff_revision(
-    conn: ReadDb,
     _: CanReadCommunity,
+    conn: ReadDb,
     number: RevisionNumber,
     from_number: Annotated[int, Query(alias="from", description="The revision to compare with.")],
 ) -> Response:
@@ -294,6 +286,6 @@ async def diff_revision(
     responses=responses(200, "The question's agenda history.", *READ, 404),
 )
 async def question_agenda_history(
-    conn: ReadDb, _: CanReadCommunity, question_id: QuestionId
+    _: CanReadCommunity, conn: ReadDb, question_id: QuestionId
 ) -> Response:
     return json_response(await service.question_agenda_history(conn, question_id))

@@ -28,8 +28,8 @@ router = APIRouter(prefix="/v1/audit-events", tags=["audit-events"])
 )
 async def list_audit_events(
     request: Request,
-    conn: ReadDb,
     _: AdminOnly,
+    conn: ReadDb,
     page: Annotated[PageRequest, Depends(service.SORTING.params)],
     action: Annotated[str | None, Query(max_length=100)] = None,
     object_type: Annotated[str | None, Query(alias="objectType", max_length=64)] = None,

@@ -30,8 +30,8 @@ router = APIRouter(prefix="/v1/api-keys", tags=["api-keys"])
 )
 async def list_keys(
     request: Request,
-    conn: ReadDb,
     _: AdminOnly,
+    conn: ReadDb,
     page: Annotated[PageRequest, Depends(service.SORTING.params)],
 ) -> Response:
     return await service.list_keys(conn, request, page)
@@ -47,7 +47,7 @@ async def list_keys(
     dependencies=[IDEMPOTENT],
 )
 async def create_key(
-    request: Request, conn: WriteDb, principal: AdminOnly, data: ApiKeyCreate
+    request: Request, principal: AdminOnly, conn: WriteDb, data: ApiKeyCreate
 ) -> Response:
     item = await service.issue_key(
         conn,
@@ -73,7 +73,7 @@ async def create_key(
     response_model=ApiKeyRead,
     responses=responses(200, "The key's metadata.", *READ, 404),
 )
-async def get_key(conn: ReadDb, _: AdminOnly, key_id: KeyId) -> Response:
+async def get_key(_: AdminOnly, conn: ReadDb, key_id: KeyId) -> Response:
     return json_response(await service.get_key(conn, key_id))
 
 
@@ -85,7 +85,7 @@ async def get_key(conn: ReadDb, _: AdminOnly, key_id: KeyId) -> Response:
     responses=responses(200, "The revoked key.", *WRITE, 404),
 )
 async def revoke_key(
-    request: Request, conn: WriteDb, principal: AdminOnly, key_id: KeyId
+    request: Request, principal: AdminOnly, conn: WriteDb, key_id: KeyId
 ) -> Response:
     item = await service.revoke_key(conn, principal, key_id)
     return await written(conn, request, item)

@@ -33,8 +33,8 @@ router = APIRouter(prefix="/v1/cases", tags=["cases"])
 )
 async def list_cases(
     request: Request,
-    conn: ReadDb,
     _: CanReadCommunity,
+    conn: ReadDb,
     page: Annotated[PageRequest, Depends(service.SORTING.params)],
     learning_group_id: Annotated[uuid.UUID | None, Query(alias="learningGroupId")] = None,
     status: Annotated[CaseStatus | None, Query()] = None,
@@ -78,7 +78,7 @@ async def list_cases(
     dependencies=[IDEMPOTENT],
 )
 async def create_case(
-    request: Request, conn: WriteDb, principal: CanManageGroups, data: CaseCreate
+    request: Request, principal: CanManageGroups, conn: WriteDb, data: CaseCreate
 ) -> Response:
     item = await service.create_case(conn, principal, data)
     location = str(request.url_for("cases-get", caseId=item["id"]))
@@ -93,7 +93,7 @@ async def create_case(
     response_model=CaseRead,
     responses=responses(200, "The case.", *READ, 404, headers=("ETag",)),
 )
-async def get_case(conn: ReadDb, _: CanReadCommunity, case_id: CaseId) -> Response:
+async def get_case(_: CanReadCommunity, conn: ReadDb, case_id: CaseId) -> Response:
     return resource_response(await service.get_case(conn, case_id))
 
 
@@ -110,8 +110,8 @@ async def get_case(conn: ReadDb, _: CanReadCommunity, case_id: CaseId) -> Respon
 )
 async def update_case(
     request: Request,
-    conn: WriteDb,
     principal: CanManageGroups,
+    conn: WriteDb,
     case_id: CaseId,
     expected: IfMatch,
     patch: Annotated[CaseUpdate, Body(media_type="application/merge-patch+json")],

@@ -42,6 +42,16 @@ def _allowed_methods(request: Request) -> str | None:
     return ", ".join(allowed) or None
 
 
+def last_resort(exc: BaseException, method: str, path: str) -> Problem:
+    """The problem for an exception nothing else handled, logged: a 503 when the database or
+    the way to it is at fault (worth a retry), else a 500 that discloses nothing."""
+    if is_database_unavailable(exc):
+        log.warning("database unavailable on %s %s: %r", method, path, exc)
+        return UNAVAILABLE
+    log.error("unhandled error on %s %s", method, path, exc_info=exc)
+    return INTERNAL
+
+
 def exception_handlers(
     render: Renderer, record_refusal: RecordRefusal
 ) -> dict[type[Exception], Handler]:
@@ -106,7 +116,14 @@ def exception_handlers(
         )
         return render(INTERNAL, request.scope["path"])
 
+    async def unexpected(request: Request, exc: Exception) -> Response:
+        # Starlette's outermost middleware of the application calls this for anything no
+        # other handler took, then raises it again for the edge (which does not log it twice).
+        path = request.scope["path"]
+        return render(last_resort(exc, request.method, path), path)
+
     handlers: dict[type[Exception], Handler] = {
+        Exception: unexpected,
         DomainError: domain_error,
         RequestValidationError: validation_error,
         StarletteHTTPException: http_error,

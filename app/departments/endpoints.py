@@ -36,8 +36,8 @@ router = APIRouter(prefix="/v1/departments", tags=["departments"])
 )
 async def list_departments(
     request: Request,
-    conn: ReadDb,
     _: CanReadDirectory,
+    conn: ReadDb,
     page: Annotated[PageRequest, Depends(service.SORTING.params)],
     kind: Annotated[DepartmentKind | None, Query()] = None,
     parent_id: Annotated[uuid.UUID | None, Query(alias="parentId")] = None,
@@ -60,7 +60,7 @@ async def list_departments(
     dependencies=[IDEMPOTENT],
 )
 async def create_department(
-    request: Request, conn: WriteDb, principal: AdminOnly, data: DepartmentCreate
+    request: Request, principal: AdminOnly, conn: WriteDb, data: DepartmentCreate
 ) -> Response:
     item = await service.create_department(conn, principal, data)
     location = str(request.url_for("departments-get", departmentId=item["id"]))
@@ -76,7 +76,7 @@ async def create_department(
     responses=responses(200, "The department.", *READ, 404, headers=("ETag",)),
 )
 async def get_department(
-    conn: ReadDb, _: CanReadDirectory, department_id: DepartmentId
+    _: CanReadDirectory, conn: ReadDb, department_id: DepartmentId
 ) -> Response:
     return resource_response(await service.get_department(conn, department_id))
 
@@ -90,8 +90,8 @@ async def get_department(
 )
 async def update_department(
     request: Request,
-    conn: WriteDb,
     principal: AdminOnly,
+    conn: WriteDb,
     department_id: DepartmentId,
     expected: IfMatch,
     patch: Annotated[DepartmentUpdate, Body(media_type="application/merge-patch+json")],
@@ -109,8 +109,8 @@ async def update_department(
 )
 async def archive_department(
     request: Request,
-    conn: WriteDb,
     principal: AdminOnly,
+    conn: WriteDb,
     department_id: DepartmentId,
     expected: IfMatch,
 ) -> Response:

@@ -39,8 +39,8 @@ WHO_MAY_WRITE = (
 )
 async def list_insights(
     request: Request,
-    conn: ReadDb,
     _: CanReadCommunity,
+    conn: ReadDb,
     page: Annotated[PageRequest, Depends(service.SORTING.params)],
     adoption: Annotated[Adoption | None, Query()] = None,
     department_id: Annotated[
@@ -77,7 +77,7 @@ async def list_insights(
     dependencies=[IDEMPOTENT],
 )
 async def create_insight(
-    request: Request, conn: WriteDb, principal: CanContribute, data: InsightCreate
+    request: Request, principal: CanContribute, conn: WriteDb, data: InsightCreate
 ) -> Response:
     item = await service.create_insight(conn, principal, data)
     location = str(request.url_for("insights-get", insightId=item["id"]))
@@ -92,7 +92,7 @@ async def create_insight(
     response_model=InsightRead,
     responses=responses(200, "The insight.", *READ, 404, headers=("ETag",)),
 )
-async def get_insight(conn: ReadDb, _: CanReadCommunity, insight_id: InsightId) -> Response:
+async def get_insight(_: CanReadCommunity, conn: ReadDb, insight_id: InsightId) -> Response:
     return resource_response(await service.get_insight(conn, insight_id))
 
 
@@ -110,8 +110,8 @@ async def get_insight(conn: ReadDb, _: CanReadCommunity, insight_id: InsightId) 
 )
 async def update_insight(
     request: Request,
-    conn: WriteDb,
     principal: CanContribute,
+    conn: WriteDb,
     insight_id: InsightId,
     expected: IfMatch,
     patch: Annotated[InsightUpdate, Body(media_type="application/merge-patch+json")],

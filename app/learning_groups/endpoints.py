@@ -50,8 +50,8 @@ router = APIRouter(prefix="/v1/learning-groups", tags=["learning-groups"])
 )
 async def list_groups(
     request: Request,
-    conn: ReadDb,
     _: CanReadCommunity,
+    conn: ReadDb,
     page: Annotated[PageRequest, Depends(service.SORTING.params)],
     theme_id: Annotated[uuid.UUID | None, Query(alias="themeId")] = None,
     mode: Annotated[GroupMode | None, Query()] = None,
@@ -94,7 +94,7 @@ async def list_groups(
     dependencies=[IDEMPOTENT],
 )
 async def create_group(
-    request: Request, conn: WriteDb, principal: AdminOnly, data: GroupCreate
+    request: Request, principal: AdminOnly, conn: WriteDb, data: GroupCreate
 ) -> Response:
     item = await service.create_group(conn, principal, data)
     location = str(request.url_for("learning-groups-get", groupId=item["id"]))
@@ -126,8 +126,8 @@ async def get_group(_: CanReadCommunity, group_id: GroupId) -> Response:
 )
 async def update_group(
     request: Request,
-    conn: WriteDb,
     principal: CanManageGroups,
+    conn: WriteDb,
     group_id: GroupId,
     expected: IfMatch,
     patch: Annotated[GroupUpdate, Body(media_type="application/merge-patch+json")],
@@ -146,8 +146,8 @@ async def update_group(
 )
 async def list_memberships(
     request: Request,
-    conn: ReadDb,
     _: CanReadCommunity,
+    conn: ReadDb,
     group_id: GroupId,
     page: Annotated[PageRequest, Depends(service.MEMBERSHIP_SORTING.params)],
     current: Annotated[
@@ -178,8 +178,8 @@ async def list_memberships(
 )
 async def join_group(
     request: Request,
-    conn: WriteDb,
     principal: CanJoinGroups,
+    conn: WriteDb,
     group_id: GroupId,
     data: MembershipCreate,
 ) -> Response:
@@ -199,7 +199,7 @@ async def join_group(
     responses=responses(200, "The membership.", *READ, 404),
 )
 async def get_membership(
-    conn: ReadDb, _: CanReadCommunity, group_id: GroupId, membership_id: MembershipId
+    _: CanReadCommunity, conn: ReadDb, group_id: GroupId, membership_id: MembershipId
 ) -> Response:
     return json_response(await service.get_membership(conn, group_id, membership_id))
 
@@ -218,8 +218,8 @@ async def get_membership(
 )
 async def change_membership(
     request: Request,
-    conn: WriteDb,
     principal: CanJoinGroups,
+    conn: WriteDb,
     group_id: GroupId,
     membership_id: MembershipId,
     patch: Annotated[MembershipUpdate, Body(media_type="application/merge-patch+json")],
@@ -237,8 +237,8 @@ async def change_membership(
 )
 async def leave_group(
     request: Request,
-    conn: WriteDb,
     principal: CanJoinGroups,
+    conn: WriteDb,
     group_id: GroupId,
     membership_id: MembershipId,
 ) -> Response:

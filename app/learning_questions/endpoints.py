@@ -46,8 +46,8 @@ WHO_MAY_WRITE = (
 )
 async def list_questions(
     request: Request,
-    conn: ReadDb,
     _: CanReadCommunity,
+    conn: ReadDb,
     page: Annotated[PageRequest, Depends(service.SORTING.params)],
     theme_id: Annotated[uuid.UUID | None, Query(alias="themeId")] = None,
     status: Annotated[QuestionStatus | None, Query()] = None,
@@ -92,7 +92,7 @@ async def list_questions(
     dependencies=[IDEMPOTENT],
 )
 async def create_question(
-    request: Request, conn: WriteDb, principal: CanContribute, data: QuestionCreate
+    request: Request, principal: CanContribute, conn: WriteDb, data: QuestionCreate
 ) -> Response:
     item = await service.create_question(conn, principal, data)
     location = str(request.url_for("learning-questions-get", questionId=item["id"]))
@@ -107,7 +107,7 @@ async def create_question(
     response_model=QuestionRead,
     responses=responses(200, "The learning question.", *READ, 404, headers=("ETag",)),
 )
-async def get_question(conn: ReadDb, _: CanReadCommunity, question_id: QuestionId) -> Response:
+async def get_question(_: CanReadCommunity, conn: ReadDb, question_id: QuestionId) -> Response:
     return resource_response(await service.get_question(conn, question_id))
 
 
@@ -126,8 +126,8 @@ async def get_question(conn: ReadDb, _: CanReadCommunity, question_id: QuestionI
 )
 async def update_question(
     request: Request,
-    conn: WriteDb,
     principal: CanContribute,
+    conn: WriteDb,
     question_id: QuestionId,
     expected: IfMatch,
     patch: Annotated[QuestionUpdate, Body(media_type="application/merge-patch+json")],
@@ -153,8 +153,8 @@ async def update_question(
 )
 async def merge_question(
     request: Request,
-    conn: WriteDb,
     principal: CanContribute,
+    conn: WriteDb,
     question_id: QuestionId,
     expected: IfMatch,
     data: QuestionMerge,

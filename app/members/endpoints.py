@@ -60,7 +60,7 @@ async def list_members(request: Request, _: CanReadDirectory) -> Response:
     dependencies=[IDEMPOTENT],
 )
 async def create_member(
-    request: Request, conn: WriteDb, principal: AdminOnly, data: MemberCreate
+    request: Request, principal: AdminOnly, conn: WriteDb, data: MemberCreate
 ) -> Response:
     item = await service.create_member(conn, principal, data)
     location = str(request.url_for("members-get", memberId=item["id"]))
@@ -93,8 +93,8 @@ async def get_member(_: CanReadDirectory, member_id: MemberId) -> Response:
 )
 async def update_member(
     request: Request,
-    conn: WriteDb,
     principal: CanEditMembers,
+    conn: WriteDb,
     member_id: MemberId,
     expected: IfMatch,
     patch: Annotated[MemberUpdate, Body(media_type="application/merge-patch+json")],
@@ -111,11 +111,7 @@ async def update_member(
     responses=responses(200, "The deactivated member.", *WRITE, 404, 412, headers=("ETag",)),
 )
 async def deactivate_member(
-    request: Request,
-    conn: WriteDb,
-    principal: AdminOnly,
-    member_id: MemberId,
-    expected: IfMatch,
+    request: Request, principal: AdminOnly, conn: WriteDb, member_id: MemberId, expected: IfMatch
 ) -> Response:
     item = await service.deactivate_member(conn, principal, member_id, expected)
     return await written(conn, request, item, headers=resource_headers(item))

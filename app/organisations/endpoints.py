@@ -37,8 +37,8 @@ router = APIRouter(prefix="/v1/organisations", tags=["organisations"])
 )
 async def list_organisations(
     request: Request,
-    conn: ReadDb,
     _: CanReadCommunity,
+    conn: ReadDb,
     page: Annotated[PageRequest, Depends(service.SORTING.params)],
     kind: Annotated[OrganisationKind | None, Query()] = None,
     q: Annotated[str | None, Query(max_length=200, description="Searches the name.")] = None,
@@ -58,7 +58,7 @@ async def list_organisations(
     dependencies=[IDEMPOTENT],
 )
 async def create_organisation(
-    request: Request, conn: WriteDb, principal: AdminOnly, data: OrganisationCreate
+    request: Request, principal: AdminOnly, conn: WriteDb, data: OrganisationCreate
 ) -> Response:
     item = await service.create_organisation(conn, principal, data)
     location = str(request.url_for("organisations-get", organisationId=item["id"]))
@@ -74,7 +74,7 @@ async def create_organisation(
     responses=responses(200, "The organisation.", *READ, 404, headers=("ETag",)),
 )
 async def get_organisation(
-    conn: ReadDb, _: CanReadCommunity, organisation_id: OrganisationId
+    _: CanReadCommunity, conn: ReadDb, organisation_id: OrganisationId
 ) -> Response:
     return resource_response(await service.get_organisation(conn, organisation_id))
 
@@ -88,8 +88,8 @@ async def get_organisation(
 )
 async def update_organisation(
     request: Request,
-    conn: WriteDb,
     principal: AdminOnly,
+    conn: WriteDb,
     organisation_id: OrganisationId,
     expected: IfMatch,
     patch: Annotated[OrganisationUpdate, Body(media_type="application/merge-patch+json")],

@@ -28,7 +28,7 @@ router = APIRouter(prefix="/v1/members", tags=["members"])
     responses=responses(200, "The member's personal data.", *READ, 404),
 )
 async def get_personal_data(
-    conn: WriteDb, principal: Authenticated, member_id: MemberId
+    principal: Authenticated, conn: WriteDb, member_id: MemberId
 ) -> Response:
     # A write connection: reading someone's whole file leaves an audit event.
     return json_response(await service.personal_data(conn, principal, member_id))
@@ -48,7 +48,7 @@ async def get_personal_data(
     dependencies=[IDEMPOTENT],
 )
 async def erase_member(
-    request: Request, conn: WriteDb, principal: AdminOnly, member_id: MemberId, expected: IfMatch
+    request: Request, principal: AdminOnly, conn: WriteDb, member_id: MemberId, expected: IfMatch
 ) -> Response:
     result = await service.erase_member(conn, principal, member_id, expected)
     return await written(conn, request, result)

@@ -216,7 +216,7 @@ async def openapi(request: Request) -> Response:
 
 
 @router.post("/.search", operation_id="scim-search")
-async def search_everything(request: Request, conn: ReadDb, _: CanSync) -> Response:
+async def search_everything(request: Request, _: CanSync, conn: ReadDb) -> Response:
     body = await json_body(request)
     if not isinstance(body, dict):
         raise sm.InvalidSyntaxException(detail="The body must be a SearchRequest object.")
@@ -232,8 +232,8 @@ async def search_everything(request: Request, conn: ReadDb, _: CanSync) -> Respo
 @router.get("/Users", operation_id="scim-users-list")
 async def list_users(
     request: Request,
-    conn: ReadDb,
     _: CanSync,
+    conn: ReadDb,
     filter: Filter = None,
     start_index: StartIndex = None,
     count: Count = None,
@@ -255,7 +255,7 @@ async def list_users(
 
 
 @router.post("/Users/.search", operation_id="scim-users-search")
-async def search_users(request: Request, conn: ReadDb, _: CanSync) -> Response:
+async def search_users(request: Request, _: CanSync, conn: ReadDb) -> Response:
     body = await json_body(request)
     if not isinstance(body, dict):
         raise sm.InvalidSyntaxException(detail="The body must be a SearchRequest object.")
@@ -266,7 +266,7 @@ async def search_users(request: Request, conn: ReadDb, _: CanSync) -> Response:
 
 
 @router.post("/Users", operation_id="scim-users-create", status_code=201)
-async def create_user(request: Request, conn: WriteDb, principal: CanSync) -> Response:
+async def create_user(request: Request, principal: CanSync, conn: WriteDb) -> Response:
     body = await json_body(request)
     user = await service.create_user(conn, principal, body, base_url(request))
     return _answer(user, status=201)
@@ -275,8 +275,8 @@ async def create_user(request: Request, conn: WriteDb, principal: CanSync) -> Re
 @router.get("/Users/{userId}", operation_id="scim-users-get")
 async def get_user(
     request: Request,
-    conn: ReadDb,
     _: CanSync,
+    conn: ReadDb,
     user_id: Annotated[str, Path(alias="userId")],
     attributes: Attributes = None,
     excluded_attributes: Excluded = None,
@@ -289,8 +289,8 @@ async def get_user(
 @router.put("/Users/{userId}", operation_id="scim-users-replace")
 async def replace_user(
     request: Request,
-    conn: WriteDb,
     principal: CanSync,
+    conn: WriteDb,
     user_id: Annotated[str, Path(alias="userId")],
 ) -> Response:
     member_id = resource_id(user_id, "user")
@@ -301,8 +301,8 @@ async def replace_user(
 @router.patch("/Users/{userId}", operation_id="scim-users-patch")
 async def patch_user(
     request: Request,
-    conn: WriteDb,
     principal: CanSync,
+    conn: WriteDb,
     user_id: Annotated[str, Path(alias="userId")],
 ) -> Response:
     member_id = resource_id(user_id, "user")
@@ -312,7 +312,7 @@ async def patch_user(
 
 @router.delete("/Users/{userId}", operation_id="scim-users-delete", status_code=204)
 async def delete_user(
-    conn: WriteDb, principal: CanSync, user_id: Annotated[str, Path(alias="userId")]
+    principal: CanSync, conn: WriteDb, user_id: Annotated[str, Path(alias="userId")]
 ) -> Response:
     await service.delete_user(conn, principal, resource_id(user_id, "user"))
     return Response(status_code=204)
@@ -324,8 +324,8 @@ async def delete_user(
 @router.get("/Groups", operation_id="scim-groups-list")
 async def list_groups(
     request: Request,
-    conn: ReadDb,
     _: CanSync,
+    conn: ReadDb,
     filter: Filter = None,
     start_index: StartIndex = None,
     count: Count = None,
@@ -347,7 +347,7 @@ async def list_groups(
 
 
 @router.post("/Groups/.search", operation_id="scim-groups-search")
-async def search_groups(request: Request, conn: ReadDb, _: CanSync) -> Response:
+async def search_groups(request: Request, _: CanSync, conn: ReadDb) -> Response:
     body = await json_body(request)
     if not isinstance(body, dict):
         raise sm.InvalidSyntaxException(detail="The body must be a SearchRequest object.")
@@ -358,7 +358,7 @@ async def search_groups(request: Request, conn: ReadDb, _: CanSync) -> Response:
 
 
 @router.post("/Groups", operation_id="scim-groups-create", status_code=201)
-async def create_group(request: Request, conn: WriteDb, principal: CanSync) -> Response:
+async def create_group(request: Request, principal: CanSync, conn: WriteDb) -> Response:
     body = await json_body(request)
     group = await service.create_group(conn, principal, body, base_url(request))
     return _answer(group, status=201)
@@ -367,8 +367,8 @@ async def create_group(request: Request, conn: WriteDb, principal: CanSync) -> R
 @router.get("/Groups/{groupId}", operation_id="scim-groups-get")
 async def get_group(
     request: Request,
-    conn: ReadDb,
     _: CanSync,
+    conn: ReadDb,
     group_id: Annotated[str, Path(alias="groupId")],
     attributes: Attributes = None,
     excluded_attributes: Excluded = None,
@@ -382,8 +382,8 @@ async def get_group(
 @router.put("/Groups/{groupId}", operation_id="scim-groups-replace")
 async def replace_group(
     request: Request,
-    conn: WriteDb,
     principal: CanSync,
+    conn: WriteDb,
     group_id: Annotated[str, Path(alias="groupId")],
 ) -> Response:
     department_id = resource_id(group_id, "group")
@@ -395,8 +395,8 @@ async def replace_group(
 @router.patch("/Groups/{groupId}", operation_id="scim-groups-patch")
 async def patch_group(
     request: Request,
-    conn: WriteDb,
     principal: CanSync,
+    conn: WriteDb,
     group_id: Annotated[str, Path(alias="groupId")],
 ) -> Response:
     department_id = resource_id(group_id, "group")
@@ -407,7 +407,7 @@ async def patch_group(
 
 @router.delete("/Groups/{groupId}", operation_id="scim-groups-delete", status_code=204)
 async def delete_group(
-    conn: WriteDb, principal: CanSync, group_id: Annotated[str, Path(alias="groupId")]
+    principal: CanSync, conn: WriteDb, group_id: Annotated[str, Path(alias="groupId")]
 ) -> Response:
     await service.delete_group(conn, principal, resource_id(group_id, "group"))
     return Response(status_code=204)

@@ -36,8 +36,8 @@ router = APIRouter(prefix="/v1/stats", tags=["stats"])
     responses=responses(200, "The community's numbers.", *READ),
 )
 async def get_community_stats(
-    conn: ReadDb,
     principal: CanReadCommunity,
+    conn: ReadDb,
     as_of: Annotated[
         Instant | None,
         Query(alias="asOf", description="The moment to report on, with its UTC offset."),

@@ -130,7 +130,7 @@ router = APIRouter(
     dependencies=[IDEMPOTENT],
 )
 async def create_member_sync(
-    request: Request, conn: WriteDb, principal: CanSync, data: MemberSyncCreate
+    request: Request, principal: CanSync, conn: WriteDb, data: MemberSyncCreate
 ) -> Response:
     item = await service.run_sync(conn, principal, data)
     location = str(request.url_for("member-syncs-get", syncId=item["id"]))
@@ -148,8 +148,8 @@ async def create_member_sync(
 )
 async def list_member_syncs(
     request: Request,
-    conn: ReadDb,
     _: CanSync,
+    conn: ReadDb,
     page: Annotated[PageRequest, Depends(service.SORTING.params)],
     mode: Annotated[SyncMode | None, Query()] = None,
     status: Annotated[SyncStatus | None, Query()] = None,
@@ -165,5 +165,5 @@ async def list_member_syncs(
     response_model=MemberSyncRead,
     responses=responses(200, "The sync run.", *READ, 404),
 )
-async def get_member_sync(conn: ReadDb, _: CanSync, sync_id: SyncId) -> Response:
+async def get_member_sync(_: CanSync, conn: ReadDb, sync_id: SyncId) -> Response:
     return json_response(await service.get_sync_run(conn, sync_id))

@@ -32,8 +32,8 @@ router = APIRouter(prefix="/v1/themes", tags=["themes"])
 )
 async def list_themes(
     request: Request,
-    conn: ReadDb,
     _: CanReadCommunity,
+    conn: ReadDb,
     page: Annotated[PageRequest, Depends(service.SORTING.params)],
     transition_role: Annotated[TransitionRole | None, Query(alias="transitionRole")] = None,
     q: Annotated[
@@ -53,7 +53,7 @@ async def list_themes(
     dependencies=[IDEMPOTENT],
 )
 async def create_theme(
-    request: Request, conn: WriteDb, principal: AdminOnly, data: ThemeCreate
+    request: Request, principal: AdminOnly, conn: WriteDb, data: ThemeCreate
 ) -> Response:
     item = await service.create_theme(conn, principal, data)
     location = str(request.url_for("themes-get", themeId=item["id"]))
@@ -68,7 +68,7 @@ async def create_theme(
     response_model=ThemeRead,
     responses=responses(200, "The theme.", *READ, 404, headers=("ETag",)),
 )
-async def get_theme(conn: ReadDb, _: CanReadCommunity, theme_id: ThemeId) -> Response:
+async def get_theme(_: CanReadCommunity, conn: ReadDb, theme_id: ThemeId) -> Response:
     return resource_response(await service.get_theme(conn, theme_id))
 
 
@@ -81,8 +81,8 @@ async def get_theme(conn: ReadDb, _: CanReadCommunity, theme_id: ThemeId) -> Res
 )
 async def update_theme(
     request: Request,
-    conn: WriteDb,
     principal: AdminOnly,
+    conn: WriteDb,
     theme_id: ThemeId,
     expected: IfMatch,
     patch: Annotated[ThemeUpdate, Body(media_type="application/merge-patch+json")],

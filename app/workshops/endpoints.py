@@ -48,8 +48,8 @@ router = APIRouter(prefix="/v1/workshops", tags=["workshops"])
 )
 async def list_workshops(
     request: Request,
-    conn: ReadDb,
     _: CanReadCommunity,
+    conn: ReadDb,
     page: Annotated[PageRequest, Depends(service.SORTING.params)],
     starts_after: Annotated[
         Instant | None,
@@ -89,7 +89,7 @@ async def list_workshops(
     dependencies=[IDEMPOTENT],
 )
 async def create_workshop(
-    request: Request, conn: WriteDb, principal: AdminOnly, data: WorkshopCreate
+    request: Request, principal: AdminOnly, conn: WriteDb, data: WorkshopCreate
 ) -> Response:
     item = await service.create_workshop(conn, principal, data)
     location = str(request.url_for("workshops-get", workshopId=item["id"]))
@@ -104,7 +104,7 @@ async def create_workshop(
     response_model=WorkshopRead,
     responses=responses(200, "The workshop.", *READ, 404, headers=("ETag",)),
 )
-async def get_workshop(conn: ReadDb, _: CanReadCommunity, workshop_id: WorkshopId) -> Response:
+async def get_workshop(_: CanReadCommunity, conn: ReadDb, workshop_id: WorkshopId) -> Response:
     return resource_response(await service.get_workshop(conn, workshop_id))
 
 
@@ -117,8 +117,8 @@ async def get_workshop(conn: ReadDb, _: CanReadCommunity, workshop_id: WorkshopI
 )
 async def update_workshop(
     request: Request,
-    conn: WriteDb,
     principal: AdminOnly,
+    conn: WriteDb,
     workshop_id: WorkshopId,
     expected: IfMatch,
     patch: Annotated[WorkshopUpdate, Body(media_type="application/merge-patch+json")],
@@ -138,8 +138,8 @@ async def update_workshop(
 )
 async def list_attendees(
     request: Request,
-    conn: ReadDb,
     _: CanReadCommunity,
+    conn: ReadDb,
     workshop_id: WorkshopId,
     page: Annotated[PageRequest, Depends(service.ATTENDEE_SORTING.params)],
 ) -> Response:
@@ -157,8 +157,8 @@ async def list_attendees(
 )
 async def add_attendee(
     request: Request,
-    conn: WriteDb,
     principal: AdminOnly,
+    conn: WriteDb,
     workshop_id: WorkshopId,
     data: AttendeeCreate,
 ) -> Response:
@@ -178,7 +178,7 @@ async def add_attendee(
     responses=responses(200, "The attendee.", *READ, 404),
 )
 async def get_attendee(
-    conn: ReadDb, _: CanReadCommunity, workshop_id: WorkshopId, member_id: MemberId
+    _: CanReadCommunity, conn: ReadDb, workshop_id: WorkshopId, member_id: MemberId
 ) -> Response:
     return json_response(await service.get_attendee(conn, workshop_id, member_id))
 
@@ -192,10 +192,7 @@ async def get_attendee(
     responses=responses(204, "The attendance was removed.", *WRITE, 404),
 )
 async def remove_attendee(
-    conn: WriteDb,
-    principal: AdminOnly,
-    workshop_id: WorkshopId,
-    member_id: MemberId,
+    principal: AdminOnly, conn: WriteDb, workshop_id: WorkshopId, member_id: MemberId
 ) -> Response:
     await service.remove_attendee(conn, principal, workshop_id, member_id)
     return Response(status_code=204)

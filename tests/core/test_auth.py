@@ -293,3 +293,27 @@ async def test_a_database_fault_at_the_edge_is_a_503_even_for_a_body_that_is_not
         assert_problem(response, 503)
         assert response.headers["retry-after"]
     assert (await client.get("/v1/health")).status_code == 200
+
+
+async def test_a_role_that_may_not_write_opens_no_write_transaction(client):
+    """The role is checked before the route's connection is taken: the 403 costs only the
+    refusal's own audit event, not a write transaction (on SQLite, the write lock)."""
+    reader = bearer(await make_key("reader"))
+    assert (await client.get("/v1/departments", headers=reader)).status_code == 200  # cached
+    checkouts = []
+    engine = database.engine.sync_engine
+
+    def counted(*_args):
+        checkouts.append(1)
+
+    event.listen(engine, "checkout", counted)
+    try:
+        response = await client.post(
+            "/v1/departments",
+            json={"code": "NEE", "name": "Nee", "kind": "afdeling"},
+            headers=reader,
+        )
+    finally:
+        event.remove(engine, "checkout", counted)
+    assert_problem(response, 403)
+    assert len(checkouts) == 1  # the audit event of the refusal

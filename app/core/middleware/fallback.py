@@ -1,16 +1,14 @@
-"""The last resort: an exception no handler took becomes a problem (503 when the database is
-at fault, else 500) instead of a traceback, and is logged."""
+"""The edge's last resort: an exception that escapes the edge or an application becomes a
+problem (503 when the database is at fault, else 500) instead of a traceback. An application
+renders and logs its own unexpected errors (its `Exception` handler, app/core/handlers.py)
+before they reach this; what has already been answered is not logged again."""
 
 from __future__ import annotations
 
-import logging
-
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.core.faults import is_database_unavailable
-from app.core.problems import INTERNAL, UNAVAILABLE, Renderer
-
-log = logging.getLogger("leergemeenschap.http")
+from app.core.handlers import last_resort
+from app.core.problems import Renderer
 
 
 class ErrorFallback:
@@ -33,14 +31,8 @@ class ErrorFallback:
         try:
             await self.app(scope, receive, watch)
         except Exception as exc:
-            method, path = scope["method"], scope["path"]
-            if is_database_unavailable(exc):
-                # Raised outside a route (an Idempotency-Key claim, a key look-up) or past
-                # the handlers: still a 503 to retry.
-                log.warning("database unavailable on %s %s: %r", method, path, exc)
-                problem = UNAVAILABLE
-            else:
-                log.exception("unhandled error on %s %s", method, path)
-                problem = INTERNAL
-            if not started:
-                await self.render(problem, path)(scope, receive, send)
+            if started:
+                return  # answered (and logged) by the application's own last resort
+            path = scope["path"]
+            problem = last_resort(exc, scope["method"], path)
+            await self.render(problem, path)(scope, receive, send)
