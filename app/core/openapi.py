@@ -61,8 +61,8 @@ _HEADER_DOCS = {
 }
 
 ALWAYS = (401, 500, 503)
-# 429: a client that failed to authenticate too often is refused for a while, whatever it asks
-# (app/core/ratelimit.py), so every route that takes credentials can answer it.
+# 429: failing credentials from an address that failed too often are refused for a while,
+# whatever they ask (app/auth/ratelimit.py), so every route that takes credentials can answer it.
 READ = (400, 401, 403, 406, 429, 500, 503)
 WRITE = (400, 401, 403, 409, 413, 415, 422, 429, 500, 503)
 

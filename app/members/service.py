@@ -28,7 +28,7 @@ OBJECT = "member"
 SORTING = repository.SORTING
 
 
-# Hot reads: with `conn` None they read through app/core/fastread.py.
+# Hot reads: outside any transaction, through app/core/fastread.py.
 
 
 async def list_members(request: Request, page: PageRequest, filters: dict[str, Any]) -> Response:
