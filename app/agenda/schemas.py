@@ -9,7 +9,7 @@ from typing import Annotated
 from pydantic import Field
 
 from app.agenda.models import Priority, RevisionStatus
-from app.core.schemas import ApiModel, Embedded, InputModel, ListPage, PatchModel
+from app.core.schemas import ApiModel, EmbeddedModel, InputModel, ListPageModel, PatchModel
 from app.learning_questions.models import QuestionStatus
 
 MAX_ITEMS = 1000
@@ -59,19 +59,19 @@ class AgendaItemsReplace(InputModel):
     )
 
 
-class AgendaThemeRef(Embedded):
+class AgendaThemeRef(EmbeddedModel):
     id: uuid.UUID
     name: str
 
 
-class AgendaQuestionRef(Embedded):
+class AgendaQuestionRef(EmbeddedModel):
     id: uuid.UUID
     title: str
     status: QuestionStatus = Field(description="The question's status now.")
     theme: AgendaThemeRef | None
 
 
-class AgendaGroupRef(Embedded):
+class AgendaGroupRef(EmbeddedModel):
     id: uuid.UUID
     name: str
 
@@ -104,7 +104,7 @@ class RevisionRead(RevisionSummary):
     items: list[AgendaItemRead] = Field(description="Ordered by rank.")
 
 
-class RevisionPage(ListPage):
+class RevisionPage(ListPageModel):
     items: list[RevisionSummary]
 
 

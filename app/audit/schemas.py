@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from app.core.schemas import ApiModel, ListPage
+from app.core.schemas import ApiModel, ListPageModel
 
 
 class AuditEventRead(ApiModel):
@@ -27,5 +27,5 @@ class AuditEventRead(ApiModel):
     detail: dict[str, Any] | None
 
 
-class AuditEventPage(ListPage):
+class AuditEventPage(ListPageModel):
     items: list[AuditEventRead]

@@ -9,7 +9,7 @@ from typing import Annotated
 from pydantic import AwareDatetime, Field
 
 from app.core.permissions import Role
-from app.core.schemas import ApiModel, InputModel, ListPage
+from app.core.schemas import ApiModel, InputModel, ListPageModel
 
 
 class ApiKeyCreate(InputModel):
@@ -34,5 +34,5 @@ class ApiKeyCreated(ApiKeyRead):
     key: str = Field(description="The secret. It is shown this once and never again.")
 
 
-class ApiKeyPage(ListPage):
+class ApiKeyPage(ListPageModel):
     items: list[ApiKeyRead]

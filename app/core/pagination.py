@@ -6,9 +6,10 @@ import base64
 import binascii
 import functools
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Generic, TypeVar
 from urllib.parse import unquote_plus
 
 import orjson
@@ -20,6 +21,9 @@ from sqlalchemy.sql.elements import KeyedColumnElement
 
 from app.core.errors import InvalidInput, InvalidParam
 from app.core.query import QueryModel
+
+# An item of a list: its resource's TypedDict (app/core/schemas.py), or any mapping with an id.
+Item = TypeVar("Item", bound=Mapping[str, Any])
 
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
@@ -222,8 +226,8 @@ def _typed(column: KeyedColumnElement[Any], raw: Any) -> Any:
 
 
 @dataclass
-class Page:
-    items: list[dict[str, Any]]
+class Page(Generic[Item]):
+    items: list[Item]
     next_cursor: str | None
 
 
@@ -290,8 +294,8 @@ def _paged(query: Select[Any], sorting: Sorting, name: str, after: bool) -> Sele
 
 
 def page_from_rows(
-    rows: list[dict[str, Any]], page: PageRequest, sort_name: str, sort_field: str
-) -> Page:
+    rows: list[Item], page: PageRequest, sort_name: str, sort_field: str
+) -> Page[Item]:
     """Cut the extra row and turn the last item's position into the next cursor.
 
     `sort_field` names the item key that holds the sort value (items carry their `id`)."""
@@ -302,14 +306,14 @@ def page_from_rows(
     return Page(items, encode_cursor(sort_name, _sort_value(last, sort_field), last["id"]))
 
 
-def _sort_value(item: dict[str, Any], field: str) -> Any:
+def _sort_value(item: Mapping[str, Any], field: str) -> Any:
     value: Any = item
     for part in field.split("."):
         value = value[part]
     return value
 
 
-def page_links(request: Request, page: Page) -> tuple[dict[str, Any], dict[str, str]]:
+def page_links(request: Request, page: Page[Any]) -> tuple[dict[str, Any], dict[str, str]]:
     """The list body and its `Link` header."""
     if page.next_cursor is None:
         return {"items": page.items, "next": None}, {}

@@ -18,6 +18,7 @@ from app.core.fastread import reader
 from app.core.http import json_response
 from app.core.models import utcnow
 from app.core.pagination import (
+    Item,
     PageRequest,
     Sorting,
     page_from_rows,
@@ -26,9 +27,6 @@ from app.core.pagination import (
     paginate_named,
 )
 
-RowMapper = Callable[[Row[Any]], dict[str, Any]]
-ItemsEnricher = Callable[[AsyncConnection, list[dict[str, Any]]], Awaitable[object]]
-
 
 async def list_page(
     conn: AsyncConnection,
@@ -36,8 +34,8 @@ async def list_page(
     query: Select[Any],
     page: PageRequest,
     sorting: Sorting,
-    to_item: RowMapper,
-    enrich: ItemsEnricher | None = None,
+    to_item: Callable[[Row[Any]], Item],
+    enrich: Callable[[AsyncConnection, list[Item]], Awaitable[object]] | None = None,
 ) -> Response:
     """One statement per page, whatever its size; `enrich` may add one statement more that
     fills in a collection for all the page's items at once."""
@@ -56,7 +54,7 @@ async def hot_list_page(
     params: dict[str, Any],
     page: PageRequest,
     sorting: Sorting,
-    to_item: RowMapper,
+    to_item: Callable[[Any], Item],
 ) -> Response:
     """`list_page` for a hot list, read on the hot path (app/core/fastread.py): its filters are
     named parameters (see `paginate_named`), so each filter and sort shape is one statement,

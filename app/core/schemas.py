@@ -1,4 +1,10 @@
-"""Base classes for request and response schemas: camelCase JSON, strict input, merge patch."""
+"""Base classes of the request and response schemas.
+
+Requests are Pydantic models (camelCase JSON, strict input, merge patch). A response shape is
+a `TypedDict` with the JSON's own (camelCase) keys: the one definition of that resource, which
+its repository builds, its service reads (checked by mypy) and the OpenAPI document shows (its
+schema comes from Pydantic, as for any `response_model`). Response items are written by orjson
+as they are, without validating them again."""
 
 from __future__ import annotations
 
@@ -9,6 +15,9 @@ from typing import Annotated, Any, ClassVar, TypeVar
 from pydantic import AfterValidator, AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
 from pydantic import model_validator as _model_validator
 from pydantic.alias_generators import to_camel
+
+# Pydantic reads TypedDicts only from typing_extensions on Python < 3.12.
+from typing_extensions import TypedDict
 
 T = TypeVar("T")
 
@@ -227,9 +236,22 @@ class PatchModel(InputModel):
         return {name: getattr(self, name) for name in self.model_fields_set}
 
 
-class Embedded(ApiModel):
+class Embedded(TypedDict):
     """A short reference to another resource, embedded so clients need no second request."""
 
 
-class ListPage(ApiModel):
+class ListPage(TypedDict):
+    """One page of a list; each list's page adds its `items`."""
+
+    next: Annotated[
+        str | None, Field(description="URL of the next page, or null on the last page.")
+    ]
+
+
+# Until every domain's responses are TypedDicts: the Pydantic versions of the two bases.
+class EmbeddedModel(ApiModel):
+    """A short reference to another resource, embedded so clients need no second request."""
+
+
+class ListPageModel(ApiModel):
     next: str | None = Field(description="URL of the next page, or null on the last page.")

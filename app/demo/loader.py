@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter
-from collections.abc import Awaitable, Callable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from contextlib import asynccontextmanager, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -360,7 +360,7 @@ def _at(moment: datetime | None) -> Iterator[None]:
 
 
 async def _create(
-    planned: uuid.UUID, moment: datetime | None, write: Awaitable[dict[str, Any]]
+    planned: uuid.UUID, moment: datetime | None, write: Awaitable[Mapping[str, Any]]
 ) -> None:
     """Awaits one service call that creates a record: at the planned id, and at the story's
     moment when it has one."""

@@ -8,7 +8,7 @@ from typing import Annotated
 
 from pydantic import Field
 
-from app.core.schemas import ApiModel, InputModel, ListPage, NotNull, PatchModel
+from app.core.schemas import ApiModel, InputModel, ListPageModel, NotNull, PatchModel
 from app.departments.models import DepartmentKind
 
 Code = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")]
@@ -43,5 +43,5 @@ class DepartmentRead(ApiModel):
     updated_at: datetime
 
 
-class DepartmentPage(ListPage):
+class DepartmentPage(ListPageModel):
     items: list[DepartmentRead]

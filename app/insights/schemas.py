@@ -8,7 +8,7 @@ from typing import Annotated
 
 from pydantic import Field
 
-from app.core.schemas import ApiModel, Embedded, InputModel, ListPage, NotNull, PatchModel
+from app.core.schemas import ApiModel, EmbeddedModel, InputModel, ListPageModel, NotNull, PatchModel
 from app.insights.models import Adoption
 
 Title = Annotated[str, Field(min_length=1, max_length=300)]
@@ -51,7 +51,7 @@ class InsightUpdate(PatchModel):
     )
 
 
-class AdoptingDepartment(Embedded):
+class AdoptingDepartment(EmbeddedModel):
     id: uuid.UUID
     code: str
     name: str
@@ -77,5 +77,5 @@ class InsightRead(ApiModel):
     updated_at: datetime
 
 
-class InsightPage(ListPage):
+class InsightPage(ListPageModel):
     items: list[InsightRead]

@@ -8,7 +8,7 @@ from typing import Annotated
 
 from pydantic import AwareDatetime, Field
 
-from app.core.schemas import ApiModel, Embedded, InputModel, ListPage, NotNull, PatchModel
+from app.core.schemas import ApiModel, EmbeddedModel, InputModel, ListPageModel, NotNull, PatchModel
 from app.learning_groups.models import GroupMode, GroupStatus, MembershipRole
 from app.members.models import TransitionRole
 from app.members.schemas import OrganisationRef
@@ -50,7 +50,7 @@ class GroupUpdate(PatchModel):
     )
 
 
-class ThemeRef(Embedded):
+class ThemeRef(EmbeddedModel):
     id: uuid.UUID
     name: str
     transition_role: TransitionRole
@@ -77,7 +77,7 @@ class GroupRead(ApiModel):
     updated_at: datetime
 
 
-class GroupMember(Embedded):
+class GroupMember(EmbeddedModel):
     membership_id: uuid.UUID
     member_id: uuid.UUID
     display_name: str
@@ -89,7 +89,7 @@ class GroupDetail(GroupRead):
     members: list[GroupMember] = Field(description="The current members (history: memberships).")
 
 
-class GroupPage(ListPage):
+class GroupPage(ListPageModel):
     items: list[GroupRead]
 
 
@@ -120,5 +120,5 @@ class MembershipRead(ApiModel):
     current: bool = Field(description="True while the membership has not ended.")
 
 
-class MembershipPage(ListPage):
+class MembershipPage(ListPageModel):
     items: list[MembershipRead]

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from pydantic import Field
 
 from app.cases.schemas import GroupRef
-from app.core.schemas import ApiModel, InputModel, ListPage, NotNull, PatchModel
+from app.core.schemas import ApiModel, InputModel, ListPageModel, NotNull, PatchModel
 from app.learning_groups.schemas import ThemeRef
 from app.learning_questions.models import QuestionKind, QuestionStatus
 
@@ -108,5 +108,5 @@ class QuestionRead(ApiModel):
     updated_at: datetime
 
 
-class QuestionPage(ListPage):
+class QuestionPage(ListPageModel):
     items: list[QuestionRead]

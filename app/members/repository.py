@@ -8,7 +8,6 @@ from collections.abc import Sequence
 from typing import Any, cast
 
 from sqlalchemy import Select, String, bindparam, func, insert, or_, select
-from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.core.errors import NotFound
@@ -20,6 +19,7 @@ from app.core.text import escape_like
 from app.departments.models import Department
 from app.members.models import Member
 from app.members.rules import email_key
+from app.members.schemas import MemberRead
 from app.organisations.models import Organisation
 
 table = table_of(Member)
@@ -79,7 +79,7 @@ def base_query() -> Select[Any]:
     return _BASE
 
 
-def to_item(row: Row[Any]) -> dict[str, Any]:
+def to_item(row: Sequence[Any]) -> MemberRead:
     # Unpacked in the order of COLUMNS: on a list page this runs for every row, and reading
     # every attribute of a Row by name costs a hundred times more than one unpacking.
     (
@@ -198,17 +198,17 @@ def _filtered(names: tuple[str, ...], search: bool) -> Select[Any]:
     return query
 
 
-async def get(conn: AsyncConnection, member_id: uuid.UUID) -> dict[str, Any]:
+async def get(conn: AsyncConnection, member_id: uuid.UUID) -> MemberRead:
     """The member, read in the caller's transaction."""
     return _found((await conn.execute(_BY_ID, {"member_id": member_id})).all())
 
 
-async def read(member_id: uuid.UUID) -> dict[str, Any]:
+async def read(member_id: uuid.UUID) -> MemberRead:
     """The member, read on the hot path (outside any transaction; app/core/fastread.py)."""
     return _found(await reader.fetch(_BY_ID, {"member_id": member_id}))
 
 
-def _found(rows: Sequence[Any]) -> dict[str, Any]:
+def _found(rows: Sequence[Any]) -> MemberRead:
     if not rows:
         raise NotFound("No member has that id.")
     return to_item(rows[0])

@@ -8,6 +8,8 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
+from pydantic.alias_generators import to_camel
+
 from app.core.context import Principal
 from app.core.errors import Conflict, Forbidden
 from app.members.models import MemberSource, MemberStatus, Participation
@@ -16,14 +18,6 @@ from app.members.models import MemberSource, MemberStatus, Participation
 COMMUNITY_FIELDS = frozenset({"display_name", "participation", "transition_roles", "discipline"})
 # What an intranet sync or SCIM provisioning owns once it manages a member.
 SYNCED_FIELDS = frozenset({"external_id", "email", "given_name", "family_name", "department_id"})
-# The JSON names of the fields the rules name in their refusals.
-FIELD_NAMES = {
-    "external_id": "externalId",
-    "given_name": "givenName",
-    "family_name": "familyName",
-    "department_id": "departmentId",
-    "email": "email",
-}
 # Until someone says otherwise, a new member takes part actively.
 DEFAULT_PARTICIPATION = Participation.PARTICIPANT
 
@@ -134,7 +128,7 @@ def ensure_may_change(principal: Principal, member_id: uuid.UUID, fields: set[st
         raise Forbidden("A member may only change their own profile.")
     personal = sorted(fields - COMMUNITY_FIELDS)
     if personal:
-        names = ", ".join(FIELD_NAMES.get(f, f) for f in personal)
+        names = ", ".join(to_camel(f) for f in personal)
         raise Forbidden(
             f"Only an admin may change {names}; members change their community fields "
             "(displayName, participation, transitionRoles, discipline)."
@@ -147,9 +141,9 @@ def ensure_not_managed(current: Mapping[str, Any], changes: Mapping[str, Any]) -
     source = current["source"]
     if source == MemberSource.MANUAL:
         return
-    owned = sorted(f for f in SYNCED_FIELDS & set(changes) if changes[f] != current[FIELD_NAMES[f]])
+    owned = sorted(f for f in SYNCED_FIELDS & set(changes) if changes[f] != current[to_camel(f)])
     if owned:
-        names = ", ".join(FIELD_NAMES[f] for f in owned)
+        names = ", ".join(to_camel(f) for f in owned)
         owner = "the intranet sync" if source == MemberSource.SYNC else "SCIM"
         raise Conflict(
             f"{names} of this member are managed by {owner}; change them at the source.",

@@ -7,8 +7,9 @@ from datetime import datetime
 from typing import Annotated
 
 from pydantic import AwareDatetime, EmailStr, Field
+from typing_extensions import TypedDict
 
-from app.core.schemas import ApiModel, Embedded, InputModel, ListPage, NotNull, PatchModel
+from app.core.schemas import Embedded, InputModel, ListPage, NotNull, PatchModel
 from app.members.models import MemberSource, MemberStatus, Participation, TransitionRole
 from app.members.rules import DEFAULT_PARTICIPATION
 
@@ -64,30 +65,32 @@ class OrganisationRef(Embedded):
     name: str
 
 
-class MemberRead(ApiModel):
+# A member as the API shows it; `repository.to_item` builds it.
+class MemberRead(TypedDict):
     id: uuid.UUID
-    external_id: str | None
+    externalId: str | None
     email: str
-    given_name: str
-    family_name: str
-    display_name: str
-    department_id: uuid.UUID | None
+    givenName: str
+    familyName: str
+    displayName: str
+    departmentId: uuid.UUID | None
     department: DepartmentRef | None
-    organisation_id: uuid.UUID | None
+    organisationId: uuid.UUID | None
     organisation: OrganisationRef | None
     participation: Participation
     status: MemberStatus
-    transition_roles: list[TransitionRole]
+    transitionRoles: list[TransitionRole]
     discipline: str | None
     source: MemberSource
-    joined_at: datetime
-    deactivated_at: datetime | None
-    erased_at: datetime | None = Field(
-        description="When the member's personal data was erased; they remain a pseudonym."
-    )
+    joinedAt: datetime
+    deactivatedAt: datetime | None
+    erasedAt: Annotated[
+        datetime | None,
+        Field(description="When the member's personal data was erased; they remain a pseudonym."),
+    ]
     version: int
-    created_at: datetime
-    updated_at: datetime
+    createdAt: datetime
+    updatedAt: datetime
 
 
 class MemberPage(ListPage):

@@ -21,7 +21,7 @@ from app.core.repository import hot_list_page, require_references
 from app.departments.models import Department
 from app.members import repository, rules
 from app.members.models import MemberSource, MemberStatus
-from app.members.schemas import MemberCreate, MemberUpdate
+from app.members.schemas import MemberCreate, MemberRead, MemberUpdate
 from app.organisations.models import Organisation
 
 OBJECT = "member"
@@ -38,7 +38,7 @@ async def list_members(request: Request, page: PageRequest, filters: dict[str, A
     return await hot_list_page(request, statement, params, page, SORTING, repository.to_item)
 
 
-async def get_member(member_id: uuid.UUID) -> dict[str, Any]:
+async def get_member(member_id: uuid.UUID) -> MemberRead:
     return await repository.read(member_id)
 
 
@@ -77,7 +77,7 @@ async def create_member(
     conn: AsyncConnection,
     principal: Principal,
     data: MemberCreate,
-) -> dict[str, Any]:
+) -> MemberRead:
     ensure_admin(principal, "create members")
     await require_references(conn, _references(data.department_id, data.organisation_id))
     email = str(data.email)
@@ -109,7 +109,7 @@ async def update_member(
     member_id: uuid.UUID,
     patch: MemberUpdate,
     expected_version: int | None,
-) -> dict[str, Any]:
+) -> MemberRead:
     changes = patch.changes()
     rules.ensure_may_change(principal, member_id, set(changes))
     current = await repository.get(conn, member_id)
@@ -147,7 +147,7 @@ async def deactivate_member(
     principal: Principal,
     member_id: uuid.UUID,
     expected_version: int | None,
-) -> dict[str, Any]:
+) -> MemberRead:
     ensure_admin(principal, "deactivate members")
     current = await repository.get(conn, member_id)
     check_version(current["version"], expected_version)

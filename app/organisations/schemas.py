@@ -8,7 +8,7 @@ from typing import Annotated
 
 from pydantic import Field
 
-from app.core.schemas import ApiModel, InputModel, ListPage, NotNull, PatchModel
+from app.core.schemas import ApiModel, InputModel, ListPageModel, NotNull, PatchModel
 from app.organisations.models import OrganisationKind
 
 Name = Annotated[str, Field(min_length=1, max_length=200)]
@@ -41,5 +41,5 @@ class OrganisationRead(ApiModel):
     updated_at: datetime
 
 
-class OrganisationPage(ListPage):
+class OrganisationPage(ListPageModel):
     items: list[OrganisationRead]

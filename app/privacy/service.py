@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import secrets
 import uuid
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -60,7 +61,7 @@ async def personal_data(
     return export
 
 
-def _identifiers(member: dict[str, Any]) -> list[str]:
+def _identifiers(member: Mapping[str, Any]) -> list[str]:
     values = [member.get("externalId"), member.get("email")]
     return [v for v in values if isinstance(v, str) and v]
 

@@ -10,7 +10,7 @@ from typing import Annotated, Any, Literal
 from email_validator import SPECIAL_USE_DOMAIN_NAMES
 from pydantic import AfterValidator, EmailStr, Field, TypeAdapter
 
-from app.core.schemas import ApiModel, InputModel, ListPage
+from app.core.schemas import ApiModel, InputModel, ListPageModel
 from app.departments.models import DepartmentKind
 from app.departments.schemas import Code, Name
 from app.members.models import Participation
@@ -168,5 +168,5 @@ class MemberSyncRead(MemberSyncSummary):
     )
 
 
-class MemberSyncPage(ListPage):
+class MemberSyncPage(ListPageModel):
     items: list[MemberSyncSummary]

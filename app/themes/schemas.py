@@ -8,7 +8,7 @@ from typing import Annotated
 
 from pydantic import Field
 
-from app.core.schemas import ApiModel, InputModel, ListPage, NotNull, PatchModel
+from app.core.schemas import ApiModel, InputModel, ListPageModel, NotNull, PatchModel
 from app.members.models import TransitionRole
 
 Name = Annotated[str, Field(min_length=1, max_length=200)]
@@ -39,5 +39,5 @@ class ThemeRead(ApiModel):
     updated_at: datetime
 
 
-class ThemePage(ListPage):
+class ThemePage(ListPageModel):
     items: list[ThemeRead]

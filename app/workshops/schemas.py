@@ -8,7 +8,7 @@ from typing import Annotated
 
 from pydantic import AwareDatetime, Field
 
-from app.core.schemas import ApiModel, InputModel, ListPage, NotNull, PatchModel
+from app.core.schemas import ApiModel, InputModel, ListPageModel, NotNull, PatchModel
 from app.members.schemas import DepartmentRef
 
 Title = Annotated[str, Field(min_length=1, max_length=200)]
@@ -45,7 +45,7 @@ class WorkshopRead(ApiModel):
     updated_at: datetime
 
 
-class WorkshopPage(ListPage):
+class WorkshopPage(ListPageModel):
     items: list[WorkshopRead]
 
 
@@ -64,5 +64,5 @@ class AttendeeRead(ApiModel):
     registered_at: datetime
 
 
-class AttendeePage(ListPage):
+class AttendeePage(ListPageModel):
     items: list[AttendeeRead]
