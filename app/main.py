@@ -30,7 +30,6 @@ from app.auth.endpoints import router as api_keys_router
 from app.cases.endpoints import router as cases_router
 from app.core.config import Settings, get_settings
 from app.core.db import database
-from app.core.fastread import reader
 from app.core.handlers import exception_handlers
 from app.core.health import router as health_router
 from app.core.http import PUBLIC_DOCUMENT, json_response
@@ -130,7 +129,6 @@ async def lifespan(app: Service) -> AsyncIterator[None]:
     try:
         yield
     finally:
-        await reader.close()
         await database.dispose()
 
 

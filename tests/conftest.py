@@ -106,7 +106,6 @@ async def app(backend: Backend) -> AsyncIterator[Any]:
     database.configure(settings)
     application = create_app(settings)
     yield application
-    await fastread.reader.close()
     await database.dispose()
 
 

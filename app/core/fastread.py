@@ -3,91 +3,91 @@ load (a member, a page of members, a learning group, the agenda). Repositories c
 functions named for it (`read`, `read_detail`, `read_items_of`…); everything that reads inside a
 transaction uses the caller's SQLAlchemy connection instead.
 
-On Postgres the statement runs straight through asyncpg as a prepared statement: SQLAlchemy
-compiles each statement object once (the cache is keyed by the statement itself, so the same
-object is always the same SQL), and rows come back as records in the select's column order
-(callers unpack them by position). On SQLite SQLAlchemy runs the same statement.
+What it saves is SQLAlchemy's per-statement Python work (cache key, execution context, result
+and row objects), not any database work: every request still runs its statement. On Postgres:
 
-The records are not SQLAlchemy's: ids come back as text and enum columns as their text value,
-which is what the response carries anyway (tests/core/test_fastread.py compares every hot
-statement's rows with SQLAlchemy's). The pool is asyncpg's own, next to SQLAlchemy's. Every
-request still reads the database; only the per-statement Python overhead goes."""
+- the connection is a connection of the engine's own pool, checked out for the one statement
+  and returned at once (no second pool, the same connect settings, the same driver codecs);
+- each statement object is compiled once and its SQL kept, keyed by the statement itself, so
+  the same object is always the same SQL; asyncpg prepares it once per connection;
+- rows come back in the select's column order with the types the same statement gives through
+  SQLAlchemy: the driver's own values, then the statement's result processors (enum members
+  for enum columns), applied a column at a time. Timestamps are the one difference in *how*:
+  the compiled SQL reads them in Postgres's ISO text form, which `datetime.fromisoformat`
+  parses in C at a third of the cost of asyncpg's binary decoding (on a page of 50 members that
+  is 150 values, a tenth of the request); the values are the same aware datetimes in UTC.
+- a driver error becomes the same SQLAlchemy exception the ORM path raises.
+
+tests/core/test_fastread.py runs every hot statement both ways and compares rows, values and
+types. On SQLite the statement simply runs through SQLAlchemy."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
-import asyncpg
-import orjson
-from sqlalchemy import Select
+from sqlalchemy import Enum, Select, String, cast
 from sqlalchemy.dialects.postgresql import asyncpg as pg_asyncpg
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.pool import PoolProxiedConnection
+from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.util import greenlet_spawn
 
 from app.core.db import database
+from app.core.models import UTCDateTime
 
-_DIALECT = pg_asyncpg.dialect()  # type: ignore[no-untyped-call]
+_DIALECT: Dialect = pg_asyncpg.dialect()  # type: ignore[no-untyped-call]
 _MAX_STATEMENTS = 512
 
 # Called with each statement's SQL (the test suite counts statements here as well).
 listeners: list[Callable[[str], None]] = []
 
-
-class _ReadConnection(asyncpg.Connection):  # type: ignore[misc]
-    """Read-only, autocommit statements leave no session state behind (no SET, LISTEN,
-    cursors or advisory locks), so returning a connection to the pool needs no reset query:
-    that is one round trip per request saved."""
-
-    def get_reset_query(self) -> str:
-        return ""
+# Turns one column's values (a tuple, one per row) into what SQLAlchemy would return.
+ColumnConverter = Callable[[tuple[Any, ...]], list[Any]]
 
 
-def _timestamp(text: str) -> datetime:
-    """A `timestamptz` in Postgres's ISO text form (the pool sets DateStyle and TimeZone).
+def _timestamps(values: tuple[Any, ...]) -> list[Any]:
+    # With the session's DateStyle ISO and TimeZone UTC (app/core/db.py), the text is
+    # "2026-08-23 10:04:17.51092+00": fromisoformat gives the aware datetime in UTC.
+    parse = datetime.fromisoformat
+    return [None if value is None else parse(value) for value in values]
 
-    Parsed in C by `fromisoformat`, this costs a third of asyncpg's binary decoding, which
-    builds every value by datetime arithmetic: on a page of 50 members that is 150 values
-    and a tenth of the request. The result is the same aware datetime in UTC."""
+
+def _enum_members(column_type: Enum) -> ColumnConverter:
+    # SQLAlchemy's Enum looks each stored value up and gives the enum member; this is the same
+    # lookup as one dictionary read per value, with NULL staying None.
+    assert column_type.enum_class is not None
+    lookup: dict[Any, Any] = dict(zip(column_type.enums, column_type.enum_class, strict=True))
+    lookup[None] = None
+
+    def members(values: tuple[Any, ...]) -> list[Any]:
+        return [lookup[value] for value in values]
+
+    return members
+
+
+def _processed(process: Callable[[Any], Any]) -> ColumnConverter:
+    def convert(values: tuple[Any, ...]) -> list[Any]:
+        return [process(value) for value in values]
+
+    return convert
+
+
+def _column_plan(column: ColumnElement[Any]) -> tuple[ColumnElement[Any], ColumnConverter | None]:
+    """What the compiled SQL selects for `column`, and how its values are then converted."""
+    column_type = column.type
+    if isinstance(column_type, UTCDateTime):
+        return cast(column, String()), _timestamps
+    if isinstance(column_type, Enum) and column_type.enum_class is not None:
+        return column, _enum_members(column_type)
     try:
-        return datetime.fromisoformat(text)
-    except ValueError:
-        # Only the special values are not ISO dates; no column of ours holds them.
-        if text == "infinity":
-            return datetime.max.replace(tzinfo=UTC)
-        if text == "-infinity":
-            return datetime.min.replace(tzinfo=UTC)
-        raise
-
-
-# Session settings of every read connection.
-READ_SESSION = {
-    # Each statement here is one fixed shape over indexed columns, run as a prepared
-    # statement: a generic plan is as good as a custom one and is not planned again on every
-    # execution. (Left to "auto", a `LIMIT $n` makes Postgres plan every page afresh.)
-    "plan_cache_mode": "force_generic_plan",
-    # The text form `_timestamp` reads, whatever the server's defaults are.
-    "DateStyle": "ISO",
-    "TimeZone": "UTC",
-}
-
-
-async def _init_connection(conn: asyncpg.Connection) -> None:
-    # Ids leave as text (orjson writes them as they are) and JSON columns are parsed in C.
-    await conn.set_type_codec("uuid", encoder=str, decoder=str, schema="pg_catalog", format="text")
-    await conn.set_type_codec(
-        "timestamptz", encoder=str, decoder=_timestamp, schema="pg_catalog", format="text"
-    )
-    for name in ("json", "jsonb"):
-        await conn.set_type_codec(
-            name,
-            encoder=lambda v: orjson.dumps(v).decode(),
-            decoder=orjson.loads,
-            schema="pg_catalog",
-            format="text",
-        )
+        process = column_type.dialect_impl(_DIALECT).result_processor(_DIALECT, None)
+    except Exception as error:  # a type whose processing depends on what the server sends
+        raise TypeError(f"the fast reader does not read {column_type!r} columns") from error
+    return column, None if process is None else _processed(process)
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,69 +97,76 @@ class _Slot:
     value: Any
 
 
-def _compile(statement: Select[Any]) -> tuple[str, tuple[_Slot, ...]]:
-    compiled = statement.compile(dialect=_DIALECT)
+@dataclass(frozen=True, slots=True)
+class _Compiled:
+    sql: str
+    slots: tuple[_Slot, ...]
+    converters: tuple[tuple[int, ColumnConverter], ...]
+
+
+def _compile(statement: Select[Any]) -> _Compiled:
+    plans = [_column_plan(column) for column in statement.selected_columns]
+    # The same select with some columns read another way; its FROM and joins stay as they are.
+    selected = statement.with_only_columns(*(expression for expression, _ in plans))
+    compiled = selected.compile(dialect=_DIALECT)
     slots = []
     for name in compiled.positiontup or ():
         bind = compiled.binds[name]
         # A bindparam("name") without a value is the caller's; anything else carries its own.
         named = bind.required or (bind.value is None and bind.callable is None)
         slots.append(_Slot(name, named, None if named else bind.effective_value))
-    return compiled.string, tuple(slots)
+    converters = tuple(
+        (index, converter) for index, (_, converter) in enumerate(plans) if converter is not None
+    )
+    return _Compiled(compiled.string, tuple(slots), converters)
+
+
+def compiled_sql(statement: Select[Any]) -> str:
+    """The SQL the fast reader sends for `statement` (for the benchmark's calibration)."""
+    return _compile(statement).sql
+
+
+def _converted(records: Sequence[Any], converters: tuple[tuple[int, ColumnConverter], ...]) -> Any:
+    """The rows with each converted column replaced: a column at a time, so that the per-row
+    work stays in C (transposing and back) and only the converted values pass through Python."""
+    if not converters or not records:
+        return records
+    columns: list[Any] = list(zip(*records, strict=True))
+    for index, convert in converters:
+        columns[index] = convert(columns[index])
+    return list(zip(*columns, strict=True))
+
+
+def _sqlalchemy_error(error: Exception, sql: str, args: Sequence[Any]) -> Exception:
+    """The exception the ORM path raises for this driver error: the driver's error as the
+    dialect's DB-API error, wrapped as SQLAlchemy wraps it (DBAPIError and its subclasses)."""
+    dbapi = database.engine.dialect.loaded_dbapi
+    try:
+        pg_asyncpg.AsyncAdapt_asyncpg_connection._handle_exception_no_connection(dbapi, error)
+    except dbapi.Error as translated:
+        dialect = database.engine.dialect
+        return DBAPIError.instance(
+            sql,
+            list(args),
+            translated,
+            dbapi.Error,
+            connection_invalidated=dialect.is_disconnect(translated, None, None),
+            dialect=dialect,
+        )
+    except Exception:  # not a driver error (a socket error, a timeout): left as it is
+        return error
+    return error
 
 
 class FastReader:
     def __init__(self) -> None:
-        self._pool: asyncpg.Pool | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._lock: asyncio.Lock | None = None
-        self._compiled: dict[Select[Any], tuple[str, tuple[_Slot, ...]]] = {}
-        self._engine: AsyncEngine | None = None
-
-    async def _get_pool(self, engine: AsyncEngine) -> asyncpg.Pool:
-        loop = asyncio.get_running_loop()
-        if self._pool is not None and self._loop is loop and self._engine is engine:
-            return self._pool
-        if self._lock is None or self._loop is not loop:
-            self._lock = asyncio.Lock()
-            self._loop = loop
-            self._pool = None
-        async with self._lock:
-            if self._pool is not None and self._engine is not engine:
-                # The store was configured anew (another database): this pool's connections
-                # belong to the old one.
-                self._pool.terminate()
-                self._pool = None
-            if self._pool is None:
-                settings = database.settings
-                dsn = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
-                self._engine = engine
-                self._pool = await asyncpg.create_pool(
-                    dsn,
-                    min_size=1,
-                    max_size=max(settings.db_pool_size, 1),
-                    init=_init_connection,
-                    connection_class=_ReadConnection,
-                    timeout=10,
-                    command_timeout=settings.db_statement_timeout_ms / 1000 + 5,
-                    server_settings={
-                        "statement_timeout": str(settings.db_statement_timeout_ms),
-                        "application_name": "leergemeenschap-read",
-                        **READ_SESSION,
-                    },
-                )
-            return self._pool
+        self._compiled: dict[Select[Any], _Compiled] = {}
 
     async def fetch(self, statement: Select[Any], params: Mapping[str, Any]) -> Sequence[Any]:
-        """All rows of `statement`, read outside any transaction, as positional records (in the
-        select's column order). On Postgres through asyncpg as a prepared statement; on SQLite
-        through SQLAlchemy on a connection of its own.
-
-        Compiled SQL is cached per statement object: hot statements are built once (module
-        constants, or cached per filter and sort shape), so the same object is the same SQL,
-        and SQLAlchemy's own cache key (which costs more than the query on a wide join) is
-        never computed. Values come from `params` by name, literals from the statement."""
-        engine = database.engine
+        """All rows of `statement`, read outside any transaction, in the select's column
+        order and with the types SQLAlchemy gives for it. Values come from `params` by name,
+        literals from the statement (a `LIMIT 1` or `status = 'published'` is bound, not
+        inlined)."""
         if database.sqlite:
             async with database.reader.connect() as conn:
                 return list((await conn.execute(statement, params)).all())
@@ -168,25 +175,38 @@ class FastReader:
             if len(self._compiled) >= _MAX_STATEMENTS:
                 self._compiled.clear()
             entry = self._compiled[statement] = _compile(statement)
-        sql, slots = entry
-        # A slot holds the parameter's name, or the value the statement itself carries (a
-        # literal such as `LIMIT 1` or `status = 'published'` is bound, not inlined).
-        args = [params[slot.name] if slot.named else slot.value for slot in slots]
+        args = [params[slot.name] if slot.named else slot.value for slot in entry.slots]
         for listener in listeners:
-            listener(sql)
-        pool = await self._get_pool(engine)
-        records: Sequence[Any] = await pool.fetch(sql, *args)
-        return records
+            listener(entry.sql)
+        # Checked out through the pool as SQLAlchemy checks out (its events, its limits and
+        # timeout); opening a connection may need the driver, hence the greenlet.
+        try:
+            raw: PoolProxiedConnection = await greenlet_spawn(
+                database.engine.sync_engine.raw_connection
+            )
+        except Exception as error:
+            raise _sqlalchemy_error(error, entry.sql, args) from error
+        try:
+            driver = raw.driver_connection
+            assert driver is not None
+            # Outside any transaction: the connection's adapter has none open (the pool rolls
+            # back on return), so this one statement runs in autocommit, like the reader's.
+            records = await driver.fetch(entry.sql, *args)
+        except Exception as error:
+            await greenlet_spawn(_give_back, raw, error)
+            raise _sqlalchemy_error(error, entry.sql, args) from error
+        # Back to the pool at once; resetting it costs no round trip (no transaction began).
+        raw.close()
+        return _converted(records, entry.converters)  # type: ignore[no-any-return]
 
-    async def close(self) -> None:
-        """Close the pool (at shutdown, after the requests in flight have finished)."""
-        pool, self._pool = self._pool, None
-        self._engine = None
-        if pool is not None and self._loop is asyncio.get_running_loop():
-            try:
-                await asyncio.wait_for(pool.close(), timeout=5)
-            except TimeoutError:
-                pool.terminate()
+
+def _give_back(raw: PoolProxiedConnection, error: Exception) -> None:
+    """After a failed statement: a connection the server closed is discarded, as SQLAlchemy
+    discards one; any other goes back to the pool."""
+    driver = raw.driver_connection
+    if driver is not None and driver.is_closed():
+        raw.invalidate(error)
+    raw.close()
 
 
 reader = FastReader()

@@ -71,9 +71,9 @@ def is_database_unavailable(exc: BaseException) -> bool:
             isinstance(exc, OperationalError) or _is_unavailable(exc)
         )
     if isinstance(exc, _ASYNCPG_UNAVAILABLE):
-        return True  # the fast reader's own driver errors (app/core/fastread.py)
+        return True  # the driver's own errors (the sync's COPY talks to asyncpg directly)
     if isinstance(exc, _DRIVER_UNAVAILABLE):
-        return True  # raised by asyncpg itself (the fast read path has no SQLAlchemy around it)
+        return True  # raised by asyncpg itself, where no SQLAlchemy wraps it
     if isinstance(exc, pg_errors.InterfaceError):
         return "closed" in str(exc)  # not its other complaints, which are bugs
     # Opening a connection to a server that is down or restarting: the driver's own errors
