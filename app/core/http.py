@@ -4,11 +4,11 @@ that also complete a pending idempotency record inside the request's transaction
 from __future__ import annotations
 
 import re
-import uuid
 from collections.abc import Mapping
 from typing import Annotated, Any
 
 import orjson
+from asyncpg.pgproto.pgproto import UUID as AsyncpgUUID
 from fastapi import Depends, Header, Request
 from fastapi.responses import Response
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -21,11 +21,10 @@ WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 _ETAG_RE = re.compile(r'^\s*(?:W/)?"(\d+)"\s*$')
 
 
-def _fallback(value: Any) -> Any:
-    # asyncpg hands out its own UUID subclass, which orjson does not know by type.
-    if isinstance(value, uuid.UUID):
-        return str(value)
-    raise TypeError(f"{type(value).__name__} is not JSON serializable")
+# asyncpg hands out its own UUID subclass, which orjson does not know by type (it writes
+# `uuid.UUID` itself). Its own C method is the fallback: no Python frame per id, and for any
+# other type it raises the TypeError that orjson reports as "not JSON serializable".
+_fallback = AsyncpgUUID.__str__
 
 
 def dumps(data: Any) -> bytes:
