@@ -97,7 +97,7 @@ _KEY_OPTIONS = {
 def _cmd_api_key(args: argparse.Namespace) -> int:
     from pydantic import ValidationError
 
-    from app.auth.schemas import ApiKeyCreate
+    from app.auth.schemas import ApiKeyCreate, ApiKeyCreated
     from app.auth.service import issue_key
     from app.core.context import SYSTEM
     from app.core.db import database
@@ -126,7 +126,7 @@ def _cmd_api_key(args: argparse.Namespace) -> int:
             print(f"{option}: {reason}", file=sys.stderr)
         return 2
 
-    async def run() -> dict[str, object]:
+    async def run() -> ApiKeyCreated:
         async with database.engine.begin() as conn:
             return await issue_key(
                 conn,

@@ -11,6 +11,7 @@ from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.audit.models import AuditEvent
+from app.audit.schemas import AuditEventRead
 from app.core.models import table_of
 from app.core.pagination import Sorting
 
@@ -23,7 +24,7 @@ async def insert_event(conn: AsyncConnection, values: dict[str, Any]) -> None:
     await conn.execute(insert(AuditEvent), values)
 
 
-def to_item(row: Row[Any]) -> dict[str, Any]:
+def to_item(row: Row[Any]) -> AuditEventRead:
     return {
         "id": row.id,
         "occurredAt": row.occurred_at,

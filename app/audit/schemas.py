@@ -6,26 +6,29 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from app.core.schemas import ApiModel, ListPageModel
+from typing_extensions import TypedDict
+
+from app.core.schemas import ListPage
 
 
-class AuditEventRead(ApiModel):
+# An audit event as the API shows it; `repository.to_item` builds it.
+class AuditEventRead(TypedDict):
     id: int
-    occurred_at: datetime
-    actor_key_id: uuid.UUID | None
-    actor_role: str | None
-    actor_name: str | None
-    actor_member_id: uuid.UUID | None
+    occurredAt: datetime
+    actorKeyId: uuid.UUID | None
+    actorRole: str | None
+    actorName: str | None
+    actorMemberId: uuid.UUID | None
     action: str
-    object_type: str | None
-    object_id: str | None
+    objectType: str | None
+    objectId: str | None
     result: str
-    status_code: int | None
-    client_address: str | None
-    user_agent: str | None
-    request_id: str | None
+    statusCode: int | None
+    clientAddress: str | None
+    userAgent: str | None
+    requestId: str | None
     detail: dict[str, Any] | None
 
 
-class AuditEventPage(ListPageModel):
+class AuditEventPage(ListPage):
     items: list[AuditEventRead]

@@ -59,7 +59,7 @@ async def create_key(
     )
     location = str(request.url_for("api-keys-get", keyId=item["id"]))
     # A retry with the same Idempotency-Key gets the key's metadata, never the secret again.
-    redacted = {**item, "key": item["prefix"] + "…"}
+    redacted: ApiKeyCreated = {**item, "key": item["prefix"] + "…"}
     return await written(
         conn, request, item, status=201, headers={"Location": location}, replay=redacted
     )

@@ -14,6 +14,7 @@ from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.auth.models import ApiKey, AuthFailure
+from app.auth.schemas import ApiKeyRead
 from app.core.models import table_of
 from app.core.pagination import Sorting
 from app.core.repository import one_row
@@ -25,7 +26,7 @@ COLUMNS = (c.id, c.name, c.role, c.member_id, c.prefix, c.created_at, c.expires_
 SORTING = Sorting({"createdAt": c.created_at, "name": c.name}, id_column=c.id, default="createdAt")
 
 
-def to_item(row: Row[Any]) -> dict[str, Any]:
+def to_item(row: Row[Any]) -> ApiKeyRead:
     return {
         "id": row.id,
         "name": row.name,
@@ -42,7 +43,7 @@ def list_query() -> Any:
     return select(*COLUMNS)
 
 
-async def get(conn: AsyncConnection, key_id: uuid.UUID) -> dict[str, Any]:
+async def get(conn: AsyncConnection, key_id: uuid.UUID) -> ApiKeyRead:
     return to_item(await one_row(conn, select(*COLUMNS).where(c.id == key_id), "API key"))
 
 

@@ -7,9 +7,10 @@ from datetime import datetime
 from typing import Annotated
 
 from pydantic import AwareDatetime, Field
+from typing_extensions import TypedDict
 
 from app.core.permissions import Role
-from app.core.schemas import ApiModel, InputModel, ListPageModel
+from app.core.schemas import InputModel, ListPage
 
 
 class ApiKeyCreate(InputModel):
@@ -19,20 +20,24 @@ class ApiKeyCreate(InputModel):
     expires_at: AwareDatetime | None = None
 
 
-class ApiKeyRead(ApiModel):
+# An API key's metadata as the API shows it (never the secret); `repository.to_item` builds it.
+class ApiKeyRead(TypedDict):
     id: uuid.UUID
     name: str
     role: Role
-    member_id: uuid.UUID | None
-    prefix: str = Field(description="The first characters of the key, to tell keys apart.")
-    created_at: datetime
-    expires_at: datetime | None
-    revoked_at: datetime | None
+    memberId: uuid.UUID | None
+    prefix: Annotated[
+        str, Field(description="The first characters of the key, to tell keys apart.")
+    ]
+    createdAt: datetime
+    expiresAt: datetime | None
+    revokedAt: datetime | None
 
 
+# The answer to issuing a key: its metadata and, this once, the secret.
 class ApiKeyCreated(ApiKeyRead):
-    key: str = Field(description="The secret. It is shown this once and never again.")
+    key: Annotated[str, Field(description="The secret. It is shown this once and never again.")]
 
 
-class ApiKeyPage(ListPageModel):
+class ApiKeyPage(ListPage):
     items: list[ApiKeyRead]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
 
 from fastapi import Request
 from fastapi.responses import Response
@@ -13,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from app.audit import trail
 from app.auth import repository
 from app.auth.authentication import generate_key, hash_key, key_cache
+from app.auth.schemas import ApiKeyCreated, ApiKeyRead
 from app.core.context import Principal
 from app.core.errors import InvalidInput, InvalidParam
 from app.core.models import table_of, utcnow
@@ -34,7 +34,7 @@ async def list_keys(conn: AsyncConnection, request: Request, page: PageRequest) 
     )
 
 
-async def get_key(conn: AsyncConnection, key_id: uuid.UUID) -> dict[str, Any]:
+async def get_key(conn: AsyncConnection, key_id: uuid.UUID) -> ApiKeyRead:
     return await repository.get(conn, key_id)
 
 
@@ -46,7 +46,7 @@ async def issue_key(
     role: Role,
     member_id: uuid.UUID | None = None,
     expires_at: datetime | None = None,
-) -> dict[str, Any]:
+) -> ApiKeyCreated:
     ensure_admin(principal, "issue API keys")
     if role in PERSONAL_ROLES and member_id is None:
         raise InvalidInput(
@@ -86,9 +86,7 @@ async def issue_key(
     return {**item, "key": key}
 
 
-async def revoke_key(
-    conn: AsyncConnection, principal: Principal, key_id: uuid.UUID
-) -> dict[str, Any]:
+async def revoke_key(conn: AsyncConnection, principal: Principal, key_id: uuid.UUID) -> ApiKeyRead:
     ensure_admin(principal, "revoke API keys")
     current = await repository.get(conn, key_id)
     if current["revokedAt"] is None:

@@ -14,6 +14,7 @@ from app.core.pagination import Sorting
 from app.core.repository import one_row, update_versioned
 from app.core.text import contains
 from app.departments.models import Department
+from app.departments.schemas import DepartmentRead
 
 table = table_of(Department)
 c = table.c
@@ -35,7 +36,7 @@ SORTING = Sorting(
 )
 
 
-def to_item(row: Row[Any]) -> dict[str, Any]:
+def to_item(row: Row[Any]) -> DepartmentRead:
     return {
         "id": row.id,
         "code": row.code,
@@ -71,7 +72,7 @@ def list_query(
     return query
 
 
-async def get(conn: AsyncConnection, department_id: uuid.UUID) -> dict[str, Any]:
+async def get(conn: AsyncConnection, department_id: uuid.UUID) -> DepartmentRead:
     row = await one_row(conn, select(*COLUMNS).where(c.id == department_id), "department")
     return to_item(row)
 

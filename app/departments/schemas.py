@@ -7,8 +7,9 @@ from datetime import datetime
 from typing import Annotated
 
 from pydantic import Field
+from typing_extensions import TypedDict
 
-from app.core.schemas import ApiModel, InputModel, ListPageModel, NotNull, PatchModel
+from app.core.schemas import InputModel, ListPage, NotNull, PatchModel
 from app.departments.models import DepartmentKind
 
 Code = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")]
@@ -31,17 +32,18 @@ class DepartmentUpdate(PatchModel):
     active: NotNull[bool] = None
 
 
-class DepartmentRead(ApiModel):
+# A department as the API shows it; `repository.to_item` builds it.
+class DepartmentRead(TypedDict):
     id: uuid.UUID
     code: str
     name: str
     kind: DepartmentKind
-    parent_id: uuid.UUID | None
+    parentId: uuid.UUID | None
     active: bool
     version: int
-    created_at: datetime
-    updated_at: datetime
+    createdAt: datetime
+    updatedAt: datetime
 
 
-class DepartmentPage(ListPageModel):
+class DepartmentPage(ListPage):
     items: list[DepartmentRead]

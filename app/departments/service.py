@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
 from fastapi import Request
 from fastapi.responses import Response
@@ -19,7 +18,7 @@ from app.core.permissions import ensure_admin
 from app.core.repository import list_page, require_references
 from app.departments import repository
 from app.departments.models import Department
-from app.departments.schemas import DepartmentCreate, DepartmentUpdate
+from app.departments.schemas import DepartmentCreate, DepartmentRead, DepartmentUpdate
 
 OBJECT = "department"
 SORTING = repository.SORTING
@@ -41,7 +40,7 @@ async def list_departments(
     return await list_page(conn, request, query, page, SORTING, repository.to_item)
 
 
-async def get_department(conn: AsyncConnection, department_id: uuid.UUID) -> dict[str, Any]:
+async def get_department(conn: AsyncConnection, department_id: uuid.UUID) -> DepartmentRead:
     return await repository.get(conn, department_id)
 
 
@@ -76,7 +75,7 @@ async def create_department(
     conn: AsyncConnection,
     principal: Principal,
     data: DepartmentCreate,
-) -> dict[str, Any]:
+) -> DepartmentRead:
     ensure_admin(principal, "create departments")
     await require_references(conn, {"parentId": (table_of(Department), data.parent_id)})
     await _ensure_code_free(conn, data.code)
@@ -100,7 +99,7 @@ async def update_department(
     department_id: uuid.UUID,
     patch: DepartmentUpdate,
     expected_version: int | None,
-) -> dict[str, Any]:
+) -> DepartmentRead:
     ensure_admin(principal, "change departments")
     current = await repository.get(conn, department_id)
     check_version(current["version"], expected_version)
@@ -123,7 +122,7 @@ async def archive_department(
     principal: Principal,
     department_id: uuid.UUID,
     expected_version: int | None,
-) -> dict[str, Any]:
+) -> DepartmentRead:
     ensure_admin(principal, "archive departments")
     current = await repository.get(conn, department_id)
     check_version(current["version"], expected_version)

@@ -14,6 +14,7 @@ from app.core.pagination import Sorting
 from app.core.repository import one_row, update_versioned
 from app.core.text import contains
 from app.organisations.models import Organisation
+from app.organisations.schemas import OrganisationRead
 
 table = table_of(Organisation)
 c = table.c
@@ -23,7 +24,7 @@ COLUMNS = (c.id, c.name, c.kind, c.website, c.version, c.created_at, c.updated_a
 SORTING = Sorting({"name": c.name, "createdAt": c.created_at}, id_column=c.id, default="name")
 
 
-def to_item(row: Row[Any]) -> dict[str, Any]:
+def to_item(row: Row[Any]) -> OrganisationRead:
     return {
         "id": row.id,
         "name": row.name,
@@ -44,7 +45,7 @@ def list_query(*, kind: str | None, q: str | None) -> Select[Any]:
     return query
 
 
-async def get(conn: AsyncConnection, organisation_id: uuid.UUID) -> dict[str, Any]:
+async def get(conn: AsyncConnection, organisation_id: uuid.UUID) -> OrganisationRead:
     query = select(*COLUMNS).where(c.id == organisation_id)
     return to_item(await one_row(conn, query, "organisation"))
 

@@ -7,8 +7,9 @@ from datetime import datetime
 from typing import Annotated
 
 from pydantic import Field
+from typing_extensions import TypedDict
 
-from app.core.schemas import ApiModel, InputModel, ListPageModel, NotNull, PatchModel
+from app.core.schemas import InputModel, ListPage, NotNull, PatchModel
 from app.organisations.models import OrganisationKind
 
 Name = Annotated[str, Field(min_length=1, max_length=200)]
@@ -31,15 +32,16 @@ class OrganisationUpdate(PatchModel):
     website: Website | None = None
 
 
-class OrganisationRead(ApiModel):
+# An organisation as the API shows it; `repository.to_item` builds it.
+class OrganisationRead(TypedDict):
     id: uuid.UUID
     name: str
     kind: OrganisationKind
     website: str | None
     version: int
-    created_at: datetime
-    updated_at: datetime
+    createdAt: datetime
+    updatedAt: datetime
 
 
-class OrganisationPage(ListPageModel):
+class OrganisationPage(ListPage):
     items: list[OrganisationRead]

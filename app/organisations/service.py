@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
 from fastapi import Request
 from fastapi.responses import Response
@@ -17,7 +16,7 @@ from app.core.pagination import PageRequest
 from app.core.permissions import ensure_admin
 from app.core.repository import list_page
 from app.organisations import repository
-from app.organisations.schemas import OrganisationCreate, OrganisationUpdate
+from app.organisations.schemas import OrganisationCreate, OrganisationRead, OrganisationUpdate
 
 OBJECT = "organisation"
 SORTING = repository.SORTING
@@ -36,7 +35,7 @@ async def list_organisations(
     return await list_page(conn, request, query, page, SORTING, repository.to_item)
 
 
-async def get_organisation(conn: AsyncConnection, organisation_id: uuid.UUID) -> dict[str, Any]:
+async def get_organisation(conn: AsyncConnection, organisation_id: uuid.UUID) -> OrganisationRead:
     return await repository.get(conn, organisation_id)
 
 
@@ -55,7 +54,7 @@ async def create_organisation(
     conn: AsyncConnection,
     principal: Principal,
     data: OrganisationCreate,
-) -> dict[str, Any]:
+) -> OrganisationRead:
     ensure_admin(principal, "register organisations")
     await _ensure_name_free(conn, data.name)
     organisation_id = await repository.create(
@@ -71,7 +70,7 @@ async def update_organisation(
     organisation_id: uuid.UUID,
     patch: OrganisationUpdate,
     expected_version: int | None,
-) -> dict[str, Any]:
+) -> OrganisationRead:
     ensure_admin(principal, "change organisations")
     current = await repository.get(conn, organisation_id)
     check_version(current["version"], expected_version)

@@ -4,35 +4,42 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import Field
+from typing_extensions import TypedDict
 
-from app.core.schemas import ApiModel
 from app.members.schemas import MemberRead
 
 
-class PersonalData(ApiModel):
+# The export's lists are free-form objects in the document: each is a few columns of another
+# resource, as the export reads them (app/privacy/repository.py).
+class PersonalData(TypedDict):
     """Everything the API holds about one member (AVG art. 15)."""
 
-    generated_at: datetime
+    generatedAt: datetime
     member: MemberRead
-    api_keys: list[dict[str, Any]] = Field(description="Keys that act for the member (no secrets).")
-    group_memberships: list[dict[str, Any]]
-    workshops_attended: list[dict[str, Any]]
-    learning_questions_raised: list[dict[str, Any]]
-    insights_captured: list[dict[str, Any]]
-    scim_identity: dict[str, Any] | None
-    sync_changes: list[dict[str, Any]] = Field(
-        description="What intranet syncs changed about the member, run by run."
-    )
-    audit_events: list[dict[str, Any]] = Field(
-        description="Audit events by or about the member (they name members by id only)."
-    )
+    apiKeys: Annotated[
+        list[dict[str, Any]], Field(description="Keys that act for the member (no secrets).")
+    ]
+    groupMemberships: list[dict[str, Any]]
+    workshopsAttended: list[dict[str, Any]]
+    learningQuestionsRaised: list[dict[str, Any]]
+    insightsCaptured: list[dict[str, Any]]
+    scimIdentity: dict[str, Any] | None
+    syncChanges: Annotated[
+        list[dict[str, Any]],
+        Field(description="What intranet syncs changed about the member, run by run."),
+    ]
+    auditEvents: Annotated[
+        list[dict[str, Any]],
+        Field(description="Audit events by or about the member (they name members by id only)."),
+    ]
 
 
-class Erasure(ApiModel):
-    member_id: uuid.UUID
+# The answer to an erasure: the pseudonym the member now goes by, and the member as they are.
+class Erasure(TypedDict):
+    memberId: uuid.UUID
     pseudonym: str
-    erased_at: datetime
+    erasedAt: datetime
     member: MemberRead

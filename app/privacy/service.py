@@ -23,6 +23,7 @@ from app.core.permissions import ensure_admin
 from app.members import repository as members
 from app.members import rules
 from app.privacy import repository
+from app.privacy.schemas import Erasure, PersonalData
 
 ERASED_DOMAIN = "erased.invalid"
 
@@ -34,12 +35,12 @@ def _ensure_self_or_admin(principal: Principal, member_id: uuid.UUID) -> None:
 
 async def personal_data(
     conn: AsyncConnection, principal: Principal, member_id: uuid.UUID
-) -> dict[str, Any]:
+) -> PersonalData:
     _ensure_self_or_admin(principal, member_id)
     member = await members.get(conn, member_id)
     needles = _identifiers(member)
     runs = await repository.sync_runs_mentioning(conn, needles)
-    export = {
+    export: PersonalData = {
         "generatedAt": utcnow(),
         "member": member,
         "apiKeys": await repository.api_keys(conn, member_id),
@@ -92,15 +93,16 @@ async def erase_member(
     principal: Principal,
     member_id: uuid.UUID,
     expected_version: int | None,
-) -> dict[str, Any]:
+) -> Erasure:
     ensure_admin(principal, "erase a member's personal data")
     current = await members.get(conn, member_id)
     check_version(current["version"], expected_version)
-    if current.get("erasedAt") is not None:
+    erased_at = current["erasedAt"]
+    if erased_at is not None:
         return {
             "memberId": member_id,
             "pseudonym": current["displayName"],
-            "erasedAt": current["erasedAt"],
+            "erasedAt": erased_at,
             "member": current,
         }
 

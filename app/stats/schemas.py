@@ -4,40 +4,46 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Annotated
 
 from pydantic import Field
+from typing_extensions import TypedDict
 
-from app.core.schemas import ApiModel
 from app.learning_groups.models import GroupMode
 from app.members.models import TransitionRole
 
 
-class RoleCounts(ApiModel):
+# One count per transition role, named by the role's value.
+class RoleCounts(TypedDict):
     verbinder: int
     coalitiebouwer: int
     gebiedsmakelaar: int
 
 
-class MemberCounts(ApiModel):
-    participants: int = Field(description="Active participants (deelnemers).")
-    followers: int = Field(description="Active followers (volgers).")
+class MemberCounts(TypedDict):
+    participants: Annotated[int, Field(description="Active participants (deelnemers).")]
+    followers: Annotated[int, Field(description="Active followers (volgers).")]
     total: int
-    without_department: int = Field(
-        description="Members of no department, such as facilitators of a partner."
-    )
-    transition_roles: RoleCounts = Field(description="Members declaring each transition role.")
+    withoutDepartment: Annotated[
+        int, Field(description="Members of no department, such as facilitators of a partner.")
+    ]
+    transitionRoles: Annotated[
+        RoleCounts, Field(description="Members declaring each transition role.")
+    ]
 
 
-class MonthCounts(ApiModel):
-    month: str = Field(pattern=r"^\d{4}-\d{2}$", description="The month, `YYYY-MM` (UTC).")
-    joined: int = Field(description="Members who joined in this month.")
-    left: int = Field(description="Members deactivated in this month.")
-    participants: int = Field(description="Participants at the end of the month.")
-    followers: int = Field(description="Followers at the end of the month.")
-    total: int = Field(description="Members at the end of the month.")
+class MonthCounts(TypedDict):
+    month: Annotated[
+        str, Field(pattern=r"^\d{4}-\d{2}$", description="The month, `YYYY-MM` (UTC).")
+    ]
+    joined: Annotated[int, Field(description="Members who joined in this month.")]
+    left: Annotated[int, Field(description="Members deactivated in this month.")]
+    participants: Annotated[int, Field(description="Participants at the end of the month.")]
+    followers: Annotated[int, Field(description="Followers at the end of the month.")]
+    total: Annotated[int, Field(description="Members at the end of the month.")]
 
 
-class DepartmentCounts(ApiModel):
+class DepartmentCounts(TypedDict):
     id: uuid.UUID
     code: str
     name: str
@@ -45,46 +51,50 @@ class DepartmentCounts(ApiModel):
     participants: int
     followers: int
     total: int
-    transition_roles: RoleCounts
+    transitionRoles: RoleCounts
 
 
-class Coverage(ApiModel):
-    active_departments: int = Field(description="Departments that are not archived.")
-    taking_part: int = Field(description="Active departments with at least one active member.")
-    share: float = Field(ge=0, le=1, description="takingPart / activeDepartments.")
-    taking_part_ids: list[uuid.UUID]
-    not_taking_part_ids: list[uuid.UUID]
+class Coverage(TypedDict):
+    activeDepartments: Annotated[int, Field(description="Departments that are not archived.")]
+    takingPart: Annotated[
+        int, Field(description="Active departments with at least one active member.")
+    ]
+    share: Annotated[float, Field(ge=0, le=1, description="takingPart / activeDepartments.")]
+    takingPartIds: list[uuid.UUID]
+    notTakingPartIds: list[uuid.UUID]
 
 
-class ThemeModeCount(ApiModel):
-    theme_id: uuid.UUID
-    theme_name: str
-    transition_role: TransitionRole
+class ThemeModeCount(TypedDict):
+    themeId: uuid.UUID
+    themeName: str
+    transitionRole: TransitionRole
     mode: GroupMode
     count: int
 
 
-class GroupCounts(ApiModel):
+class GroupCounts(TypedDict):
     total: int
-    by_theme_and_mode: list[ThemeModeCount]
+    byThemeAndMode: list[ThemeModeCount]
 
 
-class QuestionCounts(ApiModel):
+class QuestionCounts(TypedDict):
     total: int
-    by_status: dict[str, int]
+    byStatus: dict[str, int]
 
 
-class InsightCounts(ApiModel):
+class InsightCounts(TypedDict):
     total: int
-    by_adoption: dict[str, int]
+    byAdoption: dict[str, int]
 
 
-class CommunityStats(ApiModel):
-    as_of: datetime
+# The community's numbers, as app/stats/service.py assembles them from the aggregates.
+class CommunityStats(TypedDict):
+    asOf: datetime
     members: MemberCounts
-    growth: list[MonthCounts] = Field(
-        description="Per month, from the first join to `asOf`: the community at its end."
-    )
+    growth: Annotated[
+        list[MonthCounts],
+        Field(description="Per month, from the first join to `asOf`: the community at its end."),
+    ]
     departments: list[DepartmentCounts]
     coverage: Coverage
     groups: GroupCounts

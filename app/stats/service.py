@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -18,15 +19,28 @@ from app.learning_groups.models import GroupMode
 from app.learning_questions.models import QuestionStatus
 from app.members.models import Participation, TransitionRole
 from app.stats import repository
+from app.stats.schemas import (
+    CommunityStats,
+    Coverage,
+    DepartmentCounts,
+    GroupCounts,
+    MonthCounts,
+    RoleCounts,
+    ThemeModeCount,
+)
 
 READERS = frozenset(
     {Role.ADMIN.value, Role.FACILITATOR.value, Role.MEMBER.value, Role.READER.value}
 )
 
 
-def _role_counts(counts: dict[str, int] | None = None) -> dict[str, int]:
+def _role_counts(counts: Mapping[str, int] | None = None) -> RoleCounts:
     counts = counts or {}
-    return {role.value: counts.get(role.value, 0) for role in TransitionRole}
+    return {
+        "verbinder": counts.get(TransitionRole.VERBINDER.value, 0),
+        "coalitiebouwer": counts.get(TransitionRole.COALITIEBOUWER.value, 0),
+        "gebiedsmakelaar": counts.get(TransitionRole.GEBIEDSMAKELAAR.value, 0),
+    }
 
 
 def _months(first: str, last: str) -> list[str]:
@@ -39,7 +53,7 @@ def _months(first: str, last: str) -> list[str]:
     return months
 
 
-def _growth(events: list[Any], as_of: datetime) -> list[dict[str, Any]]:
+def _growth(events: list[Any], as_of: datetime) -> list[MonthCounts]:
     if not events:
         return []
     change: dict[tuple[str, str], int] = defaultdict(int)
@@ -49,7 +63,7 @@ def _growth(events: list[Any], as_of: datetime) -> list[dict[str, Any]]:
         change[(row.month, str(row.participation))] += sign * row.n
         moves[(row.month, row.event)] += row.n
     current = {p.value: 0 for p in Participation}
-    growth = []
+    growth: list[MonthCounts] = []
     for month in _months(min(row.month for row in events), f"{as_of:%Y-%m}"):
         for participation in current:
             current[participation] += change.get((month, participation), 0)
@@ -70,8 +84,8 @@ def _growth(events: list[Any], as_of: datetime) -> list[dict[str, Any]]:
 
 def _departments(
     rows: list[Any], roles: dict[uuid.UUID | None, dict[str, int]]
-) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-    departments = [
+) -> tuple[list[DepartmentCounts], Coverage]:
+    departments: list[DepartmentCounts] = [
         {
             "id": row.id,
             "code": row.code,
@@ -86,7 +100,7 @@ def _departments(
     ]
     active = [dep for dep in departments if dep["active"]]
     taking_part = [dep["id"] for dep in active if dep["total"] > 0]
-    coverage = {
+    coverage: Coverage = {
         "activeDepartments": len(active),
         "takingPart": len(taking_part),
         "share": round(len(taking_part) / len(active), 4) if active else 0.0,
@@ -96,19 +110,19 @@ def _departments(
     return departments, coverage
 
 
-def _groups(rows: list[Any]) -> dict[str, Any]:
+def _groups(rows: list[Any]) -> GroupCounts:
     counts: dict[tuple[uuid.UUID, str], int] = {}
     themes: dict[uuid.UUID, Any] = {}
     for row in rows:
         themes.setdefault(row.id, row)
         if row.mode is not None:
             counts[(row.id, str(row.mode))] = row.n
-    by_theme_and_mode = [
+    by_theme_and_mode: list[ThemeModeCount] = [
         {
             "themeId": theme.id,
             "themeName": theme.name,
             "transitionRole": theme.transition_role,
-            "mode": mode.value,
+            "mode": mode,
             "count": counts.get((theme.id, mode.value), 0),
         }
         for theme in themes.values()
@@ -117,14 +131,15 @@ def _groups(rows: list[Any]) -> dict[str, Any]:
     return {"total": sum(counts.values()), "byThemeAndMode": by_theme_and_mode}
 
 
-def _tally(rows: list[Any], key: str, values: list[str]) -> dict[str, Any]:
+def _tally(rows: list[Any], key: str, values: list[str]) -> tuple[int, dict[str, int]]:
+    """The total of all rows, and the count of each of `values`."""
     found = {str(getattr(row, key)): int(row.n) for row in rows}
-    return {"total": sum(found.values()), "by": {v: found.get(v, 0) for v in values}}
+    return sum(found.values()), {v: found.get(v, 0) for v in values}
 
 
 async def community_stats(
     conn: AsyncConnection, principal: Principal, as_of: datetime | None
-) -> dict[str, Any]:
+) -> CommunityStats:
     ensure_role(principal, READERS, "read community statistics")
     as_of = as_of.astimezone(UTC) if as_of is not None else None
     moment = as_of or utcnow()
@@ -150,8 +165,8 @@ async def community_stats(
     participants = by_participation[Participation.PARTICIPANT.value]
     followers = by_participation[Participation.FOLLOWER.value]
     departments, coverage = _departments(department_rows, roles)
-    questions = _tally(question_rows, "status", [s.value for s in QuestionStatus])
-    insights = _tally(insight_rows, "adoption", [a.value for a in Adoption])
+    question_total, by_status = _tally(question_rows, "status", [s.value for s in QuestionStatus])
+    insight_total, by_adoption = _tally(insight_rows, "adoption", [a.value for a in Adoption])
     return {
         "asOf": moment,
         "members": {
@@ -165,6 +180,6 @@ async def community_stats(
         "departments": departments,
         "coverage": coverage,
         "groups": _groups(group_rows),
-        "questions": {"total": questions["total"], "byStatus": questions["by"]},
-        "insights": {"total": insights["total"], "byAdoption": insights["by"]},
+        "questions": {"total": question_total, "byStatus": by_status},
+        "insights": {"total": insight_total, "byAdoption": by_adoption},
     }

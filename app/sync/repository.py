@@ -40,6 +40,7 @@ from app.departments.models import Department
 from app.members.models import Member
 from app.members.rules import SYNCED_FIELDS
 from app.sync.models import MemberSync
+from app.sync.schemas import MemberSyncRead, MemberSyncSummary
 
 members = table_of(Member)
 m = members.c
@@ -404,7 +405,7 @@ SUMMARY_COLUMNS = (
 SORTING = Sorting({"createdAt": r.created_at}, id_column=r.id, default="-createdAt")
 
 
-def to_summary(row: Row[Any]) -> dict[str, Any]:
+def to_summary(row: Row[Any]) -> MemberSyncSummary:
     return {
         "id": row.id,
         "createdAt": row.created_at,
@@ -428,7 +429,7 @@ def to_summary(row: Row[Any]) -> dict[str, Any]:
     }
 
 
-def to_item(row: Row[Any]) -> dict[str, Any]:
+def to_item(row: Row[Any]) -> MemberSyncRead:
     return {
         **to_summary(row),
         "departmentChanges": row.department_changes,
@@ -445,7 +446,7 @@ def list_query(*, mode: str | None, status: str | None) -> Select[Any]:
     return query
 
 
-async def get(conn: AsyncConnection, run_id: uuid.UUID) -> dict[str, Any]:
+async def get(conn: AsyncConnection, run_id: uuid.UUID) -> MemberSyncRead:
     query = select(*SUMMARY_COLUMNS, r.department_changes, r.changes).where(r.id == run_id)
     return to_item(await one_row(conn, query, "member sync"))
 

@@ -8,9 +8,10 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from email_validator import SPECIAL_USE_DOMAIN_NAMES
-from pydantic import AfterValidator, EmailStr, Field, TypeAdapter
+from pydantic import AfterValidator, EmailStr, Field, GetPydanticSchema, TypeAdapter
+from typing_extensions import TypedDict
 
-from app.core.schemas import ApiModel, InputModel, ListPageModel
+from app.core.schemas import InputModel, ListPage
 from app.departments.models import DepartmentKind
 from app.departments.schemas import Code, Name
 from app.members.models import Participation
@@ -106,67 +107,91 @@ class MemberSyncCreate(InputModel):
     members: list[SyncMember] = Field(max_length=MAX_MEMBERS)
 
 
-class FieldChange(ApiModel):
+# One property's value before and after; `old` is null for what the run created.
+class FieldChange(TypedDict):
     old: Any
     new: Any
 
 
-class MemberChange(ApiModel):
-    external_id: str | None
-    member_id: uuid.UUID
-    action: Literal["created", "updated", "reactivated", "deactivated"]
-    fields: dict[str, FieldChange] = Field(
-        description="Each changed property (camelCase) with its old and new value."
-    )
+MemberAction = Literal["created", "updated", "reactivated", "deactivated"]
+DepartmentAction = Literal["created", "updated"]
 
 
-class DepartmentChange(ApiModel):
+# What a run did to one member; app/sync/service.py plans it, the run record keeps it.
+class MemberChange(TypedDict):
+    externalId: str | None
+    memberId: uuid.UUID
+    action: MemberAction
+    fields: Annotated[
+        dict[str, FieldChange],
+        Field(description="Each changed property (camelCase) with its old and new value."),
+    ]
+
+
+class DepartmentChange(TypedDict):
     code: str
-    department_id: uuid.UUID
-    action: Literal["created", "updated"]
+    departmentId: uuid.UUID
+    action: DepartmentAction
     fields: dict[str, FieldChange]
 
 
-class SyncCounts(ApiModel):
-    received: int = Field(description="Members in the payload.")
+class SyncCounts(TypedDict):
+    received: Annotated[int, Field(description="Members in the payload.")]
     created: int
     updated: int
     reactivated: int
     deactivated: int
     unchanged: int
-    departments_created: int
-    departments_updated: int
+    departmentsCreated: int
+    departmentsUpdated: int
 
 
-class SyncActor(ApiModel):
-    key_id: uuid.UUID | None
+class SyncActor(TypedDict):
+    keyId: uuid.UUID | None
     name: str
     role: str
 
 
-class MemberSyncSummary(ApiModel):
+# The run's scope as answers show it. The document describes it with the request's own
+# `SyncScope` (one schema for both): Pydantic is handed that model's schema, mypy this key.
+class ScopeRead(TypedDict):
+    departmentCodes: list[str]
+
+
+ShownScope = Annotated[ScopeRead, GetPydanticSchema(lambda _type, handler: handler(SyncScope))]
+
+
+# A sync run as lists show it; `repository.to_summary` builds it.
+class MemberSyncSummary(TypedDict):
     id: uuid.UUID
-    created_at: datetime
+    createdAt: datetime
     actor: SyncActor
     mode: SyncMode
-    dry_run: bool
-    allow_mass_deactivation: bool
-    status: SyncStatus = Field(
-        description="`applied`: the changes were written; `previewed`: a dry run, nothing "
-        "but this record was written."
-    )
-    scope: SyncScope
+    dryRun: bool
+    allowMassDeactivation: bool
+    status: Annotated[
+        SyncStatus,
+        Field(
+            description="`applied`: the changes were written; `previewed`: a dry run, nothing "
+            "but this record was written."
+        ),
+    ]
+    scope: ShownScope
     counts: SyncCounts
-    duration_ms: int = Field(description="Time the run took inside the server.")
+    durationMs: Annotated[int, Field(description="Time the run took inside the server.")]
 
 
+# A sync run with its changes: what a run answers, and `repository.to_item` builds.
 class MemberSyncRead(MemberSyncSummary):
-    department_changes: list[DepartmentChange]
-    changes: list[MemberChange] = Field(
-        description="Every member created, updated, reactivated or deactivated; unchanged "
-        "members are only counted."
-    )
+    departmentChanges: list[DepartmentChange]
+    changes: Annotated[
+        list[MemberChange],
+        Field(
+            description="Every member created, updated, reactivated or deactivated; unchanged "
+            "members are only counted."
+        ),
+    ]
 
 
-class MemberSyncPage(ListPageModel):
+class MemberSyncPage(ListPage):
     items: list[MemberSyncSummary]

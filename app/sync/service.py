@@ -37,7 +37,14 @@ from app.members.rules import email_key
 from app.sync import repository
 from app.sync.models import SyncMode, SyncStatus
 from app.sync.repository import DepartmentRow, MemberRow, MemberWrite
-from app.sync.schemas import MemberSyncCreate
+from app.sync.schemas import (
+    DepartmentChange,
+    FieldChange,
+    MemberAction,
+    MemberChange,
+    MemberSyncCreate,
+    MemberSyncRead,
+)
 
 OBJECT = "member-sync"
 SYNC_ROLES = frozenset({"admin", "sync"})
@@ -59,7 +66,7 @@ async def list_sync_runs(
     return await list_page(conn, request, query, page, SORTING, repository.to_summary)
 
 
-async def get_sync_run(conn: AsyncConnection, run_id: uuid.UUID) -> dict[str, Any]:
+async def get_sync_run(conn: AsyncConnection, run_id: uuid.UUID) -> MemberSyncRead:
     """A sync run with its changes."""
     return await repository.get(conn, run_id)
 
@@ -331,7 +338,7 @@ async def raw_payload_problems(conn: AsyncConnection, body: Any) -> list[Invalid
 # --- the run --------------------------------------------------------------------------------
 
 
-def _change(old: Any, new: Any) -> dict[str, Any]:
+def _change(old: Any, new: Any) -> FieldChange:
     return {"old": old, "new": new}
 
 
@@ -339,10 +346,10 @@ def _change(old: Any, new: Any) -> dict[str, Any]:
 class Plan:
     department_inserts: list[dict[str, Any]] = field(default_factory=list)
     department_updates: list[dict[str, Any]] = field(default_factory=list)
-    department_changes: list[dict[str, Any]] = field(default_factory=list)
+    department_changes: list[DepartmentChange] = field(default_factory=list)
     inserts: list[dict[str, Any]] = field(default_factory=list)
     writes: list[MemberWrite] = field(default_factory=list)
-    changes: list[dict[str, Any]] = field(default_factory=list)
+    changes: list[MemberChange] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=dict)
     moving_emails: list[uuid.UUID] = field(default_factory=list)
 
@@ -402,7 +409,7 @@ def _plan_departments(
         if row is None:
             continue
         parent_id = ids[dep.parent_code] if dep.parent_code else None
-        fields: dict[str, Any] = {}
+        fields: dict[str, FieldChange] = {}
         if row.name != dep.name:
             fields["name"] = _change(row.name, dep.name)
         if row.kind != dep.kind.value:
@@ -501,7 +508,7 @@ def _plan_members(
             continue
 
         matched_ids.add(row.id)
-        fields: dict[str, Any] = {}
+        fields: dict[str, FieldChange] = {}
         if row.external_id != external_id:
             fields["externalId"] = _change(row.external_id, external_id)
         if row.email != email:
@@ -539,7 +546,7 @@ def _plan_members(
                 source=sync,
             )
         )
-        action = "reactivated" if reactivated else "updated"
+        action: MemberAction = "reactivated" if reactivated else "updated"
         counts[action] += 1
         changes.append(
             {"externalId": external_id, "memberId": row.id, "action": action, "fields": fields}
@@ -616,7 +623,7 @@ def _guard_mass_deactivation(
 
 async def run_sync(
     conn: AsyncConnection, principal: Principal, data: MemberSyncCreate
-) -> dict[str, Any]:
+) -> MemberSyncRead:
     started = time.perf_counter()
     ensure_role(principal, SYNC_ROLES, "run member syncs")
     view = PayloadView.of(data)

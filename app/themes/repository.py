@@ -14,6 +14,7 @@ from app.core.pagination import Sorting
 from app.core.repository import one_row, update_versioned
 from app.core.text import contains
 from app.themes.models import Theme
+from app.themes.schemas import ThemeRead
 
 table = table_of(Theme)
 c = table.c
@@ -31,7 +32,7 @@ COLUMNS = (
 SORTING = Sorting({"name": c.name, "createdAt": c.created_at}, id_column=c.id, default="name")
 
 
-def to_item(row: Row[Any]) -> dict[str, Any]:
+def to_item(row: Row[Any]) -> ThemeRead:
     return {
         "id": row.id,
         "name": row.name,
@@ -52,7 +53,7 @@ def list_query(*, transition_role: str | None, q: str | None) -> Select[Any]:
     return query
 
 
-async def get(conn: AsyncConnection, theme_id: uuid.UUID) -> dict[str, Any]:
+async def get(conn: AsyncConnection, theme_id: uuid.UUID) -> ThemeRead:
     return to_item(await one_row(conn, select(*COLUMNS).where(c.id == theme_id), "theme"))
 
 

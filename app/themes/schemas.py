@@ -7,8 +7,9 @@ from datetime import datetime
 from typing import Annotated
 
 from pydantic import Field
+from typing_extensions import TypedDict
 
-from app.core.schemas import ApiModel, InputModel, ListPageModel, NotNull, PatchModel
+from app.core.schemas import InputModel, ListPage, NotNull, PatchModel
 from app.members.models import TransitionRole
 
 Name = Annotated[str, Field(min_length=1, max_length=200)]
@@ -29,15 +30,16 @@ class ThemeUpdate(PatchModel):
     transition_role: NotNull[TransitionRole] = None
 
 
-class ThemeRead(ApiModel):
+# A theme as the API shows it; `repository.to_item` builds it.
+class ThemeRead(TypedDict):
     id: uuid.UUID
     name: str
     description: str | None
-    transition_role: TransitionRole
+    transitionRole: TransitionRole
     version: int
-    created_at: datetime
-    updated_at: datetime
+    createdAt: datetime
+    updatedAt: datetime
 
 
-class ThemePage(ListPageModel):
+class ThemePage(ListPage):
     items: list[ThemeRead]

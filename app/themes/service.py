@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
 from fastapi import Request
 from fastapi.responses import Response
@@ -17,7 +16,7 @@ from app.core.pagination import PageRequest
 from app.core.permissions import ensure_admin
 from app.core.repository import list_page
 from app.themes import repository
-from app.themes.schemas import ThemeCreate, ThemeUpdate
+from app.themes.schemas import ThemeCreate, ThemeRead, ThemeUpdate
 
 OBJECT = "theme"
 SORTING = repository.SORTING
@@ -36,7 +35,7 @@ async def list_themes(
     return await list_page(conn, request, query, page, SORTING, repository.to_item)
 
 
-async def get_theme(conn: AsyncConnection, theme_id: uuid.UUID) -> dict[str, Any]:
+async def get_theme(conn: AsyncConnection, theme_id: uuid.UUID) -> ThemeRead:
     return await repository.get(conn, theme_id)
 
 
@@ -67,7 +66,7 @@ async def create_theme(
     conn: AsyncConnection,
     principal: Principal,
     data: ThemeCreate,
-) -> dict[str, Any]:
+) -> ThemeRead:
     ensure_admin(principal, "create themes")
     await _ensure_unique(conn, name=data.name, transition_role=data.transition_role)
     theme_id = await repository.create(
@@ -88,7 +87,7 @@ async def update_theme(
     theme_id: uuid.UUID,
     patch: ThemeUpdate,
     expected_version: int | None,
-) -> dict[str, Any]:
+) -> ThemeRead:
     ensure_admin(principal, "change themes")
     current = await repository.get(conn, theme_id)
     check_version(current["version"], expected_version)
