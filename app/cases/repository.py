@@ -5,13 +5,15 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from typing import Any
+from typing import cast as type_cast
 
 from sqlalchemy import Select, String, cast, delete, func, insert, or_, select
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.cases.lifecycle import TRANSITIONS
-from app.cases.models import Case, CasePartner
+from app.cases.models import Case, CasePartner, CaseStatus
+from app.cases.schemas import CaseRead
 from app.core.lifecycle import allowed_next
 from app.core.models import new_id, table_of
 from app.core.pagination import Sorting
@@ -76,7 +78,7 @@ def _partner_ids(raw: str | None) -> list[uuid.UUID]:
     return sorted(uuid.UUID(part) for part in raw.split(","))
 
 
-def to_item(row: Row[Any]) -> dict[str, Any]:
+def to_item(row: Row[Any]) -> CaseRead:
     group_id = row.learning_group_id
     department_id = row.department_id
     return {
@@ -93,7 +95,8 @@ def to_item(row: Row[Any]) -> dict[str, Any]:
         ),
         "partnerOrganisationIds": _partner_ids(row.partner_ids),
         "status": row.status,
-        "allowedTransitions": allowed_next(TRANSITIONS, row.status),
+        # The lifecycle's moves are CaseStatus members; allowed_next is typed for any lifecycle.
+        "allowedTransitions": type_cast("list[CaseStatus]", allowed_next(TRANSITIONS, row.status)),
         "presentedAtWorkshopId": row.presented_at_workshop_id,
         "outcome": row.outcome,
         "version": row.version,
@@ -134,7 +137,7 @@ def list_query(
     return query
 
 
-async def get(conn: AsyncConnection, case_id: uuid.UUID) -> dict[str, Any]:
+async def get(conn: AsyncConnection, case_id: uuid.UUID) -> CaseRead:
     return to_item(await one_row(conn, base_query().where(c.id == case_id), "case"))
 
 

@@ -7,9 +7,10 @@ from datetime import datetime
 from typing import Annotated
 
 from pydantic import Field
+from typing_extensions import TypedDict
 
 from app.cases.models import CaseStatus
-from app.core.schemas import ApiModel, EmbeddedModel, InputModel, ListPageModel, NotNull, PatchModel
+from app.core.schemas import Embedded, InputModel, ListPage, NotNull, PatchModel
 from app.members.schemas import DepartmentRef
 
 Title = Annotated[str, Field(min_length=1, max_length=200)]
@@ -50,30 +51,32 @@ class CaseUpdate(PatchModel):
     outcome: Text | None = None
 
 
-class GroupRef(EmbeddedModel):
+class GroupRef(Embedded):
     id: uuid.UUID
     name: str
 
 
-class CaseRead(ApiModel):
+# A case as the API shows it; `repository.to_item` builds it.
+class CaseRead(TypedDict):
     id: uuid.UUID
     title: str
     description: str | None
-    learning_group_id: uuid.UUID | None
-    learning_group: GroupRef | None
-    department_id: uuid.UUID | None
+    learningGroupId: uuid.UUID | None
+    learningGroup: GroupRef | None
+    departmentId: uuid.UUID | None
     department: DepartmentRef | None
-    partner_organisation_ids: list[uuid.UUID]
+    partnerOrganisationIds: list[uuid.UUID]
     status: CaseStatus
-    allowed_transitions: list[CaseStatus] = Field(
-        description="The statuses this case may move to next (empty when final)."
-    )
-    presented_at_workshop_id: uuid.UUID | None
+    allowedTransitions: Annotated[
+        list[CaseStatus],
+        Field(description="The statuses this case may move to next (empty when final)."),
+    ]
+    presentedAtWorkshopId: uuid.UUID | None
     outcome: str | None
     version: int
-    created_at: datetime
-    updated_at: datetime
+    createdAt: datetime
+    updatedAt: datetime
 
 
-class CasePage(ListPageModel):
+class CasePage(ListPage):
     items: list[CaseRead]

@@ -15,7 +15,7 @@ from app.audit import trail
 from app.cases import repository
 from app.cases.lifecycle import TRANSITIONS
 from app.cases.models import CaseStatus
-from app.cases.schemas import CaseCreate, CaseUpdate
+from app.cases.schemas import CaseCreate, CaseRead, CaseUpdate
 from app.core.context import Principal
 from app.core.errors import Conflict, Forbidden
 from app.core.http import check_version
@@ -59,7 +59,7 @@ async def list_cases(
     return await list_page(conn, request, query, page, SORTING, repository.to_item)
 
 
-async def get_case(conn: AsyncConnection, case_id: uuid.UUID) -> dict[str, Any]:
+async def get_case(conn: AsyncConnection, case_id: uuid.UUID) -> CaseRead:
     return await repository.get(conn, case_id)
 
 
@@ -110,7 +110,7 @@ async def create_case(
     conn: AsyncConnection,
     principal: Principal,
     data: CaseCreate,
-) -> dict[str, Any]:
+) -> CaseRead:
     await _ensure_may_work_on(conn, principal, data.learning_group_id, "create")
     partner_ids = _dedupe(data.partner_organisation_ids)
     await require_references(
@@ -144,7 +144,7 @@ async def update_case(
     case_id: uuid.UUID,
     patch: CaseUpdate,
     expected_version: int | None,
-) -> dict[str, Any]:
+) -> CaseRead:
     current = await repository.get(conn, case_id)
     await _ensure_may_work_on(conn, principal, current["learningGroupId"], "change")
     changes = patch.changes()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Collection
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Select, delete, exists, insert, or_, select
 from sqlalchemy.engine import Row
@@ -17,7 +17,8 @@ from app.core.repository import one_row, update_versioned
 from app.core.text import contains
 from app.departments.models import Department
 from app.insights.lifecycle import TRANSITIONS
-from app.insights.models import Insight, InsightAdoption
+from app.insights.models import Adoption, Insight, InsightAdoption
+from app.insights.schemas import InsightRead
 
 table = table_of(Insight)
 adoptions = table_of(InsightAdoption)
@@ -52,7 +53,7 @@ SORTING = Sorting(
 )
 
 
-def to_item(row: Row[Any]) -> dict[str, Any]:
+def to_item(row: Row[Any]) -> InsightRead:
     """The insight without its adopters; `with_adopters` adds them."""
     return {
         "id": row.id,
@@ -63,7 +64,8 @@ def to_item(row: Row[Any]) -> dict[str, Any]:
         "sourceQuestionId": row.source_question_id,
         "createdByMemberId": row.created_by_member_id,
         "adoption": row.adoption,
-        "allowedTransitions": allowed_next(TRANSITIONS, row.adoption),
+        # The ladder's stages are Adoption members; allowed_next is typed for any lifecycle.
+        "allowedTransitions": cast("list[Adoption]", allowed_next(TRANSITIONS, row.adoption)),
         "adoptedByDepartmentIds": [],
         "adoptedByDepartments": [],
         "version": row.version,
@@ -72,7 +74,7 @@ def to_item(row: Row[Any]) -> dict[str, Any]:
     }
 
 
-async def with_adopters(conn: AsyncConnection, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+async def with_adopters(conn: AsyncConnection, items: list[InsightRead]) -> list[InsightRead]:
     """Fill in the adopting departments of every item with one statement, whatever their number."""
     if not items:
         return items
@@ -118,7 +120,7 @@ def list_query(
     return query
 
 
-async def get(conn: AsyncConnection, insight_id: uuid.UUID) -> dict[str, Any]:
+async def get(conn: AsyncConnection, insight_id: uuid.UUID) -> InsightRead:
     row = await one_row(conn, select(*COLUMNS).where(c.id == insight_id), "insight")
     return (await with_adopters(conn, [to_item(row)]))[0]
 

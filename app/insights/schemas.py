@@ -7,8 +7,9 @@ from datetime import datetime
 from typing import Annotated
 
 from pydantic import Field
+from typing_extensions import TypedDict
 
-from app.core.schemas import ApiModel, EmbeddedModel, InputModel, ListPageModel, NotNull, PatchModel
+from app.core.schemas import Embedded, InputModel, ListPage, NotNull, PatchModel
 from app.insights.models import Adoption
 
 Title = Annotated[str, Field(min_length=1, max_length=300)]
@@ -51,31 +52,33 @@ class InsightUpdate(PatchModel):
     )
 
 
-class AdoptingDepartment(EmbeddedModel):
+class AdoptingDepartment(Embedded):
     id: uuid.UUID
     code: str
     name: str
-    adopted_at: datetime
+    adoptedAt: datetime
 
 
-class InsightRead(ApiModel):
+# An insight as the API shows it; `repository.to_item` and `with_adopters` build it.
+class InsightRead(TypedDict):
     id: uuid.UUID
     title: str
     body: str | None
-    source_case_id: uuid.UUID | None
-    source_group_id: uuid.UUID | None
-    source_question_id: uuid.UUID | None
-    created_by_member_id: uuid.UUID | None
+    sourceCaseId: uuid.UUID | None
+    sourceGroupId: uuid.UUID | None
+    sourceQuestionId: uuid.UUID | None
+    createdByMemberId: uuid.UUID | None
     adoption: Adoption
-    allowed_transitions: list[Adoption] = Field(
-        description="The adoption stage a PATCH may move this insight to next."
-    )
-    adopted_by_department_ids: list[uuid.UUID]
-    adopted_by_departments: list[AdoptingDepartment]
+    allowedTransitions: Annotated[
+        list[Adoption],
+        Field(description="The adoption stage a PATCH may move this insight to next."),
+    ]
+    adoptedByDepartmentIds: list[uuid.UUID]
+    adoptedByDepartments: list[AdoptingDepartment]
     version: int
-    created_at: datetime
-    updated_at: datetime
+    createdAt: datetime
+    updatedAt: datetime
 
 
-class InsightPage(ListPageModel):
+class InsightPage(ListPage):
     items: list[InsightRead]

@@ -4,10 +4,12 @@ capture, edit and advance them."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from typing import Any
 
 from fastapi import Request
 from fastapi.responses import Response
+from pydantic.alias_generators import to_camel
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.audit import trail
@@ -16,7 +18,7 @@ from app.core.context import Principal
 from app.core.errors import Forbidden, InvalidInput, InvalidParam
 from app.core.http import check_version
 from app.core.lifecycle import ensure_transition
-from app.core.models import table_of
+from app.core.models import Base, table_of
 from app.core.pagination import PageRequest
 from app.core.permissions import Role, ensure_role
 from app.core.repository import existing_ids, list_page, require_references
@@ -24,7 +26,7 @@ from app.departments.models import Department
 from app.insights import repository
 from app.insights.lifecycle import TRANSITIONS
 from app.insights.models import Adoption
-from app.insights.schemas import InsightCreate, InsightUpdate
+from app.insights.schemas import InsightCreate, InsightRead, InsightUpdate
 from app.learning_groups.models import LearningGroup
 from app.learning_questions.models import LearningQuestion
 
@@ -60,34 +62,37 @@ async def list_insights(
     )
 
 
-async def get_insight(conn: AsyncConnection, insight_id: uuid.UUID) -> dict[str, Any]:
+async def get_insight(conn: AsyncConnection, insight_id: uuid.UUID) -> InsightRead:
     return await repository.get(conn, insight_id)
 
 
-_SOURCES: dict[str, tuple[str, Any]] = {
-    "source_case_id": ("sourceCaseId", Case),
-    "source_group_id": ("sourceGroupId", LearningGroup),
-    "source_question_id": ("sourceQuestionId", LearningQuestion),
+# The fields that name an insight's source, and what each refers to. Problems name a field as
+# the JSON does, by the input models' alias rule.
+_SOURCES: dict[str, type[Base]] = {
+    "source_case_id": Case,
+    "source_group_id": LearningGroup,
+    "source_question_id": LearningQuestion,
 }
 # What only an admin decides: how far an insight has travelled, and who adopted it.
 _ADMIN_FIELDS = frozenset({"adoption", "adopted_by_department_ids"})
 
 
-def _ensure_a_source(values: dict[str, Any]) -> None:
+def _ensure_a_source(values: Mapping[str, Any]) -> None:
     if all(values.get(field) is None for field in _SOURCES):
         reason = "An insight needs a source: a case, a group or a question (at least one)."
         raise InvalidInput(
-            [InvalidParam(name, reason, code="required_one_of") for name, _ in _SOURCES.values()]
+            [InvalidParam(to_camel(field), reason, code="required_one_of") for field in _SOURCES]
         )
 
 
-async def _require_sources(conn: AsyncConnection, values: dict[str, Any]) -> None:
+async def _require_sources(conn: AsyncConnection, values: Mapping[str, Any]) -> None:
+    # Only the sources given are named (a null one refers to nothing, so cannot be missing).
     await require_references(
         conn,
         {
-            name: (table_of(model), values[field])
-            for field, (name, model) in _SOURCES.items()
-            if field in values
+            to_camel(field): (table_of(model), values[field])
+            for field, model in _SOURCES.items()
+            if values.get(field) is not None
         },
     )
 
@@ -123,7 +128,7 @@ async def create_insight(
     conn: AsyncConnection,
     principal: Principal,
     data: InsightCreate,
-) -> dict[str, Any]:
+) -> InsightRead:
     ensure_role(principal, CONTRIBUTORS, "capture insights")
     created_by = principal.member_id
     if not principal.is_admin:
@@ -153,7 +158,7 @@ async def create_insight(
     return await repository.get(conn, insight_id)
 
 
-def _authorise_update(principal: Principal, current: dict[str, Any], fields: set[str]) -> None:
+def _authorise_update(principal: Principal, current: InsightRead, fields: set[str]) -> None:
     if principal.is_admin:
         return
     own = principal.member_id is not None and principal.member_id == current["createdByMemberId"]
@@ -172,7 +177,7 @@ async def update_insight(
     insight_id: uuid.UUID,
     patch: InsightUpdate,
     expected_version: int | None,
-) -> dict[str, Any]:
+) -> InsightRead:
     ensure_role(principal, CONTRIBUTORS, "change insights")
     current = await repository.get(conn, insight_id)
     check_version(current["version"], expected_version)
@@ -180,8 +185,10 @@ async def update_insight(
     _authorise_update(principal, current, set(changes))
     if "adoption" in changes:
         ensure_transition("insight", TRANSITIONS, current["adoption"], changes["adoption"])
+    # A source the patch leaves alone keeps its value, which the insight shows by its JSON name.
+    shown: Mapping[str, Any] = current
     merged_sources = {
-        field: changes.get(field, current[name]) for field, (name, _) in _SOURCES.items()
+        field: changes[field] if field in changes else shown[to_camel(field)] for field in _SOURCES
     }
     _ensure_a_source(merged_sources)
     await _require_sources(conn, {f: v for f, v in changes.items() if f in _SOURCES})

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Select, bindparam, func, insert, or_, select
 from sqlalchemy import update as sql_update
@@ -19,7 +19,8 @@ from app.core.pagination import Sorting
 from app.core.repository import one_row, update_versioned
 from app.core.text import contains
 from app.learning_groups.lifecycle import TRANSITIONS
-from app.learning_groups.models import GroupMembership, LearningGroup, MembershipRole
+from app.learning_groups.models import GroupMembership, GroupStatus, LearningGroup, MembershipRole
+from app.learning_groups.schemas import GroupDetail, GroupMember, GroupRead, MembershipRead
 from app.members.models import Member
 from app.organisations.models import Organisation
 from app.themes.models import Theme
@@ -88,7 +89,7 @@ def base_query() -> Select[Any]:
     return _BASE
 
 
-def to_item(row: Sequence[Any]) -> dict[str, Any]:
+def to_item(row: Sequence[Any]) -> GroupRead:
     # Unpacked in the order of COLUMNS (rows may be SQLAlchemy rows or asyncpg records).
     (
         group_id,
@@ -124,7 +125,8 @@ def to_item(row: Sequence[Any]) -> dict[str, Any]:
         "formedAtWorkshopId": formed_at_workshop_id,
         "status": status,
         "mergedIntoId": merged_into_id,
-        "allowedTransitions": allowed_next(TRANSITIONS, status),
+        # The lifecycle's moves are GroupStatus members; allowed_next is typed for any lifecycle.
+        "allowedTransitions": cast("list[GroupStatus]", allowed_next(TRANSITIONS, status)),
         "memberCount": int(member_count),
         "version": version,
         "createdAt": created_at,
@@ -165,38 +167,36 @@ def list_query(
     return query
 
 
-async def get(conn: AsyncConnection, group_id: uuid.UUID) -> dict[str, Any]:
+async def get(conn: AsyncConnection, group_id: uuid.UUID) -> GroupRead:
     """The group without its members: one statement."""
     return _found((await conn.execute(_BY_ID, {"group_id": group_id})).all())
 
 
-async def current_members(conn: AsyncConnection, group_id: uuid.UUID) -> list[dict[str, Any]]:
+async def current_members(conn: AsyncConnection, group_id: uuid.UUID) -> list[GroupMember]:
     """Everyone in the group now, in one statement whatever the group's size."""
     return _members((await conn.execute(_CURRENT_MEMBERS, {"group_id": group_id})).all())
 
 
-async def get_detail(conn: AsyncConnection, group_id: uuid.UUID) -> dict[str, Any]:
+async def get_detail(conn: AsyncConnection, group_id: uuid.UUID) -> GroupDetail:
     """The group with its theme, facilitator organisation and current members: two statements."""
     item = await get(conn, group_id)
-    item["members"] = await current_members(conn, group_id)
-    return item
+    return {**item, "members": await current_members(conn, group_id)}
 
 
-async def read_detail(group_id: uuid.UUID) -> dict[str, Any]:
+async def read_detail(group_id: uuid.UUID) -> GroupDetail:
     """`get_detail` on the hot path (outside any transaction; app/core/fastread.py)."""
     params = {"group_id": group_id}
     item = _found(await reader.fetch(_BY_ID, params))
-    item["members"] = _members(await reader.fetch(_CURRENT_MEMBERS, params))
-    return item
+    return {**item, "members": _members(await reader.fetch(_CURRENT_MEMBERS, params))}
 
 
-def _found(rows: Sequence[Any]) -> dict[str, Any]:
+def _found(rows: Sequence[Any]) -> GroupRead:
     if not rows:
         raise NotFound("No learning group has that id.")
     return to_item(rows[0])
 
 
-def _members(rows: Sequence[Any]) -> list[dict[str, Any]]:
+def _members(rows: Sequence[Any]) -> list[GroupMember]:
     return [
         {
             "membershipId": membership_id,
@@ -256,7 +256,7 @@ MEMBERSHIP_SORTING = Sorting(
 )
 
 
-def membership_item(row: Row[Any]) -> dict[str, Any]:
+def membership_item(row: Row[Any]) -> MembershipRead:
     return {
         "id": row.id,
         "groupId": row.group_id,
@@ -294,7 +294,7 @@ def membership_query(
 
 async def get_membership(
     conn: AsyncConnection, group_id: uuid.UUID, membership_id: uuid.UUID
-) -> dict[str, Any]:
+) -> MembershipRead:
     query = membership_query(group_id).where(ms.id == membership_id)
     return membership_item(await one_row(conn, query, "membership of this group"))
 

@@ -7,8 +7,9 @@ from datetime import datetime
 from typing import Annotated
 
 from pydantic import AwareDatetime, Field
+from typing_extensions import TypedDict
 
-from app.core.schemas import ApiModel, EmbeddedModel, InputModel, ListPageModel, NotNull, PatchModel
+from app.core.schemas import Embedded, InputModel, ListPage, NotNull, PatchModel
 from app.learning_groups.models import GroupMode, GroupStatus, MembershipRole
 from app.members.models import TransitionRole
 from app.members.schemas import OrganisationRef
@@ -50,46 +51,51 @@ class GroupUpdate(PatchModel):
     )
 
 
-class ThemeRef(EmbeddedModel):
+class ThemeRef(Embedded):
     id: uuid.UUID
     name: str
-    transition_role: TransitionRole
+    transitionRole: TransitionRole
 
 
-class GroupRead(ApiModel):
+# A learning group as the API shows it; `repository.to_item` builds it.
+class GroupRead(TypedDict):
     id: uuid.UUID
     name: str
     description: str | None
-    theme_id: uuid.UUID
+    themeId: uuid.UUID
     theme: ThemeRef
     mode: GroupMode
-    facilitator_organisation_id: uuid.UUID | None
-    facilitator_organisation: OrganisationRef | None
-    formed_at_workshop_id: uuid.UUID | None
+    facilitatorOrganisationId: uuid.UUID | None
+    facilitatorOrganisation: OrganisationRef | None
+    formedAtWorkshopId: uuid.UUID | None
     status: GroupStatus
-    merged_into_id: uuid.UUID | None
-    allowed_transitions: list[GroupStatus] = Field(
-        description="The statuses this group may move to next (empty when final)."
-    )
-    member_count: int = Field(description="How many members the group has now.")
+    mergedIntoId: uuid.UUID | None
+    allowedTransitions: Annotated[
+        list[GroupStatus],
+        Field(description="The statuses this group may move to next (empty when final)."),
+    ]
+    memberCount: Annotated[int, Field(description="How many members the group has now.")]
     version: int
-    created_at: datetime
-    updated_at: datetime
+    createdAt: datetime
+    updatedAt: datetime
 
 
-class GroupMember(EmbeddedModel):
-    membership_id: uuid.UUID
-    member_id: uuid.UUID
-    display_name: str
+class GroupMember(Embedded):
+    membershipId: uuid.UUID
+    memberId: uuid.UUID
+    displayName: str
     role: MembershipRole
-    joined_at: datetime
+    joinedAt: datetime
 
 
+# The group with its current members, as a single group is read and written.
 class GroupDetail(GroupRead):
-    members: list[GroupMember] = Field(description="The current members (history: memberships).")
+    members: Annotated[
+        list[GroupMember], Field(description="The current members (history: memberships).")
+    ]
 
 
-class GroupPage(ListPageModel):
+class GroupPage(ListPage):
     items: list[GroupRead]
 
 
@@ -109,16 +115,17 @@ class MembershipUpdate(PatchModel):
     role: NotNull[MembershipRole] = None
 
 
-class MembershipRead(ApiModel):
+# A membership as the API shows it; `repository.membership_item` builds it.
+class MembershipRead(TypedDict):
     id: uuid.UUID
-    group_id: uuid.UUID
-    member_id: uuid.UUID
-    display_name: str
+    groupId: uuid.UUID
+    memberId: uuid.UUID
+    displayName: str
     role: MembershipRole
-    joined_at: datetime
-    left_at: datetime | None
-    current: bool = Field(description="True while the membership has not ended.")
+    joinedAt: datetime
+    leftAt: datetime | None
+    current: Annotated[bool, Field(description="True while the membership has not ended.")]
 
 
-class MembershipPage(ListPageModel):
+class MembershipPage(ListPage):
     items: list[MembershipRead]

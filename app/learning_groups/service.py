@@ -26,8 +26,11 @@ from app.learning_groups.lifecycle import FROZEN, OPEN_TO_MEMBERS, TRANSITIONS
 from app.learning_groups.models import GroupMode, GroupStatus, LearningGroup, MembershipRole
 from app.learning_groups.schemas import (
     GroupCreate,
+    GroupDetail,
+    GroupRead,
     GroupUpdate,
     MembershipCreate,
+    MembershipRead,
     MembershipUpdate,
 )
 from app.members.models import Member, MemberStatus
@@ -69,7 +72,7 @@ async def list_groups(
     return await list_page(conn, request, query, page, SORTING, repository.to_item)
 
 
-async def get_group(group_id: uuid.UUID) -> dict[str, Any]:
+async def get_group(group_id: uuid.UUID) -> GroupDetail:
     """The group with its current members, read on the hot path (app/core/fastread.py)."""
     return await repository.read_detail(group_id)
 
@@ -96,7 +99,7 @@ async def list_memberships(
 
 async def get_membership(
     conn: AsyncConnection, group_id: uuid.UUID, membership_id: uuid.UUID
-) -> dict[str, Any]:
+) -> MembershipRead:
     return await repository.get_membership(conn, group_id, membership_id)
 
 
@@ -134,7 +137,7 @@ async def create_group(
     conn: AsyncConnection,
     principal: Principal,
     data: GroupCreate,
-) -> dict[str, Any]:
+) -> GroupDetail:
     ensure_admin(principal, "create learning groups")
     await require_references(
         conn,
@@ -165,7 +168,7 @@ async def create_group(
 async def _check_merge(
     conn: AsyncConnection,
     group_id: uuid.UUID,
-    current: dict[str, Any],
+    current: GroupRead,
     changes: dict[str, Any],
 ) -> None:
     """A group merges into another group that still carries on, and only when it merges."""
@@ -210,7 +213,7 @@ async def update_group(
     group_id: uuid.UUID,
     patch: GroupUpdate,
     expected_version: int | None,
-) -> dict[str, Any]:
+) -> GroupDetail:
     current = await repository.get(conn, group_id)
     await ensure_manages_group(conn, principal, group_id, "change it")
     check_version(current["version"], expected_version)
@@ -257,7 +260,7 @@ async def join_group(
     principal: Principal,
     group_id: uuid.UUID,
     data: MembershipCreate,
-) -> dict[str, Any]:
+) -> MembershipRead:
     group = await repository.get(conn, group_id)
     manager = await manages_group(conn, principal, group_id)
     if not manager:
@@ -317,8 +320,8 @@ async def join_group(
 async def _authorise_membership_change(
     conn: AsyncConnection,
     principal: Principal,
-    group: dict[str, Any],
-    membership: dict[str, Any],
+    group: GroupRead,
+    membership: MembershipRead,
     changes: dict[str, Any],
 ) -> None:
     if await manages_group(conn, principal, group["id"]):
@@ -344,7 +347,7 @@ async def change_membership(
     group_id: uuid.UUID,
     membership_id: uuid.UUID,
     patch: MembershipUpdate,
-) -> dict[str, Any]:
+) -> MembershipRead:
     """Leave (leftAt) or change the role; an ended membership stays as history, unchanged."""
     group = await repository.get(conn, group_id)
     membership = await repository.get_membership(conn, group_id, membership_id)
@@ -384,7 +387,7 @@ async def leave_group(
     principal: Principal,
     group_id: uuid.UUID,
     membership_id: uuid.UUID,
-) -> dict[str, Any]:
+) -> MembershipRead:
     """Ending a membership now; the row stays, with leftAt set. Ending it again changes
     nothing and answers the ended membership (DELETE is idempotent)."""
     group = await repository.get(conn, group_id)

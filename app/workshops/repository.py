@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Any, NotRequired
 
 from fastapi import Request
 from fastapi.responses import Response
@@ -19,6 +19,7 @@ from app.core.text import contains
 from app.departments.models import Department
 from app.members.models import Member
 from app.workshops.models import Workshop, WorkshopAttendee
+from app.workshops.schemas import AttendeeRead, WorkshopRead
 
 table = table_of(Workshop)
 c = table.c
@@ -62,7 +63,7 @@ ATTENDEE_SORTING = Sorting(
 )
 
 
-def to_item(row: Row[Any]) -> dict[str, Any]:
+def to_item(row: Row[Any]) -> WorkshopRead:
     return {
         "id": row.id,
         "title": row.title,
@@ -103,7 +104,7 @@ def list_query(
     return query
 
 
-async def get(conn: AsyncConnection, workshop_id: uuid.UUID) -> dict[str, Any]:
+async def get(conn: AsyncConnection, workshop_id: uuid.UUID) -> WorkshopRead:
     query = select(*COLUMNS).where(c.id == workshop_id)
     return to_item(await one_row(conn, query, "workshop"))
 
@@ -147,7 +148,7 @@ def attendee_query(workshop_id: uuid.UUID) -> Select[Any]:
     )
 
 
-def attendee_item(row: Row[Any]) -> dict[str, Any]:
+def attendee_item(row: Row[Any]) -> AttendeeRead:
     department_id = row.department_id
     return {
         "workshopId": row.workshop_id,
@@ -162,13 +163,19 @@ def attendee_item(row: Row[Any]) -> dict[str, Any]:
     }
 
 
+# An attendee that also carries its member id as `id`, the key the shared list helper takes a
+# cursor's tie-breaker from; the key is dropped again before the page is written.
+class _Positioned(AttendeeRead):
+    id: NotRequired[uuid.UUID]
+
+
 async def attendee_page(
     conn: AsyncConnection, request: Request, workshop_id: uuid.UUID, page: PageRequest
 ) -> Response:
     """One page of attendees in one statement. An attendee is keyed by its member, so the
     cursor's tie-breaker is the member id (the shared list helper expects an `id` item key)."""
     paged, sort_name, _column, _desc = paginate(attendee_query(workshop_id), page, ATTENDEE_SORTING)
-    rows = [
+    rows: list[_Positioned] = [
         {**attendee_item(row), "id": row.member_id} for row in (await conn.execute(paged)).all()
     ]
     result = page_from_rows(rows, page, sort_name, sort_name.lstrip("-"))
@@ -180,7 +187,7 @@ async def attendee_page(
 
 async def get_attendee(
     conn: AsyncConnection, workshop_id: uuid.UUID, member_id: uuid.UUID
-) -> dict[str, Any] | None:
+) -> AttendeeRead | None:
     query = attendee_query(workshop_id).where(a.member_id == member_id)
     row = (await conn.execute(query)).first()
     return attendee_item(row) if row is not None else None

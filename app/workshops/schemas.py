@@ -7,8 +7,9 @@ from datetime import datetime
 from typing import Annotated
 
 from pydantic import AwareDatetime, Field
+from typing_extensions import TypedDict
 
-from app.core.schemas import ApiModel, InputModel, ListPageModel, NotNull, PatchModel
+from app.core.schemas import InputModel, ListPage, NotNull, PatchModel
 from app.members.schemas import DepartmentRef
 
 Title = Annotated[str, Field(min_length=1, max_length=200)]
@@ -32,20 +33,21 @@ class WorkshopUpdate(PatchModel):
     summary: Summary | None = None
 
 
-class WorkshopRead(ApiModel):
+# A workshop as the API shows it; `repository.to_item` builds it.
+class WorkshopRead(TypedDict):
     id: uuid.UUID
     title: str
-    starts_at: datetime
-    ends_at: datetime | None
+    startsAt: datetime
+    endsAt: datetime | None
     location: str | None
     summary: str | None
-    attendee_count: int = Field(description="How many members attended.")
+    attendeeCount: Annotated[int, Field(description="How many members attended.")]
     version: int
-    created_at: datetime
-    updated_at: datetime
+    createdAt: datetime
+    updatedAt: datetime
 
 
-class WorkshopPage(ListPageModel):
+class WorkshopPage(ListPage):
     items: list[WorkshopRead]
 
 
@@ -56,13 +58,14 @@ class AttendeeCreate(InputModel):
     )
 
 
-class AttendeeRead(ApiModel):
-    workshop_id: uuid.UUID
-    member_id: uuid.UUID
-    display_name: str
+# An attendance as the API shows it; `repository.attendee_item` builds it.
+class AttendeeRead(TypedDict):
+    workshopId: uuid.UUID
+    memberId: uuid.UUID
+    displayName: str
     department: DepartmentRef | None
-    registered_at: datetime
+    registeredAt: datetime
 
 
-class AttendeePage(ListPageModel):
+class AttendeePage(ListPage):
     items: list[AttendeeRead]

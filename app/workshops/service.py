@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
 
 from fastapi import Request
 from fastapi.responses import Response
@@ -21,7 +20,13 @@ from app.core.permissions import ensure_admin
 from app.core.repository import list_page, require_references
 from app.members.models import Member
 from app.workshops import repository
-from app.workshops.schemas import AttendeeCreate, WorkshopCreate, WorkshopUpdate
+from app.workshops.schemas import (
+    AttendeeCreate,
+    AttendeeRead,
+    WorkshopCreate,
+    WorkshopRead,
+    WorkshopUpdate,
+)
 
 OBJECT = "workshop"
 SORTING = repository.SORTING
@@ -45,7 +50,7 @@ async def list_workshops(
     return await list_page(conn, request, query, page, SORTING, repository.to_item)
 
 
-async def get_workshop(conn: AsyncConnection, workshop_id: uuid.UUID) -> dict[str, Any]:
+async def get_workshop(conn: AsyncConnection, workshop_id: uuid.UUID) -> WorkshopRead:
     return await repository.get(conn, workshop_id)
 
 
@@ -60,7 +65,7 @@ async def create_workshop(
     conn: AsyncConnection,
     principal: Principal,
     data: WorkshopCreate,
-) -> dict[str, Any]:
+) -> WorkshopRead:
     ensure_admin(principal, "plan workshops")
     _ensure_span(data.starts_at, data.ends_at)
     workshop_id = await repository.create(
@@ -83,7 +88,7 @@ async def update_workshop(
     workshop_id: uuid.UUID,
     patch: WorkshopUpdate,
     expected_version: int | None,
-) -> dict[str, Any]:
+) -> WorkshopRead:
     ensure_admin(principal, "change workshops")
     current = await repository.get(conn, workshop_id)
     check_version(current["version"], expected_version)
@@ -114,7 +119,7 @@ async def list_attendees(
 
 async def get_attendee(
     conn: AsyncConnection, workshop_id: uuid.UUID, member_id: uuid.UUID
-) -> dict[str, Any]:
+) -> AttendeeRead:
     item = await repository.get_attendee(conn, workshop_id, member_id)
     if item is None:
         raise NotFound("That member is not recorded as an attendee of this workshop.")
@@ -123,7 +128,7 @@ async def get_attendee(
 
 async def add_attendee(
     conn: AsyncConnection, principal: Principal, workshop_id: uuid.UUID, data: AttendeeCreate
-) -> dict[str, Any]:
+) -> AttendeeRead:
     ensure_admin(principal, "record who attended a workshop")
     await _ensure_workshop(conn, workshop_id)
     await require_references(conn, {"memberId": (table_of(Member), data.member_id)})
