@@ -9,7 +9,7 @@ from typing import Annotated
 from pydantic import Field
 
 from app.cases.models import CaseStatus
-from app.core.schemas import ApiModel, EmbeddedModel, InputModel, ListPageModel, NotNull, PatchModel
+from app.core.schemas import ApiModel, Embedded, InputModel, ListPageModel, NotNull, PatchModel
 from app.members.schemas import DepartmentRef
 
 Title = Annotated[str, Field(min_length=1, max_length=200)]
@@ -50,7 +50,7 @@ class CaseUpdate(PatchModel):
     outcome: Text | None = None
 
 
-class GroupRef(EmbeddedModel):
+class GroupRef(Embedded):
     id: uuid.UUID
     name: str
 

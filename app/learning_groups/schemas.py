@@ -8,7 +8,15 @@ from typing import Annotated
 
 from pydantic import AwareDatetime, Field
 
-from app.core.schemas import ApiModel, EmbeddedModel, InputModel, ListPageModel, NotNull, PatchModel
+from app.core.schemas import (
+    ApiModel,
+    Embedded,
+    EmbeddedModel,
+    InputModel,
+    ListPageModel,
+    NotNull,
+    PatchModel,
+)
 from app.learning_groups.models import GroupMode, GroupStatus, MembershipRole
 from app.members.models import TransitionRole
 from app.members.schemas import OrganisationRef
@@ -50,10 +58,10 @@ class GroupUpdate(PatchModel):
     )
 
 
-class ThemeRef(EmbeddedModel):
+class ThemeRef(Embedded):
     id: uuid.UUID
     name: str
-    transition_role: TransitionRole
+    transitionRole: TransitionRole
 
 
 class GroupRead(ApiModel):
