@@ -62,7 +62,7 @@ def _with_csv(declared: dict[int | str, dict[str, Any]]) -> dict[int | str, dict
     return declared
 
 
-def _agenda_response(revision: dict[str, Any], fmt: Format, filename: str) -> Response:
+def _agenda_response(revision: RevisionRead, fmt: Format, filename: str) -> Response:
     headers = resource_headers(revision)
     if fmt == "csv":
         headers["Content-Disposition"] = f'inline; filename="{filename}.csv"'

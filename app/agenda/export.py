@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from typing import Any, Literal
 
+from app.agenda.schemas import AgendaItemRead
 from app.core.errors import DomainError
 
 JSON = "application/json"
@@ -96,7 +97,7 @@ def _cell(value: Any) -> str:
     return text
 
 
-def items_csv(items: Iterable[Mapping[str, Any]]) -> bytes:
+def items_csv(items: Iterable[AgendaItemRead]) -> bytes:
     """One row per item with a header row; CRLF line ends and minimal quoting (RFC 4180)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)

@@ -25,6 +25,7 @@ from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.agenda.models import AgendaItem, AgendaRevision, RevisionStatus
+from app.agenda.schemas import AgendaItemRead, RevisionSummary
 from app.core.errors import NotFound
 from app.core.fastread import reader
 from app.core.http import json_response
@@ -80,7 +81,7 @@ def _select(*columns: Any) -> Select[Any]:
     return select(*columns)
 
 
-def to_revision(row: Sequence[Any]) -> dict[str, Any]:
+def to_revision(row: Sequence[Any]) -> RevisionSummary:
     # Unpacked in the order of REVISION_COLUMNS (SQLAlchemy rows and asyncpg records alike).
     (
         _,
@@ -317,7 +318,7 @@ _ITEMS_OF = (
 )
 
 
-def to_embedded_item(values: Sequence[Any]) -> dict[str, Any]:
+def to_embedded_item(values: Sequence[Any]) -> AgendaItemRead:
     """An item with its question and owner group, from a row of the embedded-items query
     (unpacked by position: for a 500-item agenda, attribute lookups per row add up)."""
     (_, question_id, rank, priority, owner_id, note, title, status, theme_id, theme, group) = values
@@ -337,13 +338,13 @@ def to_embedded_item(values: Sequence[Any]) -> dict[str, Any]:
     }
 
 
-async def items_of(conn: AsyncConnection, revision_id: Any) -> list[dict[str, Any]]:
+async def items_of(conn: AsyncConnection, revision_id: Any) -> list[AgendaItemRead]:
     """One revision's items by rank, embedded, in the caller's transaction."""
     rows = (await conn.execute(_ITEMS_OF, {"revision_id": revision_id})).all()
     return [to_embedded_item(row) for row in rows]
 
 
-async def read_items_of(revision_id: Any) -> list[dict[str, Any]]:
+async def read_items_of(revision_id: Any) -> list[AgendaItemRead]:
     """`items_of` on the hot path."""
     return [
         to_embedded_item(row) for row in await reader.fetch(_ITEMS_OF, {"revision_id": revision_id})
@@ -352,9 +353,9 @@ async def read_items_of(revision_id: Any) -> list[dict[str, Any]]:
 
 async def embedded_items(
     conn: AsyncConnection, revision_ids: Collection[uuid.UUID]
-) -> dict[uuid.UUID, list[dict[str, Any]]]:
+) -> dict[uuid.UUID, list[AgendaItemRead]]:
     """The items of each revision, ordered by rank (one statement for all of them)."""
-    by_revision: dict[uuid.UUID, list[dict[str, Any]]] = {rid: [] for rid in revision_ids}
+    by_revision: dict[uuid.UUID, list[AgendaItemRead]] = {rid: [] for rid in revision_ids}
     if not revision_ids:
         return by_revision
     query = (

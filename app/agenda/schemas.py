@@ -7,9 +7,10 @@ from datetime import datetime
 from typing import Annotated
 
 from pydantic import Field
+from typing_extensions import TypedDict
 
 from app.agenda.models import Priority, RevisionStatus
-from app.core.schemas import ApiModel, EmbeddedModel, InputModel, ListPageModel, PatchModel
+from app.core.schemas import Embedded, InputModel, ListPage, PatchModel
 from app.learning_questions.models import QuestionStatus
 
 MAX_ITEMS = 1000
@@ -59,129 +60,153 @@ class AgendaItemsReplace(InputModel):
     )
 
 
-class AgendaThemeRef(EmbeddedModel):
+class AgendaThemeRef(Embedded):
     id: uuid.UUID
     name: str
 
 
-class AgendaQuestionRef(EmbeddedModel):
+class AgendaQuestionRef(Embedded):
     id: uuid.UUID
     title: str
-    status: QuestionStatus = Field(description="The question's status now.")
+    status: Annotated[QuestionStatus, Field(description="The question's status now.")]
     theme: AgendaThemeRef | None
 
 
-class AgendaGroupRef(EmbeddedModel):
+class AgendaGroupRef(Embedded):
     id: uuid.UUID
     name: str
 
 
-class AgendaItemRead(ApiModel):
-    question_id: uuid.UUID
+# An item of a revision with its question and owner group; `repository.to_embedded_item`
+# builds it.
+class AgendaItemRead(TypedDict):
+    questionId: uuid.UUID
     rank: int
     priority: Priority
-    owner_group_id: uuid.UUID | None
+    ownerGroupId: uuid.UUID | None
     note: str | None
     question: AgendaQuestionRef
-    owner_group: AgendaGroupRef | None
+    ownerGroup: AgendaGroupRef | None
 
 
-class RevisionSummary(ApiModel):
+# A revision without its items (as lists show it); `repository.to_revision` builds it.
+class RevisionSummary(TypedDict):
     number: int
     status: RevisionStatus
     title: str | None
     rationale: str | None
-    workshop_id: uuid.UUID | None
-    created_at: datetime
-    updated_at: datetime
-    published_at: datetime | None
-    published_by: str | None = Field(description="Who published it (the API key's name).")
+    workshopId: uuid.UUID | None
+    createdAt: datetime
+    updatedAt: datetime
+    publishedAt: datetime | None
+    publishedBy: Annotated[str | None, Field(description="Who published it (the API key's name).")]
     version: int
-    item_count: int
+    itemCount: int
 
 
 class RevisionRead(RevisionSummary):
-    items: list[AgendaItemRead] = Field(description="Ordered by rank.")
+    items: Annotated[list[AgendaItemRead], Field(description="Ordered by rank.")]
 
 
-class RevisionPage(ListPageModel):
+class RevisionPage(ListPage):
     items: list[RevisionSummary]
 
 
-class RevisionMoment(ApiModel):
+class RevisionMoment(TypedDict):
     number: int
     status: RevisionStatus
-    published_at: datetime | None
-    moment: datetime = Field(
-        description="The instant question statuses are read at: publishedAt, or now for a draft."
-    )
+    publishedAt: datetime | None
+    moment: Annotated[
+        datetime,
+        Field(
+            description="The instant question statuses are read at: publishedAt, or now for a draft."
+        ),
+    ]
 
 
-class RankChange(ApiModel):
+class RankChange(TypedDict):
     old: int
     new: int
 
 
-class PriorityChange(ApiModel):
+class PriorityChange(TypedDict):
     old: Priority
     new: Priority
 
 
-class OwnerGroupChange(ApiModel):
+class OwnerGroupChange(TypedDict):
     old: uuid.UUID | None
     new: uuid.UUID | None
 
 
-class NoteChange(ApiModel):
+class NoteChange(TypedDict):
     old: str | None
     new: str | None
 
 
-class ChangedItem(ApiModel):
-    question_id: uuid.UUID
+class ChangedItem(TypedDict):
+    questionId: uuid.UUID
     question: AgendaQuestionRef
-    changed_fields: list[str] = Field(
-        description="Which of rank, priority, ownerGroupId and note differ."
-    )
+    changedFields: Annotated[
+        list[str], Field(description="Which of rank, priority, ownerGroupId and note differ.")
+    ]
     rank: RankChange
     priority: PriorityChange
-    owner_group_id: OwnerGroupChange
+    ownerGroupId: OwnerGroupChange
     note: NoteChange
 
 
-class StatusChange(ApiModel):
-    question_id: uuid.UUID
+class StatusChange(TypedDict):
+    questionId: uuid.UUID
     title: str
-    old: QuestionStatus = Field(description="The status at the `from` revision's moment.")
-    new: QuestionStatus = Field(description="The status at this revision's moment.")
+    old: Annotated[QuestionStatus, Field(description="The status at the `from` revision's moment.")]
+    new: Annotated[QuestionStatus, Field(description="The status at this revision's moment.")]
 
 
-class RevisionDiff(ApiModel):
-    from_: RevisionMoment = Field(alias="from")
-    to: RevisionMoment
-    added: list[AgendaItemRead] = Field(description="Items of `to` whose question `from` lacks.")
-    removed: list[AgendaItemRead] = Field(
-        description="Items of `from` whose question `to` lacks (as they were in `from`)."
-    )
-    changed: list[ChangedItem] = Field(description="Questions on both, with a field that differs.")
-    status_changes: list[StatusChange] = Field(
-        description=(
-            "Questions of either revision whose status at the `from` moment differs from "
-            "their status at the `to` moment (questions that did not exist yet are left out)."
-        )
-    )
+# `from` is a keyword, so this shape is spelled as a call rather than a class.
+RevisionDiff = TypedDict(
+    "RevisionDiff",
+    {
+        "from": RevisionMoment,
+        "to": RevisionMoment,
+        "added": Annotated[
+            list[AgendaItemRead], Field(description="Items of `to` whose question `from` lacks.")
+        ],
+        "removed": Annotated[
+            list[AgendaItemRead],
+            Field(
+                description="Items of `from` whose question `to` lacks (as they were in `from`)."
+            ),
+        ],
+        "changed": Annotated[
+            list[ChangedItem], Field(description="Questions on both, with a field that differs.")
+        ],
+        "statusChanges": Annotated[
+            list[StatusChange],
+            Field(
+                description=(
+                    "Questions of either revision whose status at the `from` moment differs "
+                    "from their status at the `to` moment (questions that did not exist yet "
+                    "are left out)."
+                )
+            ),
+        ],
+    },
+)
 
 
-class AgendaHistoryEntry(ApiModel):
+class AgendaHistoryEntry(TypedDict):
     number: int
-    published_at: datetime
-    present: bool = Field(description="Whether the question was on this revision.")
+    publishedAt: datetime
+    present: Annotated[bool, Field(description="Whether the question was on this revision.")]
     rank: int | None
     priority: Priority | None
-    owner_group_id: uuid.UUID | None
+    ownerGroupId: uuid.UUID | None
     note: str | None
 
 
-class QuestionAgendaHistory(ApiModel):
-    question_id: uuid.UUID
-    items: list[AgendaHistoryEntry] = Field(description="Every published revision, in order.")
+class QuestionAgendaHistory(TypedDict):
+    questionId: uuid.UUID
+    items: Annotated[
+        list[AgendaHistoryEntry], Field(description="Every published revision, in order.")
+    ]

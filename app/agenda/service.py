@@ -8,7 +8,7 @@ import uuid
 from collections import Counter
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any, NoReturn
+from typing import Any, Literal, NoReturn
 
 from fastapi import Request
 from fastapi.responses import Response
@@ -18,7 +18,19 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.agenda import repository
 from app.agenda.models import RevisionStatus
-from app.agenda.schemas import AgendaItemInput, RevisionCreate, RevisionUpdate
+from app.agenda.schemas import (
+    AgendaHistoryEntry,
+    AgendaItemInput,
+    AgendaItemRead,
+    ChangedItem,
+    QuestionAgendaHistory,
+    RevisionCreate,
+    RevisionDiff,
+    RevisionMoment,
+    RevisionRead,
+    RevisionUpdate,
+    StatusChange,
+)
 from app.audit import trail
 from app.core.context import Principal
 from app.core.errors import Conflict, InvalidInput, InvalidParam, NotFound, PreconditionFailed
@@ -28,6 +40,7 @@ from app.core.pagination import PageRequest
 from app.core.permissions import ensure_admin
 from app.core.repository import existing_ids, require_references
 from app.learning_groups.models import LearningGroup
+from app.learning_questions.models import QuestionStatus
 from app.workshops.models import Workshop
 
 OBJECT = "agenda-revision"
@@ -75,20 +88,18 @@ def parse_instant(raw: str, name: str) -> datetime:
     return parsed.astimezone(UTC)
 
 
-def _revision_with_items(row: Sequence[Any], items: list[dict[str, Any]]) -> dict[str, Any]:
-    revision = repository.to_revision(row)
-    revision["items"] = items
-    return revision
+def _revision_with_items(row: Sequence[Any], items: list[AgendaItemRead]) -> RevisionRead:
+    return {**repository.to_revision(row), "items": items}
 
 
-async def get_revision(conn: AsyncConnection, number: int) -> dict[str, Any]:
+async def get_revision(conn: AsyncConnection, number: int) -> RevisionRead:
     """A revision with its items, in the caller's transaction: two statements, whatever its
     size."""
     row = await repository.revision_row(conn, number)
     return _revision_with_items(row, await repository.items_of(conn, row[0]))
 
 
-async def read_revision(number: int) -> dict[str, Any]:
+async def read_revision(number: int) -> RevisionRead:
     """`get_revision` on the hot path (app/core/fastread.py)."""
     row = await repository.read_revision_row(number)
     return _revision_with_items(row, await repository.read_items_of(row[0]))
@@ -101,7 +112,7 @@ async def list_revisions(
     return await repository.revision_page(conn, request, status, page)
 
 
-async def current_agenda(as_of: datetime | None) -> dict[str, Any]:
+async def current_agenda(as_of: datetime | None) -> RevisionRead:
     """The revision in force at `as_of` (now when None): two statements, whatever its size,
     read on the hot path."""
     row = await repository.read_revision_in_force(as_of)
@@ -117,7 +128,7 @@ def _moment(row: Row[Any], now: datetime) -> datetime:
     return published if published is not None else now
 
 
-def _describe(row: Row[Any], moment: datetime) -> dict[str, Any]:
+def _describe(row: Row[Any], moment: datetime) -> RevisionMoment:
     return {
         "number": row.number,
         "status": row.status,
@@ -126,33 +137,41 @@ def _describe(row: Row[Any], moment: datetime) -> dict[str, Any]:
     }
 
 
-COMPARED_FIELDS = ("rank", "priority", "ownerGroupId", "note")
+# The item fields a diff compares, by their keys (the order `changedFields` lists them in).
+COMPARED_FIELDS: tuple[Literal["rank", "priority", "ownerGroupId", "note"], ...] = (
+    "rank",
+    "priority",
+    "ownerGroupId",
+    "note",
+)
 
 
-def _item_changes(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any] | None:
-    changed = [field for field in COMPARED_FIELDS if old[field] != new[field]]
+def _item_changes(old: AgendaItemRead, new: AgendaItemRead) -> ChangedItem | None:
+    changed: list[str] = [field for field in COMPARED_FIELDS if old[field] != new[field]]
     if not changed:
         return None
-    entry: dict[str, Any] = {
+    return {
         "questionId": new["questionId"],
         "question": new["question"],
         "changedFields": changed,
+        "rank": {"old": old["rank"], "new": new["rank"]},
+        "priority": {"old": old["priority"], "new": new["priority"]},
+        "ownerGroupId": {"old": old["ownerGroupId"], "new": new["ownerGroupId"]},
+        "note": {"old": old["note"], "new": new["note"]},
     }
-    for field in COMPARED_FIELDS:
-        entry[field] = {"old": old[field], "new": new[field]}
-    return entry
 
 
 def _status_changes(
     history: Sequence[Any],
-    questions: dict[uuid.UUID, dict[str, Any]],
+    questions: dict[uuid.UUID, AgendaItemRead],
     old_moment: datetime,
     new_moment: datetime,
-) -> list[dict[str, Any]]:
+) -> list[StatusChange]:
     """Replay each question's recorded statuses to find its status at both moments.
     `questions` maps every question of either revision to its item, in reporting order."""
-    at_old: dict[uuid.UUID, str] = {}
-    at_new: dict[uuid.UUID, str] = {}
+    # The history stores a status by its value, a plain string: in JSON, that QuestionStatus.
+    at_old: dict[uuid.UUID, QuestionStatus] = {}
+    at_new: dict[uuid.UUID, QuestionStatus] = {}
     for qid, to_status, changed_at in history:  # ordered by question, then time
         if changed_at <= old_moment:
             at_old[qid] = to_status
@@ -172,7 +191,7 @@ def _status_changes(
 
 async def diff_revisions(
     conn: AsyncConnection, number: int, from_number: int | None
-) -> dict[str, Any]:
+) -> RevisionDiff:
     """What changed from revision `from_number` to revision `number`. Each side's moment is its
     publication; a draft's moment is now, since its questions can still change."""
     if from_number is None:
@@ -231,10 +250,12 @@ async def diff_revisions(
     }
 
 
-async def question_agenda_history(conn: AsyncConnection, question_id: uuid.UUID) -> dict[str, Any]:
+async def question_agenda_history(
+    conn: AsyncConnection, question_id: uuid.UUID
+) -> QuestionAgendaHistory:
     if not await repository.question_exists(conn, question_id):
         raise NotFound(f"No learning question has id {question_id}.")
-    entries = [
+    entries: list[AgendaHistoryEntry] = [
         {
             "number": row.number,
             "publishedAt": row.published_at,
@@ -274,7 +295,7 @@ async def create_draft(
     conn: AsyncConnection,
     principal: Principal,
     data: RevisionCreate,
-) -> dict[str, Any]:
+) -> RevisionRead:
     """The next revision, as a draft holding the latest published agenda (or nothing)."""
     ensure_admin(principal, "create agenda revisions")
     open_draft = await repository.draft_number(conn)
@@ -314,7 +335,7 @@ async def update_revision(
     number: int,
     patch: RevisionUpdate,
     expected_version: int | None,
-) -> dict[str, Any]:
+) -> RevisionRead:
     ensure_admin(principal, "change agenda revisions")
     row = await repository.revision_by_number(conn, number)
     _ensure_draft(row)
@@ -421,7 +442,7 @@ async def replace_items(
     number: int,
     items: Sequence[AgendaItemInput],
     expected_version: int | None,
-) -> dict[str, Any]:
+) -> RevisionRead:
     ensure_admin(principal, "change agenda revisions")
     row = await repository.revision_by_number(conn, number)
     _ensure_draft(row)
@@ -441,7 +462,7 @@ async def publish_revision(
     principal: Principal,
     number: int,
     expected_version: int | None,
-) -> dict[str, Any]:
+) -> RevisionRead:
     """A publication is dated by the server's clock."""
     ensure_admin(principal, "publish agenda revisions")
     row = await repository.revision_by_number(conn, number)

@@ -7,9 +7,10 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from pydantic import Field
+from typing_extensions import TypedDict
 
 from app.cases.schemas import GroupRef
-from app.core.schemas import ApiModel, InputModel, ListPageModel, NotNull, PatchModel
+from app.core.schemas import InputModel, ListPage, NotNull, PatchModel
 from app.learning_groups.schemas import ThemeRef
 from app.learning_questions.models import QuestionKind, QuestionStatus
 
@@ -79,34 +80,37 @@ class QuestionMerge(InputModel):
     into_id: uuid.UUID = Field(description="The surviving question this one is merged into.")
 
 
-class QuestionRead(ApiModel):
+# A learning question as the API shows it; `repository.to_item` builds it (and `with_merged`
+# fills in its merged questions).
+class QuestionRead(TypedDict):
     id: uuid.UUID
     title: str
     description: str | None
-    theme_id: uuid.UUID | None
+    themeId: uuid.UUID | None
     theme: ThemeRef | None
     kind: QuestionKind
-    origin_workshop_id: uuid.UUID | None
-    origin_group_id: uuid.UUID | None
-    origin_case_id: uuid.UUID | None
-    raised_by_member_id: uuid.UUID | None
-    owner_group_id: uuid.UUID | None
-    owner_group: GroupRef | None
+    originWorkshopId: uuid.UUID | None
+    originGroupId: uuid.UUID | None
+    originCaseId: uuid.UUID | None
+    raisedByMemberId: uuid.UUID | None
+    ownerGroupId: uuid.UUID | None
+    ownerGroup: GroupRef | None
     status: QuestionStatus
-    allowed_transitions: list[QuestionStatus] = Field(
-        description="The statuses a PATCH may move this question to next."
-    )
-    merged_into_id: uuid.UUID | None = Field(
-        description="The surviving question, once this one is merged."
-    )
-    merged_question_ids: list[uuid.UUID] = Field(
-        description="The questions that were merged into this one."
-    )
+    allowedTransitions: Annotated[
+        list[QuestionStatus],
+        Field(description="The statuses a PATCH may move this question to next."),
+    ]
+    mergedIntoId: Annotated[
+        uuid.UUID | None, Field(description="The surviving question, once this one is merged.")
+    ]
+    mergedQuestionIds: Annotated[
+        list[uuid.UUID], Field(description="The questions that were merged into this one.")
+    ]
     answer: str | None
     version: int
-    created_at: datetime
-    updated_at: datetime
+    createdAt: datetime
+    updatedAt: datetime
 
 
-class QuestionPage(ListPageModel):
+class QuestionPage(ListPage):
     items: list[QuestionRead]

@@ -8,6 +8,8 @@ from typing import Any
 
 from fastapi import Request
 from fastapi.responses import Response
+from pydantic.alias_generators import to_camel
+from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.audit import trail
@@ -25,7 +27,7 @@ from app.learning_groups.models import LearningGroup
 from app.learning_questions import repository
 from app.learning_questions.lifecycle import TRANSITIONS
 from app.learning_questions.models import QuestionStatus
-from app.learning_questions.schemas import QuestionCreate, QuestionUpdate
+from app.learning_questions.schemas import QuestionCreate, QuestionRead, QuestionUpdate
 from app.members.models import Member
 from app.themes.models import Theme
 from app.workshops.models import Workshop
@@ -35,13 +37,15 @@ KIND = "learning question"
 CONTRIBUTORS = frozenset({Role.ADMIN.value, Role.FACILITATOR.value, Role.MEMBER.value})
 SORTING = repository.SORTING
 
-_REFERENCES: dict[str, tuple[str, Any]] = {
-    "theme_id": ("themeId", Theme),
-    "origin_workshop_id": ("originWorkshopId", Workshop),
-    "origin_group_id": ("originGroupId", LearningGroup),
-    "origin_case_id": ("originCaseId", Case),
-    "raised_by_member_id": ("raisedByMemberId", Member),
-    "owner_group_id": ("ownerGroupId", LearningGroup),
+# The table each reference field names; a missing id is reported by the field's JSON name,
+# which the input models' alias rule (to_camel) gives it.
+_REFERENCES: dict[str, Table] = {
+    "theme_id": table_of(Theme),
+    "origin_workshop_id": table_of(Workshop),
+    "origin_group_id": table_of(LearningGroup),
+    "origin_case_id": table_of(Case),
+    "raised_by_member_id": table_of(Member),
+    "owner_group_id": table_of(LearningGroup),
 }
 
 
@@ -80,7 +84,7 @@ async def list_questions(
     )
 
 
-async def get_question(conn: AsyncConnection, question_id: uuid.UUID) -> dict[str, Any]:
+async def get_question(conn: AsyncConnection, question_id: uuid.UUID) -> QuestionRead:
     return await repository.get(conn, question_id)
 
 
@@ -88,8 +92,8 @@ async def _require_references(conn: AsyncConnection, values: dict[str, Any]) -> 
     await require_references(
         conn,
         {
-            name: (table_of(model), values[field])
-            for field, (name, model) in _REFERENCES.items()
+            to_camel(field): (table, values[field])
+            for field, table in _REFERENCES.items()
             if field in values
         },
     )
@@ -122,7 +126,7 @@ async def create_question(
     conn: AsyncConnection,
     principal: Principal,
     data: QuestionCreate,
-) -> dict[str, Any]:
+) -> QuestionRead:
     ensure_role(principal, CONTRIBUTORS, "propose learning questions")
     if data.status == QuestionStatus.MERGED:
         raise InvalidInput(
@@ -172,7 +176,7 @@ async def create_question(
     return await repository.get(conn, question_id)
 
 
-def _ensure_not_merged(current: dict[str, Any]) -> None:
+def _ensure_not_merged(current: QuestionRead) -> None:
     if current["status"] == QuestionStatus.MERGED:
         raise Conflict(
             f"This question was merged into {current['mergedIntoId']} and accepts no further "
@@ -188,7 +192,7 @@ def _ensure_not_merged(current: dict[str, Any]) -> None:
 async def _authorise_update(
     conn: AsyncConnection,
     principal: Principal,
-    current: dict[str, Any],
+    current: QuestionRead,
     changes: dict[str, Any],
 ) -> None:
     if principal.is_admin:
@@ -228,7 +232,7 @@ async def update_question(
     question_id: uuid.UUID,
     patch: QuestionUpdate,
     expected_version: int | None,
-) -> dict[str, Any]:
+) -> QuestionRead:
     ensure_role(principal, CONTRIBUTORS, "change learning questions")
     current = await repository.get(conn, question_id)
     check_version(current["version"], expected_version)
@@ -270,7 +274,7 @@ def _unknown_target(into_id: uuid.UUID) -> InvalidInput:
 
 
 async def _ensure_valid_survivor(
-    conn: AsyncConnection, question_id: uuid.UUID, target: dict[str, Any]
+    conn: AsyncConnection, question_id: uuid.UUID, target: QuestionRead
 ) -> None:
     if target["status"] != QuestionStatus.MERGED:
         return
@@ -294,7 +298,7 @@ async def merge_question(
     question_id: uuid.UUID,
     into_id: uuid.UUID,
     expected_version: int | None,
-) -> dict[str, Any]:
+) -> QuestionRead:
     """Mark a question merged into a survivor, which then lists it in `mergedQuestionIds`."""
     ensure_role(principal, CONTRIBUTORS, "merge learning questions")
     current = await repository.get(conn, question_id)
