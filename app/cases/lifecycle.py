@@ -5,7 +5,7 @@ from __future__ import annotations
 from app.cases.models import CaseStatus as S
 from app.core.lifecycle import Transitions
 
-TRANSITIONS: Transitions = {
+TRANSITIONS: Transitions[S] = {
     S.PROPOSED: frozenset({S.IN_PROGRESS, S.CLOSED}),
     S.IN_PROGRESS: frozenset({S.PRESENTED}),
     S.PRESENTED: frozenset({S.CLOSED}),

@@ -5,14 +5,13 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from typing import Any
-from typing import cast as type_cast
 
 from sqlalchemy import Select, String, cast, delete, func, insert, or_, select
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.cases.lifecycle import TRANSITIONS
-from app.cases.models import Case, CasePartner, CaseStatus
+from app.cases.models import Case, CasePartner
 from app.cases.schemas import CaseRead
 from app.core.lifecycle import allowed_next
 from app.core.models import new_id, table_of
@@ -95,8 +94,7 @@ def to_item(row: Row[Any]) -> CaseRead:
         ),
         "partnerOrganisationIds": _partner_ids(row.partner_ids),
         "status": row.status,
-        # The lifecycle's moves are CaseStatus members; allowed_next is typed for any lifecycle.
-        "allowedTransitions": type_cast("list[CaseStatus]", allowed_next(TRANSITIONS, row.status)),
+        "allowedTransitions": allowed_next(TRANSITIONS, row.status),
         "presentedAtWorkshopId": row.presented_at_workshop_id,
         "outcome": row.outcome,
         "version": row.version,

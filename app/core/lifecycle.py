@@ -3,23 +3,29 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
+from typing import TypeVar
 
 from app.core.errors import Conflict
 
-Transitions = Mapping[str, frozenset[str]]
-"""For every status, the statuses it may move to next (an empty set marks a final status)."""
+# A lifecycle's statuses: a str enum of the domain (or plain text).
+Status = TypeVar("Status", bound=str)
+
+# For every status, the statuses it may move to next (an empty set marks a final status).
+Transitions = Mapping[Status, frozenset[Status]]
 
 
 def _article(kind: str) -> str:
     return "An" if kind[:1].lower() in "aeiou" else "A"
 
 
-def allowed_next(transitions: Transitions, current: str) -> list[str]:
+def allowed_next(transitions: Transitions[Status], current: Status) -> list[Status]:
     """The statuses `current` may move to, sorted so problems and documents read the same."""
     return sorted(transitions.get(current, frozenset()))
 
 
-def ensure_transition(kind: str, transitions: Transitions, current: str, new: str) -> None:
+def ensure_transition(
+    kind: str, transitions: Transitions[Status], current: Status, new: Status
+) -> None:
     """Raise Conflict (409) unless `current` → `new` is an allowed move for a `kind` resource.
 
     Staying in the same status is not a transition and always passes, so a merge patch that

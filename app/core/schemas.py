@@ -246,12 +246,3 @@ class ListPage(TypedDict):
     next: Annotated[
         str | None, Field(description="URL of the next page, or null on the last page.")
     ]
-
-
-# Until every domain's responses are TypedDicts: the Pydantic versions of the two bases.
-class EmbeddedModel(ApiModel):
-    """A short reference to another resource, embedded so clients need no second request."""
-
-
-class ListPageModel(ApiModel):
-    next: str | None = Field(description="URL of the next page, or null on the last page.")

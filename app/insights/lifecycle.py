@@ -6,7 +6,7 @@ from app.core.lifecycle import Transitions
 from app.insights.models import Adoption as A
 
 # Adoption only moves forward and never skips a stage: each stage is evidence for the next.
-TRANSITIONS: Transitions = {
+TRANSITIONS: Transitions[A] = {
     A.CAPTURED: frozenset({A.SHARED}),
     A.SHARED: frozenset({A.PILOTED}),
     A.PILOTED: frozenset({A.EMBEDDED}),

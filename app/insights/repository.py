@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Collection
-from typing import Any, cast
+from typing import Any
 
 from sqlalchemy import Select, delete, exists, insert, or_, select
 from sqlalchemy.engine import Row
@@ -17,7 +17,7 @@ from app.core.repository import one_row, update_versioned
 from app.core.text import contains
 from app.departments.models import Department
 from app.insights.lifecycle import TRANSITIONS
-from app.insights.models import Adoption, Insight, InsightAdoption
+from app.insights.models import Insight, InsightAdoption
 from app.insights.schemas import InsightRead
 
 table = table_of(Insight)
@@ -64,8 +64,7 @@ def to_item(row: Row[Any]) -> InsightRead:
         "sourceQuestionId": row.source_question_id,
         "createdByMemberId": row.created_by_member_id,
         "adoption": row.adoption,
-        # The ladder's stages are Adoption members; allowed_next is typed for any lifecycle.
-        "allowedTransitions": cast("list[Adoption]", allowed_next(TRANSITIONS, row.adoption)),
+        "allowedTransitions": allowed_next(TRANSITIONS, row.adoption),
         "adoptedByDepartmentIds": [],
         "adoptedByDepartments": [],
         "version": row.version,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from app.core.lifecycle import Transitions
 from app.learning_groups.models import GroupStatus as S
 
-TRANSITIONS: Transitions = {
+TRANSITIONS: Transitions[S] = {
     S.FORMING: frozenset({S.ACTIVE, S.MERGED}),
     S.ACTIVE: frozenset({S.PRESENTED, S.MERGED}),
     S.PRESENTED: frozenset({S.CONCLUDED, S.MERGED}),

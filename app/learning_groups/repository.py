@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from typing import Any, cast
+from typing import Any
 
 from sqlalchemy import Select, bindparam, func, insert, or_, select
 from sqlalchemy import update as sql_update
@@ -19,7 +19,7 @@ from app.core.pagination import Sorting
 from app.core.repository import one_row, update_versioned
 from app.core.text import contains
 from app.learning_groups.lifecycle import TRANSITIONS
-from app.learning_groups.models import GroupMembership, GroupStatus, LearningGroup, MembershipRole
+from app.learning_groups.models import GroupMembership, LearningGroup, MembershipRole
 from app.learning_groups.schemas import GroupDetail, GroupMember, GroupRead, MembershipRead
 from app.members.models import Member
 from app.organisations.models import Organisation
@@ -125,8 +125,7 @@ def to_item(row: Sequence[Any]) -> GroupRead:
         "formedAtWorkshopId": formed_at_workshop_id,
         "status": status,
         "mergedIntoId": merged_into_id,
-        # The lifecycle's moves are GroupStatus members; allowed_next is typed for any lifecycle.
-        "allowedTransitions": cast("list[GroupStatus]", allowed_next(TRANSITIONS, status)),
+        "allowedTransitions": allowed_next(TRANSITIONS, status),
         "memberCount": int(member_count),
         "version": version,
         "createdAt": created_at,

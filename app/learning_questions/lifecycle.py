@@ -7,7 +7,7 @@ from app.learning_questions.models import QuestionStatus as S
 
 # `merged` is reached only through _merge, so no PATCH transition leads to it; `merged` and
 # `retired` are final.
-TRANSITIONS: Transitions = {
+TRANSITIONS: Transitions[S] = {
     S.PROPOSED: frozenset({S.OPEN, S.RETIRED}),
     S.OPEN: frozenset({S.EXPLORING, S.PARKED, S.ANSWERED, S.RETIRED}),
     S.EXPLORING: frozenset({S.ANSWERED, S.PARKED, S.RETIRED}),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from typing import Any, cast
+from typing import Any
 
 from sqlalchemy import Select, insert, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -16,7 +16,7 @@ from app.core.repository import one_row, update_versioned
 from app.core.text import contains
 from app.learning_groups.models import LearningGroup
 from app.learning_questions.lifecycle import TRANSITIONS
-from app.learning_questions.models import LearningQuestion, QuestionStatus, QuestionStatusChange
+from app.learning_questions.models import LearningQuestion, QuestionStatusChange
 from app.learning_questions.schemas import QuestionRead
 from app.themes.models import Theme
 
@@ -114,8 +114,7 @@ def to_item(row: Sequence[Any]) -> QuestionRead:
             {"id": owner_group_id, "name": owner_group_name} if owner_group_id is not None else None
         ),
         "status": status,
-        # The lifecycle's sets hold QuestionStatus members; `allowed_next` types them as str.
-        "allowedTransitions": cast("list[QuestionStatus]", allowed_next(TRANSITIONS, status)),
+        "allowedTransitions": allowed_next(TRANSITIONS, status),
         "mergedIntoId": merged_into_id,
         "mergedQuestionIds": [],
         "answer": answer,
