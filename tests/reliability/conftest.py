@@ -131,7 +131,7 @@ class LiveDatabase:
 
     async def api_backends(self) -> list[tuple[Any, ...]]:
         """pid, state, backend_xid, client_port, query of the API's Postgres connections (its
-        pool, `leergemeenschap`, and the fast read path's, `leergemeenschap-read`)."""
+        one pool, `leergemeenschap`, which the fast read path borrows from too)."""
         return await self.rows(
             "SELECT pid, state, backend_xid::text, client_port, query FROM pg_stat_activity "
             "WHERE datname = $1 AND application_name LIKE 'leergemeenschap%'",
