@@ -23,7 +23,8 @@ types. On SQLite the statement simply runs through SQLAlchemy."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+import functools
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -46,7 +47,7 @@ _MAX_STATEMENTS = 512
 listeners: list[Callable[[str], None]] = []
 
 # Turns one column's values (a tuple, one per row) into what SQLAlchemy would return.
-ColumnConverter = Callable[[tuple[Any, ...]], list[Any]]
+ColumnConverter = Callable[[tuple[Any, ...]], Iterable[Any]]
 
 
 def _timestamps(values: tuple[Any, ...]) -> list[Any]:
@@ -58,22 +59,15 @@ def _timestamps(values: tuple[Any, ...]) -> list[Any]:
 
 def _enum_members(column_type: Enum) -> ColumnConverter:
     # SQLAlchemy's Enum looks each stored value up and gives the enum member; this is the same
-    # lookup as one dictionary read per value, with NULL staying None.
+    # lookup, one dictionary read per value done by `map` in C, with NULL staying None.
     assert column_type.enum_class is not None
     lookup: dict[Any, Any] = dict(zip(column_type.enums, column_type.enum_class, strict=True))
     lookup[None] = None
-
-    def members(values: tuple[Any, ...]) -> list[Any]:
-        return [lookup[value] for value in values]
-
-    return members
+    return functools.partial(map, lookup.__getitem__)
 
 
 def _processed(process: Callable[[Any], Any]) -> ColumnConverter:
-    def convert(values: tuple[Any, ...]) -> list[Any]:
-        return [process(value) for value in values]
-
-    return convert
+    return functools.partial(map, process)
 
 
 def _column_plan(column: ColumnElement[Any]) -> tuple[ColumnElement[Any], ColumnConverter | None]:
@@ -131,10 +125,11 @@ def _converted(records: Sequence[Any], converters: tuple[tuple[int, ColumnConver
     work stays in C (transposing and back) and only the converted values pass through Python."""
     if not converters or not records:
         return records
-    columns: list[Any] = list(zip(*records, strict=True))
+    # Every record is as long as the select, so neither zip can cut a row short.
+    columns: list[Any] = list(zip(*records, strict=False))
     for index, convert in converters:
         columns[index] = convert(columns[index])
-    return list(zip(*columns, strict=True))
+    return list(zip(*columns, strict=False))
 
 
 def _sqlalchemy_error(error: Exception, sql: str, args: Sequence[Any]) -> Exception:
