@@ -1,4 +1,5 @@
-"""The `leergemeenschap` command: migrate, seed-demo, serve, api-keys, openapi."""
+"""The `leergemeenschap` command: migrate, seed-demo, serve, api-keys, openapi, and `client`,
+which asks a running API (`app/client/`)."""
 
 from __future__ import annotations
 
@@ -194,6 +195,12 @@ def _draining_supervisor(config: Any) -> None:
     DrainingMultiprocess(config, sockets=[sock]).run()
 
 
+def _cmd_client(args: argparse.Namespace) -> int:
+    from app.client.main import run
+
+    return run(args.client_args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="leergemeenschap", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -235,6 +242,18 @@ def build_parser() -> argparse.ArgumentParser:
     openapi.add_argument("--check", action="store_true")
     openapi.add_argument("--output", default=str(OPENAPI_PATH))
     openapi.set_defaults(func=_cmd_openapi)
+
+    # Everything after `client` is the client's to parse (typer, app/client/main.py): this
+    # parser has no options of its own (NUL never occurs in an argument), so --help, --url
+    # and the rest are handed on as they are.
+    client = sub.add_parser(
+        "client",
+        help="ask a running API: agenda, members, syncs (`leergemeenschap client --help`)",
+        add_help=False,
+        prefix_chars="\0",
+    )
+    client.add_argument("client_args", nargs=argparse.REMAINDER)
+    client.set_defaults(func=_cmd_client)
     return parser
 
 
