@@ -90,10 +90,10 @@ class User(sm.Resource[sm.AnyExtension]):
     # Unique regardless of case (scim_users.user_name_key).
     user_name: Annotated[str | None, sm.Uniqueness.server, sm.Required.true] = Field(
         None,
-        description="Unique identifier from the provider (UPN or e-mail address), in any "
-        f"case. {_at_most(USER_LIMITS, 'userName')}",
+        description="The provider's name for the user (UPN or e-mail address); no two users "
+        f"have the same one, in any case. {_at_most(USER_LIMITS, 'userName')}",
     )
-    name: Name | None = None
+    name: Name | None = Field(None, description="The member's real name.")
     display_name: str | None = Field(
         None, description=f"How the member is shown. {_at_most(USER_LIMITS, 'displayName')}"
     )
@@ -136,9 +136,11 @@ class GroupMember(sm.ComplexAttribute):
     )
     # Departments hold members only, never other departments.
     ref: Annotated[sm.Reference[UserResource] | None, sm.Mutability.immutable] = Field(
-        None, serialization_alias="$ref", validation_alias="$ref"
+        None, serialization_alias="$ref", validation_alias="$ref", description="The user's URI."
     )
-    type: Annotated[str | None, sm.Mutability.immutable] = Field(None, examples=["User"])
+    type: Annotated[str | None, sm.Mutability.immutable] = Field(
+        None, examples=["User"], description="User: departments hold no departments."
+    )
     # No `display`: a membership has no name of its own to keep; the user resource has it.
 
 
