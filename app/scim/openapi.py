@@ -46,7 +46,10 @@ _ANSWERS = {
 }
 
 _ERRORS = {
-    "400": "Invalid request (scimType invalidValue, invalidFilter, invalidSyntax, ...).",
+    "400": (
+        "Invalid request (scimType invalidValue, invalidFilter, invalidSyntax, mutability for "
+        "removing a required attribute, ...)."
+    ),
     "401": "No valid sync or admin API key.",
     "403": "The key's role may not provision.",
     "404": "No such resource (also after DELETE).",

@@ -4,7 +4,15 @@ The User and enterprise extension schemas are narrowed to the attributes a membe
 what /Schemas publishes is exactly what is stored and returned, so identity providers and
 compliance tools never send an attribute that silently vanishes. Attributes outside these
 schemas are accepted and ignored (Entra and Okta send more than they map), as the policy says.
-Groups use the core Group schema unchanged."""
+Groups use the core Group schema's attributes.
+
+Each attribute carries the characteristics (RFC 7643 §2.2, §7) of the rules the service
+enforces, so /Schemas tells a client in advance what it refuses: `required` where a value is
+always kept (scim2-models then refuses a PATCH that removes it, scimType mutability, RFC 7644
+§3.5.2.2), `uniqueness: server` where a second resource may not hold the same value (409
+uniqueness), `caseExact` as values are compared, in filters and in uniqueness. The common
+attribute externalId is listed where its characteristics differ from RFC 7643 §3.1's. A
+length limit has no characteristic of its own: the attribute's description gives it."""
 
 from __future__ import annotations
 
@@ -20,19 +28,51 @@ GROUP_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:Group"
 MAX_RESULTS = 1000
 DEFAULT_COUNT = 100
 
+# The longest value each string attribute may hold (what its column keeps); a longer one is
+# refused with invalidValue.
+USER_LIMITS = {
+    "userName": 320,
+    "externalId": 200,
+    "name.givenName": 200,
+    "name.familyName": 200,
+    "displayName": 400,
+    "emails.type": 64,
+    "employeeNumber": 200,
+    "department": 200,
+}
+GROUP_LIMITS = {"displayName": 200}
+# A department's code, the group's externalId (as app/departments/schemas.py has it); another
+# value is made into one.
+CODE_LENGTH = 64
+CODE_PATTERN = rf"^[A-Za-z0-9][A-Za-z0-9._-]{{0,{CODE_LENGTH - 1}}}$"
+
+
+def _at_most(limits: dict[str, int], attribute: str) -> str:
+    return f"At most {limits[attribute]} characters."
+
 
 class Name(sm.ComplexAttribute):
     """The components of the user's real name."""
 
-    family_name: str | None = Field(None, description="The family name (achternaam).")
-    given_name: str | None = Field(None, description="The given name (voornaam).")
+    family_name: str | None = Field(
+        None,
+        description=f"The family name (achternaam). {_at_most(USER_LIMITS, 'name.familyName')}",
+    )
+    given_name: str | None = Field(
+        None, description=f"The given name (voornaam). {_at_most(USER_LIMITS, 'name.givenName')}"
+    )
 
 
 class Email(sm.ComplexAttribute):
     """The member's e-mail address: one; the primary, else work, else first one sent."""
 
-    value: str | None = Field(None, description="The address.")
-    type: str | None = Field(None, description="As sent; 'work' when none was.")
+    # Unique among members regardless of case (members.email_key).
+    value: Annotated[str | None, sm.Uniqueness.server] = Field(
+        None, description="The address; no two members have the same one (in any case)."
+    )
+    type: str | None = Field(
+        None, description=f"As sent; 'work' when none was. {_at_most(USER_LIMITS, 'emails.type')}"
+    )
     primary: bool | None = Field(None, description="As sent; true when none was.")
 
 
@@ -41,13 +81,33 @@ class User(sm.Resource[sm.AnyExtension]):
 
     __schema__ = sm.URN(USER_SCHEMA)
 
-    user_name: Annotated[str | None, sm.Uniqueness.server, sm.Required.true] = Field(
-        None, description="Unique identifier from the provider (UPN or e-mail address)."
+    # The member's externalId: unique among members, compared as sent.
+    external_id: Annotated[str | None, sm.Uniqueness.server, sm.CaseExact.true] = Field(
+        None,
+        description="The provider's identifier of the user; no two members have the same one. "
+        + _at_most(USER_LIMITS, "externalId"),
     )
-    name: Name | None = None
-    display_name: str | None = Field(None, description="How the member is shown.")
-    active: bool | None = Field(None, description="False deactivates the member.")
-    emails: list[Email] | None = None
+    # Unique regardless of case (scim_users.user_name_key).
+    user_name: Annotated[str | None, sm.Uniqueness.server, sm.Required.true] = Field(
+        None,
+        description="The provider's name for the user (UPN or e-mail address); no two users "
+        f"have the same one, in any case. {_at_most(USER_LIMITS, 'userName')}",
+    )
+    name: Name | None = Field(None, description="The member's real name.")
+    display_name: str | None = Field(
+        None, description=f"How the member is shown. {_at_most(USER_LIMITS, 'displayName')}"
+    )
+    # A member is active or inactive, never neither: it cannot be removed.
+    active: Annotated[bool | None, sm.Required.true] = Field(
+        None,
+        description="False deactivates the member. It cannot be removed; left out of a POST "
+        "it is true, left out of a PUT it stays as it was.",
+    )
+    emails: list[Email] | None = Field(
+        None,
+        description="The member's e-mail address: one is kept, the primary, else work, else "
+        "the first sent; with none, the userName when it is an address.",
+    )
 
 
 class EnterpriseUser(sm.Extension):
@@ -55,9 +115,13 @@ class EnterpriseUser(sm.Extension):
 
     __schema__ = sm.URN(ENTERPRISE_SCHEMA)
 
-    employee_number: str | None = Field(None, description="The HR number, as sent.")
+    employee_number: str | None = Field(
+        None, description=f"The HR number, as sent. {_at_most(USER_LIMITS, 'employeeNumber')}"
+    )
     department: str | None = Field(
-        None, description="A department code or name; it places the member there."
+        None,
+        description="A department code or name; it places the member there. Left out, it is "
+        f"the name of the member's department, if any. {_at_most(USER_LIMITS, 'department')}",
     )
 
 
@@ -68,13 +132,15 @@ class GroupMember(sm.ComplexAttribute):
     """A member of the department."""
 
     value: Annotated[str | None, sm.Mutability.immutable, sm.CaseExact.true] = Field(
-        None, description="The user's id."
+        None, description="The id of a user; adding one moves the member to this department."
     )
     # Departments hold members only, never other departments.
     ref: Annotated[sm.Reference[UserResource] | None, sm.Mutability.immutable] = Field(
-        None, serialization_alias="$ref", validation_alias="$ref"
+        None, serialization_alias="$ref", validation_alias="$ref", description="The user's URI."
     )
-    type: Annotated[str | None, sm.Mutability.immutable] = Field(None, examples=["User"])
+    type: Annotated[str | None, sm.Mutability.immutable] = Field(
+        None, examples=["User"], description="User: departments hold no departments."
+    )
     # No `display`: a membership has no name of its own to keep; the user resource has it.
 
 
@@ -83,10 +149,22 @@ class Group(sm.Resource[Any]):
 
     __schema__ = sm.URN(GROUP_SCHEMA)
 
-    display_name: Annotated[str | None, sm.Required.true] = Field(
-        None, description="The department's name."
+    # The department's code: every department has one, unique, compared as sent.
+    external_id: Annotated[
+        str | None, sm.Required.true, sm.Uniqueness.server, sm.CaseExact.true
+    ] = Field(
+        None,
+        description=f"The department's code: letters, digits, '.', '_' and '-', at most "
+        f"{CODE_LENGTH} (another value is made into one: its letters and digits, upper-cased, "
+        "joined by '-'). It cannot be removed; left out of a POST it is made from displayName, "
+        "left out of a PUT it stays as it was.",
     )
-    members: list[GroupMember] | None = None
+    display_name: Annotated[str | None, sm.Required.true] = Field(
+        None, description=f"The department's name. {_at_most(GROUP_LIMITS, 'displayName')}"
+    )
+    members: list[GroupMember] | None = Field(
+        None, description="The department's members; a user is in one department at most."
+    )
 
 
 # What Entra ID and Okta send that the RFC reads strictly: unknown attributes (they send more

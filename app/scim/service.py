@@ -12,6 +12,10 @@
 - `active: false`, PATCH or PUT, deactivates; DELETE deactivates too and hides the user from
   SCIM (404 afterwards, as RFC 7644 §3.6 asks), but the member and their history stay. A later
   POST with the same userName brings the same member back.
+- A user's `active` and a group's `externalId` are required (app/scim/schemas.py says why and
+  /Schemas says so): scim2-models refuses a PATCH that removes them; left out of a POST, the
+  service assigns them (true; a code made from the group's name), left out of a PUT they stay
+  as they were.
 - Every SCIM write makes the member `source: scim`: its synced fields are then read-only in
   PATCH /v1/members.
 - A group's members are the department's members; adding a user to a group moves the member
@@ -45,9 +49,13 @@ from app.members.service import clashes
 from app.scim import repository
 from app.scim.repository import NO_EMAIL_DOMAIN
 from app.scim.schemas import (
+    CODE_LENGTH,
+    CODE_PATTERN,
     DEFAULT_COUNT,
+    GROUP_LIMITS,
     MAX_RESULTS,
     POLICY,
+    USER_LIMITS,
     EnterpriseUser,
     Group,
     GroupMember,
@@ -58,17 +66,7 @@ from app.scim.schemas import Name as ScimName
 from app.sync.schemas import normalise_email
 
 SCIM_ROLES = frozenset({"admin", "sync"})
-_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
-_LIMITS = {
-    "userName": 320,
-    "externalId": 200,
-    "name.givenName": 200,
-    "name.familyName": 200,
-    "displayName": 400,
-    "employeeNumber": 200,
-    "department": 200,
-    "emails.type": 64,
-}
+_CODE = re.compile(CODE_PATTERN)
 
 
 def authorise(principal: Principal) -> None:
@@ -88,6 +86,26 @@ def parse(model: Any, body: Any, context: sm.Context) -> Any:
         raise sm.SCIMException.from_error(
             sm.Error(status=first.status or 400, scim_type=first.scim_type, detail=detail)
         ) from None
+
+
+def _sent(body: Any, attribute: str) -> Any:
+    """What a payload gives a top-level attribute (names are case-insensitive, RFC 7643 §2.1);
+    None when it gives nothing (null or blank)."""
+    if not isinstance(body, dict):
+        return None
+    wanted = attribute.lower()
+    value = next((item for key, item in body.items() if str(key).lower() == wanted), None)
+    return None if isinstance(value, str) and not value.strip() else value
+
+
+def _with_default(body: Any, attribute: str, value: Any) -> Any:
+    """The payload with `value` for a required attribute it gives nothing: the service assigns
+    it, as RFC 7644 §3.5.1 allows and the attribute's description says."""
+    if not isinstance(body, dict) or value is None or _sent(body, attribute) is not None:
+        return body
+    wanted = attribute.lower()
+    kept = {key: item for key, item in body.items() if str(key).lower() != wanted}
+    return {**kept, attribute: value}
 
 
 @dataclass(frozen=True)
@@ -229,9 +247,9 @@ def _state(resource: Any) -> UserState:
         ("department", state.department_label),
         ("emails.type", state.email_type),
     ):
-        if value is not None and len(value) > _LIMITS[attribute]:
+        if value is not None and len(value) > USER_LIMITS[attribute]:
             raise sm.InvalidValueException(
-                detail=f"{attribute} is longer than {_LIMITS[attribute]} characters."
+                detail=f"{attribute} is longer than {USER_LIMITS[attribute]} characters."
             )
     return state
 
@@ -322,6 +340,7 @@ async def create_user(conn: AsyncConnection, principal: Principal, body: Any, ba
 
 async def _create_user(conn: AsyncConnection, principal: Principal, body: Any) -> uuid.UUID:
     authorise(principal)
+    body = _with_default(body, "active", True)
     resource = parse(UserResource, body, sm.Context.RESOURCE_CREATION_REQUEST)
     state = _state(resource)
     existing = await _adoptable(conn, state)
@@ -399,6 +418,7 @@ async def replace_user(
 ) -> Any:
     authorise(principal)
     current = await load_user(conn, member_id)
+    body = _with_default(body, "active", current.status == MemberStatus.ACTIVE.value)
     resource = parse(UserResource, body, sm.Context.RESOURCE_REPLACEMENT_REQUEST)
     if resource.id is not None and resource.id != str(member_id):
         raise sm.MutabilityException(detail="id cannot change.")
@@ -476,7 +496,7 @@ def group_resource(row: Row[Any], members_of: list[Row[Any]] | None, base_url: s
 def _slug(text: str) -> str:
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
     slug = re.sub(r"[^A-Za-z0-9]+", "-", ascii_text).strip("-").upper()
-    return slug[:64] or "GROUP"
+    return slug[:CODE_LENGTH] or "GROUP"
 
 
 async def _free_code(conn: AsyncConnection, wanted: str) -> str:
@@ -499,8 +519,10 @@ def _group_state(resource: Any) -> GroupState:
     name = _text(resource.display_name)
     if name is None:
         raise sm.InvalidValueException(detail="displayName is required.")
-    if len(name) > 200:
-        raise sm.InvalidValueException(detail="displayName is longer than 200 characters.")
+    if len(name) > GROUP_LIMITS["displayName"]:
+        raise sm.InvalidValueException(
+            detail=f"displayName is longer than {GROUP_LIMITS['displayName']} characters."
+        )
     code = _text(resource.external_id)
     if code is not None and not _CODE.match(code):
         code = _slug(code)
@@ -533,6 +555,9 @@ async def create_group(conn: AsyncConnection, principal: Principal, body: Any, b
 
 async def _create_group(conn: AsyncConnection, principal: Principal, body: Any) -> uuid.UUID:
     authorise(principal)
+    name = _sent(body, "displayName")
+    if _sent(body, "externalId") is None and isinstance(name, str):
+        body = _with_default(body, "externalId", await _free_code(conn, _slug(name.strip())))
     resource = parse(Group, body, sm.Context.RESOURCE_CREATION_REQUEST)
     state = _group_state(resource)
     now = utcnow()
@@ -652,6 +677,7 @@ async def replace_group(
 ) -> Any:
     authorise(principal)
     current = await load_group(conn, department_id)
+    body = _with_default(body, "externalId", current.code)
     resource = parse(Group, body, sm.Context.RESOURCE_REPLACEMENT_REQUEST)
     state = _group_state(resource)
     if state.member_ids is None:
