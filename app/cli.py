@@ -30,10 +30,42 @@ def alembic_config(url: str | None = None) -> object:
     return config
 
 
-def migrate(revision: str = "heads", url: str | None = None) -> None:
+def migrate(revision: str = "heads", url: str | None = None) -> list[str]:
+    """Upgrade the database to `revision`; the migrations applied, oldest first, each as
+    "<id> <message>" (none when it was already there)."""
     from alembic import command
+    from alembic.script import ScriptDirectory
 
-    command.upgrade(alembic_config(url), revision)  # type: ignore[arg-type]
+    config = alembic_config(url)
+    before = _database_revision(url)
+    command.upgrade(config, revision)  # type: ignore[arg-type]
+    after = _database_revision(url)
+    if after is None or after == before:
+        return []
+    script = ScriptDirectory.from_config(config)  # type: ignore[arg-type]
+    steps = script.iterate_revisions(after, before)  # newest first
+    return [f"{step.revision} {step.doc}" for step in reversed(list(steps))]
+
+
+def _database_revision(url: str | None) -> str | None:
+    """The revision the database is at (None for an empty database)."""
+    from sqlalchemy import text
+
+    from app.core.db import build_engine
+
+    async def read() -> str | None:
+        engine = build_engine(get_settings(), url)
+        try:
+            async with engine.connect() as conn:
+                return (
+                    await conn.execute(text("SELECT version_num FROM alembic_version"))
+                ).scalar()
+        except Exception:  # no version table yet: nothing was ever migrated
+            return None
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(read())
 
 
 def openapi_text() -> str:
@@ -62,7 +94,16 @@ def _cmd_openapi(args: argparse.Namespace) -> int:
 
 
 def _cmd_migrate(_: argparse.Namespace) -> int:
-    migrate()
+    from sqlalchemy.engine import make_url
+
+    where = make_url(get_settings().database_url).render_as_string(hide_password=True)
+    applied = migrate()
+    if not applied:
+        print(f"{where}: already up to date, nothing to migrate.")
+        return 0
+    print(f"{where}: applied {len(applied)} migration(s):")
+    for step in applied:
+        print(f"  {step}")
     return 0
 
 

@@ -44,7 +44,17 @@ def database(tmp_path_factory: pytest.TempPathFactory) -> Path:
     db = tmp_path_factory.mktemp("cli") / "cli.db"
     migrated = run(db, "migrate")
     assert migrated.returncode == 0, migrated.stderr
+    assert "applied" in migrated.stdout and "0001 " in migrated.stdout, migrated.stdout
     return db
+
+
+def test_migrate_says_what_it_did(database):
+    """An empty database listed each migration applied (the fixture checks); run again, it
+    says there was nothing to do."""
+    again = run(database, "migrate")
+    assert again.returncode == 0, again.stderr
+    assert "already up to date" in again.stdout
+    assert "applied" not in again.stdout
 
 
 def stored_keys(db: Path) -> list[tuple[str, str, str, str | None]]:
