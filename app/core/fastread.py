@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import asyncpg
 from sqlalchemy import Enum, Select, String, cast
 from sqlalchemy.dialects.postgresql import asyncpg as pg_asyncpg
 from sqlalchemy.engine import Dialect
@@ -187,20 +188,27 @@ class FastReader:
             # Outside any transaction: the connection's adapter has none open (the pool rolls
             # back on return), so this one statement runs in autocommit, like the reader's.
             records = await driver.fetch(entry.sql, *args)
-        except Exception as error:
-            await greenlet_spawn(_give_back, raw, error)
-            raise _sqlalchemy_error(error, entry.sql, args) from error
+        except BaseException as error:
+            _give_back(raw, error)
+            if isinstance(error, Exception):
+                raise _sqlalchemy_error(error, entry.sql, args) from error
+            raise  # cancelled: the request is gone, and so is the connection's statement
         # Back to the pool at once; resetting it costs no round trip (no transaction began).
         raw.close()
         return _converted(records, entry.converters)  # type: ignore[no-any-return]
 
 
-def _give_back(raw: PoolProxiedConnection, error: Exception) -> None:
-    """After a failed statement: a connection the server closed is discarded, as SQLAlchemy
-    discards one; any other goes back to the pool."""
+def _give_back(raw: PoolProxiedConnection, error: BaseException) -> None:
+    """After a failed statement. When the server answered with an error, the connection is
+    idle and sound, and goes back to the pool. Anything else (the task cancelled mid-statement,
+    a timeout, a broken or closed connection) leaves it in a state nobody knows: asyncpg would
+    refuse the next statement on it ("another operation is in progress"), so it is discarded
+    as SQLAlchemy discards one, terminated without waiting (no greenlet needed here)."""
     driver = raw.driver_connection
-    if driver is not None and driver.is_closed():
-        raw.invalidate(error)
+    if isinstance(error, asyncpg.PostgresError) and driver is not None and not driver.is_closed():
+        raw.close()
+        return
+    raw.invalidate(error if isinstance(error, Exception) else None)
     raw.close()
 
 
