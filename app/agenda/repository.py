@@ -329,9 +329,10 @@ def _title_at(question_id: Any, moment: Any) -> ColumnElement[Any]:
     return type_coerce(latest, questions.c.title.type)
 
 
-def _embedded_items_query(moment: Any = None) -> Select[Any]:
+def _embedded_items_query(moment: Any = None, *, statuses: bool = True) -> Select[Any]:
     """Items with their question and owner group; with a `moment`, the question's title and
-    status as they were then (its present ones where no history reaches back that far)."""
+    (unless `statuses` is false) status as they were then (its present ones where no history
+    reaches back that far)."""
     q = questions.c
     t = themes.c
     g = groups.c
@@ -339,6 +340,7 @@ def _embedded_items_query(moment: Any = None) -> Select[Any]:
     status: ColumnElement[Any] = q.status
     if moment is not None:
         title = func.coalesce(_title_at(i.question_id, moment), q.title, type_=q.title.type)
+    if moment is not None and statuses:
         status = func.coalesce(_status_at(i.question_id, moment), q.status, type_=q.status.type)
     return (
         _select(
@@ -426,14 +428,15 @@ async def items_at(
 async def embedded_items(
     conn: AsyncConnection, revision_ids: Collection[uuid.UUID], now: datetime
 ) -> dict[uuid.UUID, list[AgendaItemRead]]:
-    """The items of each revision, ordered by rank, each question as it was at its revision's
-    moment (the publication; `now` for a draft): one statement for all of them."""
+    """The items of each revision, ordered by rank, each question with its title at its
+    revision's moment (the publication; `now` for a draft): one statement for all of them.
+    Statuses are left as they are now: a diff replays them from `status_history`."""
     by_revision: dict[uuid.UUID, list[AgendaItemRead]] = {rid: [] for rid in revision_ids}
     if not revision_ids:
         return by_revision
     moment = func.coalesce(r.published_at, bindparam("now", type_=UTCDateTime()))
     query = (
-        _embedded_items_query(moment)
+        _embedded_items_query(moment, statuses=False)
         .join(revisions, r.id == i.revision_id)
         .where(i.revision_id.in_(list(revision_ids)))
         .order_by(i.revision_id, i.rank)
