@@ -6,7 +6,9 @@ import os
 import sqlite3
 import subprocess
 import sys
+import uuid
 from collections import Counter
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +16,14 @@ from app.agenda.schemas import RevisionCreate
 from app.agenda.service import create_draft
 from app.core.context import SYSTEM
 from app.core.db import database
-from app.demo.loader import QUESTIONS, demo_id, plan_members, plan_story, seed_demo
+from app.demo.loader import (
+    QUESTIONS,
+    QuestionRecord,
+    demo_id,
+    plan_members,
+    plan_story,
+    seed_demo,
+)
 from app.organisations.models import OrganisationKind
 from app.organisations.schemas import OrganisationCreate
 from app.organisations.service import create_organisation
@@ -91,6 +100,9 @@ async def _snapshot() -> dict[str, Any]:
         ),
         "question_status_changes": await _rows_of(
             "question_status_changes", "question_id, from_status, to_status, changed_at"
+        ),
+        "question_title_changes": await _rows_of(
+            "question_title_changes", "question_id, title, changed_at"
         ),
         "insights": await _rows_of("insights", "id, title, adoption, version, updated_at"),
         "insight_adoptions": await _rows_of(
@@ -232,6 +244,7 @@ async def test_two_fresh_loads_give_the_same_ids(client):
         "group_memberships",
         "case_partners",
         "question_status_changes",
+        "question_title_changes",
         "insight_adoptions",
         "agenda_items",
     ):
@@ -574,6 +587,75 @@ async def test_the_agenda_as_of_a_moment_and_the_community_s_growth(client):
     assert then["groups"]["total"] == 8
     assert then["questions"]["byStatus"]["answered"] == 0
     assert then["questions"]["byStatus"]["open"] + then["questions"]["byStatus"]["exploring"] > 0
+
+
+def _as_told(spec: QuestionRecord, moment: datetime) -> tuple[str, str] | None:
+    """A question's title and status at `moment` as the story tells it (None: not raised yet)."""
+    if spec.raised_at > moment:
+        return None
+    title, status = spec.title, str(spec.status)
+    for change in spec.changes:
+        if change.at <= moment:
+            title = change.title or title
+            status = str(change.status or status)
+    if spec.merged is not None and spec.merged.at <= moment:
+        status = "merged"
+    return title, status
+
+
+async def test_the_first_werkplaats_s_agenda_as_it_was_that_evening(client):
+    """Replayed: the agenda as of the evening of the first werkplaats, item by item, holds each
+    question with the title and status the story gave it by then, though most have moved on
+    since; so does the agenda at later moments, and the community statistics agree."""
+    await seed_demo()
+    key = await make_key("reader")
+    story = plan_story()
+    by_id = {demo_id("learning-question", q.key): q for q in story.questions}
+    first = story.revisions[0]
+    evening = datetime.fromisoformat(f"{FIRST_DAY}T18:00:00+00:00")
+    assert first.published_at is not None and first.published_at < evening
+
+    agenda = await _get(client, key, "/v1/agenda?asOf=2024-03-14T18:00:00Z")
+    assert (agenda["number"], agenda["moment"]) == (first.number, "2024-03-14T18:00:00+00:00")
+    shown = [
+        (i["questionId"], i["question"]["title"], i["question"]["status"]) for i in agenda["items"]
+    ]
+    expected = []
+    for told in first.items:
+        spec = next(q for q in story.questions if q.key == told.question)
+        state = _as_told(spec, evening)
+        assert state is not None, spec.key
+        expected.append((str(demo_id("learning-question", spec.key)), *state))
+    assert shown == expected
+    # That evening every question on it was open; today most are not (or are worded anew).
+    assert {status for _, _, status in shown} == {"open"}
+    now = await _get(client, key, f"/v1/agenda/revisions/{first.number}")
+    questions = {q["id"]: q for q in await _all(client, key, "/v1/learning-questions")}
+    today = {(questions[q]["title"], questions[q]["status"]) for q, _, _ in shown}
+    assert today != {(title, status) for _, title, status in shown}
+    # The published revision itself shows the same, at its publication.
+    assert now["moment"] == first.published_at.isoformat()
+    assert [(i["question"]["title"], i["question"]["status"]) for i in now["items"]] == [
+        state[1:] for state in expected
+    ]
+
+    stats = await _get(client, key, "/v1/stats/community?asOf=2024-03-14T18:00:00Z")
+    assert stats["questions"]["byStatus"]["open"] >= len(shown)
+
+    # Later moments (a date is the end of that day in Amsterdam): the revision in force then,
+    # with the questions as the story had them by then.
+    for asked, moment in (
+        ("2024-06-01T12:00:00Z", datetime(2024, 6, 1, 12, tzinfo=UTC)),
+        (SECOND_DAY, datetime(2024, 10, 10, 21, 59, 59, 999999, tzinfo=UTC)),
+    ):
+        agenda = await _get(client, key, f"/v1/agenda?asOf={asked}")
+        in_force = [r for r in story.revisions if r.published_at and r.published_at <= moment]
+        assert agenda["number"] == in_force[-1].number
+        assert agenda["moment"] == moment.isoformat()
+        for item in agenda["items"]:
+            question = item["question"]
+            spec = by_id[uuid.UUID(item["questionId"])]
+            assert (question["title"], question["status"]) == _as_told(spec, moment), spec.key
 
 
 async def test_an_agenda_someone_already_started_is_left_alone(client):

@@ -80,8 +80,9 @@ READ_DESCRIPTION = "Readable by every role except `sync`."
     description=(
         "The latest published revision with its items by rank; each item embeds its question "
         "(title, current status, theme) and owner group. With `asOf`, the revision that was in "
-        "force at that moment (404 before the first publication). `Accept: text/csv` answers "
-        "the items as CSV (RFC 4180, UTF-8, header row). " + READ_DESCRIPTION
+        "force at that moment (404 before the first publication), each question with the title "
+        "and status it had then, and `moment` saying which instant that is. `Accept: text/csv` "
+        "answers the items as CSV (RFC 4180, UTF-8, header row). " + READ_DESCRIPTION
     ),
     response_model=RevisionRead,
     responses=_with_csv(
@@ -96,13 +97,17 @@ async def get_agenda(
         Query(
             alias="asOf",
             max_length=64,
-            description="An RFC 3339 date-time (without an offset it is read as UTC).",
-            json_schema_extra={"format": "date-time"},
+            description=(
+                "An RFC 3339 date-time (without an offset it is read as UTC), or a date "
+                "(YYYY-MM-DD): the end of that day in Europe/Amsterdam, e.g. 2024-03-14 is "
+                "2024-03-14T22:59:59.999999Z."
+            ),
+            # Either form, so neither `format` fits; the examples show both.
+            json_schema_extra={"examples": ["2024-03-14T18:00:00Z", "2024-03-14"]},
         ),
     ] = None,
 ) -> Response:
-    moment = service.parse_instant(as_of, "asOf") if as_of is not None else None
-    revision = await service.current_agenda(moment)
+    revision = await service.agenda(as_of)
     return _agenda_response(revision, fmt, f"agenda-revision-{revision['number']}")
 
 
@@ -156,8 +161,9 @@ async def create_revision(
     name="agenda-revisions-get",
     summary="Get an agenda revision with its items",
     description=(
-        "Items by rank, each embedding its question and owner group. `Accept: text/csv` "
-        "answers the items as CSV. " + READ_DESCRIPTION
+        "Items by rank, each embedding its question and owner group. A published revision "
+        "shows each question's title and status as they were at its publication (`moment`), "
+        "a draft as they are now. `Accept: text/csv` answers the items as CSV. " + READ_DESCRIPTION
     ),
     response_model=RevisionRead,
     responses=_with_csv(responses(200, "The revision.", *READ, 404, headers=("ETag",))),
@@ -259,7 +265,8 @@ async def publish_revision(
         "Items added, removed and changed (each of rank, priority, ownerGroupId and note as "
         "`{old, new}`), and the questions of either revision whose status differed between "
         "the two revisions' moments. A revision's moment is its publication; a draft's is "
-        "now. `from` may be newer than this revision (a reverse diff). " + READ_DESCRIPTION
+        "now. Each item shows its question's title and status at its own revision's moment. "
+        "`from` may be newer than this revision (a reverse diff). " + READ_DESCRIPTION
     ),
     response_model=RevisionDiff,
     responses=responses(200, "The differences.", *READ, 404),
@@ -280,7 +287,8 @@ async def diff_revision(
     summary="Where a question stood on every published agenda revision",
     description=(
         "Every published revision in order, with the question's rank, priority, owner group "
-        "and note where it was present (`present: false` where it was not). " + READ_DESCRIPTION
+        "and note where it was present (`present: false` where it was not), and its title and "
+        "status at each publication. " + READ_DESCRIPTION
     ),
     response_model=QuestionAgendaHistory,
     responses=responses(200, "The question's agenda history.", *READ, 404),

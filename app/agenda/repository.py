@@ -19,20 +19,26 @@ from sqlalchemy import (
     insert,
     literal,
     select,
+    type_coerce,
     update,
 )
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql.elements import ColumnElement
 
 from app.agenda.models import AgendaItem, AgendaRevision, RevisionStatus
 from app.agenda.schemas import AgendaItemRead, RevisionSummary
 from app.core.errors import NotFound
 from app.core.fastread import reader
 from app.core.http import json_response
-from app.core.models import table_of, utcnow
+from app.core.models import UTCDateTime, table_of, utcnow
 from app.core.pagination import Page, PageRequest, Sorting, encode_cursor, page_links, paginate
 from app.learning_groups.models import LearningGroup
-from app.learning_questions.models import LearningQuestion, QuestionStatusChange
+from app.learning_questions.models import (
+    LearningQuestion,
+    QuestionStatusChange,
+    QuestionTitleChange,
+)
 from app.themes.models import Theme
 
 revisions = table_of(AgendaRevision)
@@ -41,6 +47,7 @@ questions = table_of(LearningQuestion)
 themes = table_of(Theme)
 groups = table_of(LearningGroup)
 status_changes = table_of(QuestionStatusChange)
+title_changes = table_of(QuestionTitleChange)
 
 r = revisions.c
 i = items.c
@@ -71,6 +78,10 @@ REVISION_COLUMNS = (
     r.version,
     _item_count,
 )
+
+# Where a revision row holds its publication (the moment a published revision shows).
+PUBLISHED_AT = 8
+assert REVISION_COLUMNS[PUBLISHED_AT] is r.published_at
 
 # The number is the revision's public identity, so it is both the sort key and the tie-breaker.
 SORTING = Sorting({"number": r.number}, id_column=r.number, default="number")
@@ -288,10 +299,49 @@ async def question_exists(conn: AsyncConnection, question_id: uuid.UUID) -> bool
 # --- items with what scripts want to see next to them -------------------------------------
 
 
-def _embedded_items_query() -> Select[Any]:
+def _status_at(question_id: Any, moment: Any) -> ColumnElement[Any]:
+    """The status a question had at `moment` (its last recorded change by then): one index
+    seek per row inside the statement. NULL when it did not exist yet."""
+    s = status_changes.c
+    latest = (
+        select(s.to_status)
+        .where(s.question_id == question_id, s.changed_at <= moment)
+        .order_by(s.changed_at.desc(), s.id.desc())
+        .limit(1)
+        .correlate_except(status_changes)
+        .scalar_subquery()
+    )
+    # Read back as the question's own status column reads (an enum member).
+    return type_coerce(latest, questions.c.status.type)
+
+
+def _title_at(question_id: Any, moment: Any) -> ColumnElement[Any]:
+    """The title a question had at `moment`; NULL when it did not exist yet."""
+    t = title_changes.c
+    latest = (
+        select(t.title)
+        .where(t.question_id == question_id, t.changed_at <= moment)
+        .order_by(t.changed_at.desc(), t.id.desc())
+        .limit(1)
+        .correlate_except(title_changes)
+        .scalar_subquery()
+    )
+    return type_coerce(latest, questions.c.title.type)
+
+
+def _embedded_items_query(moment: Any = None, *, statuses: bool = True) -> Select[Any]:
+    """Items with their question and owner group; with a `moment`, the question's title and
+    (unless `statuses` is false) status as they were then (its present ones where no history
+    reaches back that far)."""
     q = questions.c
     t = themes.c
     g = groups.c
+    title: ColumnElement[Any] = q.title
+    status: ColumnElement[Any] = q.status
+    if moment is not None:
+        title = func.coalesce(_title_at(i.question_id, moment), q.title, type_=q.title.type)
+    if moment is not None and statuses:
+        status = func.coalesce(_status_at(i.question_id, moment), q.status, type_=q.status.type)
     return (
         _select(
             i.revision_id,
@@ -300,8 +350,8 @@ def _embedded_items_query() -> Select[Any]:
             i.priority,
             i.owner_group_id,
             i.note,
-            q.title.label("question_title"),
-            q.status.label("question_status"),
+            title.label("question_title"),
+            status.label("question_status"),
             q.theme_id,
             t.name.label("theme_name"),
             g.name.label("group_name"),
@@ -315,6 +365,15 @@ def _embedded_items_query() -> Select[Any]:
 
 _ITEMS_OF = (
     _embedded_items_query().where(i.revision_id == bindparam("revision_id")).order_by(i.rank)
+)
+
+
+# The same items with their questions as they were at `moment` (the as-of agenda, a published
+# revision at its publication).
+_ITEMS_AT = (
+    _embedded_items_query(bindparam("moment", type_=UTCDateTime()))
+    .where(i.revision_id == bindparam("revision_id"))
+    .order_by(i.rank)
 )
 
 
@@ -351,20 +410,39 @@ async def read_items_of(revision_id: Any) -> list[AgendaItemRead]:
     ]
 
 
+async def read_items_at(revision_id: Any, moment: datetime) -> list[AgendaItemRead]:
+    """`read_items_of` with each question's title and status as they were at `moment`: still
+    one statement (two index seeks per item inside it)."""
+    rows = await reader.fetch(_ITEMS_AT, {"revision_id": revision_id, "moment": moment})
+    return [to_embedded_item(row) for row in rows]
+
+
+async def items_at(
+    conn: AsyncConnection, revision_id: Any, moment: datetime
+) -> list[AgendaItemRead]:
+    """`read_items_at` in the caller's transaction."""
+    rows = (await conn.execute(_ITEMS_AT, {"revision_id": revision_id, "moment": moment})).all()
+    return [to_embedded_item(row) for row in rows]
+
+
 async def embedded_items(
-    conn: AsyncConnection, revision_ids: Collection[uuid.UUID]
+    conn: AsyncConnection, revision_ids: Collection[uuid.UUID], now: datetime
 ) -> dict[uuid.UUID, list[AgendaItemRead]]:
-    """The items of each revision, ordered by rank (one statement for all of them)."""
+    """The items of each revision, ordered by rank, each question with its title at its
+    revision's moment (the publication; `now` for a draft): one statement for all of them.
+    Statuses are left as they are now: a diff replays them from `status_history`."""
     by_revision: dict[uuid.UUID, list[AgendaItemRead]] = {rid: [] for rid in revision_ids}
     if not revision_ids:
         return by_revision
+    moment = func.coalesce(r.published_at, bindparam("now", type_=UTCDateTime()))
     query = (
-        _embedded_items_query()
+        _embedded_items_query(moment, statuses=False)
+        .join(revisions, r.id == i.revision_id)
         .where(i.revision_id.in_(list(revision_ids)))
         .order_by(i.revision_id, i.rank)
     )
     # all() fetches in one go; iterating the async result would fetch row by row.
-    for row in (await conn.execute(query)).all():
+    for row in (await conn.execute(query, {"now": now})).all():
         by_revision[row[0]].append(to_embedded_item(row))
     return by_revision
 
@@ -384,7 +462,8 @@ async def status_history(
 
 
 async def question_history(conn: AsyncConnection, question_id: uuid.UUID) -> list[Row[Any]]:
-    """Every published revision, with this question's item on it where it had one."""
+    """Every published revision, with this question's item on it where it had one, and its
+    title and status at that revision's publication (NULL before it existed)."""
     query = (
         _select(
             r.number,
@@ -394,6 +473,8 @@ async def question_history(conn: AsyncConnection, question_id: uuid.UUID) -> lis
             i.priority,
             i.owner_group_id,
             i.note,
+            _title_at(question_id, r.published_at).label("title"),
+            _status_at(question_id, r.published_at).label("status"),
         )
         .select_from(revisions)
         .outerjoin(items, and_(i.revision_id == r.id, i.question_id == question_id))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, NotRequired
 
 from pydantic import Field
 from typing_extensions import TypedDict
@@ -67,8 +67,14 @@ class AgendaThemeRef(Embedded):
 
 class AgendaQuestionRef(Embedded):
     id: uuid.UUID
-    title: str
-    status: Annotated[QuestionStatus, Field(description="The question's status now.")]
+    title: Annotated[
+        str,
+        Field(description="The question's title at the revision's `moment` (now without one)."),
+    ]
+    status: Annotated[
+        QuestionStatus,
+        Field(description="The question's status at the revision's `moment` (now without one)."),
+    ]
     theme: AgendaThemeRef | None
 
 
@@ -106,6 +112,21 @@ class RevisionSummary(TypedDict):
 
 class RevisionRead(RevisionSummary):
     items: Annotated[list[AgendaItemRead], Field(description="Ordered by rank.")]
+    # Left out where the questions are shown as they are now, so the current agenda's answer
+    # stays what it was before the as-of view existed.
+    moment: NotRequired[
+        Annotated[
+            datetime,
+            Field(
+                description=(
+                    "The instant the items' questions are shown at (their title and status "
+                    "then): `asOf` for the agenda at a given moment (for a date, the end of "
+                    "that day in Europe/Amsterdam), the publication for a published revision. "
+                    "Absent where they are shown as they are now: the current agenda, a draft."
+                )
+            ),
+        ]
+    ]
 
 
 class RevisionPage(ListPage):
@@ -119,7 +140,10 @@ class RevisionMoment(TypedDict):
     moment: Annotated[
         datetime,
         Field(
-            description="The instant question statuses are read at: publishedAt, or now for a draft."
+            description=(
+                "The instant question titles and statuses are read at: publishedAt, or now for "
+                "a draft."
+            )
         ),
     ]
 
@@ -158,7 +182,15 @@ class ChangedItem(TypedDict):
 
 class StatusChange(TypedDict):
     questionId: uuid.UUID
-    title: str
+    title: Annotated[
+        str,
+        Field(
+            description=(
+                "The title at the moment of the revision the item is shown from (`to` when the "
+                "question is on it, else `from`)."
+            )
+        ),
+    ]
     old: Annotated[QuestionStatus, Field(description="The status at the `from` revision's moment.")]
     new: Annotated[QuestionStatus, Field(description="The status at this revision's moment.")]
 
@@ -170,16 +202,29 @@ RevisionDiff = TypedDict(
         "from": RevisionMoment,
         "to": RevisionMoment,
         "added": Annotated[
-            list[AgendaItemRead], Field(description="Items of `to` whose question `from` lacks.")
+            list[AgendaItemRead],
+            Field(
+                description=(
+                    "Items of `to` whose question `from` lacks (questions as at `to`'s moment)."
+                )
+            ),
         ],
         "removed": Annotated[
             list[AgendaItemRead],
             Field(
-                description="Items of `from` whose question `to` lacks (as they were in `from`)."
+                description=(
+                    "Items of `from` whose question `to` lacks (as they were in `from`, "
+                    "questions as at `from`'s moment)."
+                )
             ),
         ],
         "changed": Annotated[
-            list[ChangedItem], Field(description="Questions on both, with a field that differs.")
+            list[ChangedItem],
+            Field(
+                description=(
+                    "Questions on both, with a field that differs (questions as at `to`'s moment)."
+                )
+            ),
         ],
         "statusChanges": Annotated[
             list[StatusChange],
@@ -197,8 +242,19 @@ RevisionDiff = TypedDict(
 
 class AgendaHistoryEntry(TypedDict):
     number: int
-    publishedAt: datetime
+    publishedAt: Annotated[
+        datetime,
+        Field(description="The revision's publication: the moment `title` and `status` show."),
+    ]
     present: Annotated[bool, Field(description="Whether the question was on this revision.")]
+    title: Annotated[
+        str | None,
+        Field(description="The question's title at the publication (null: it did not exist yet)."),
+    ]
+    status: Annotated[
+        QuestionStatus | None,
+        Field(description="The question's status at the publication (null: it did not exist yet)."),
+    ]
     rank: int | None
     priority: Priority | None
     ownerGroupId: uuid.UUID | None

@@ -7,8 +7,9 @@ import re
 import uuid
 from collections import Counter
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Literal, NoReturn
+from zoneinfo import ZoneInfo
 
 from fastapi import Request
 from fastapi.responses import Response
@@ -53,19 +54,35 @@ _INSTANT_RE = re.compile(
 )
 # An unencoded `+` in a query string arrives as a space: "…10:00:00 01:00".
 _LOST_PLUS_RE = re.compile(r"^(.*\d) (\d{2}:?\d{2})$")
+_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+# A plain date is a day of the community's own calendar.
+COMMUNITY_TIME = ZoneInfo("Europe/Amsterdam")
 
 
 # --- reading -------------------------------------------------------------------------------
 
 
+def _end_of_day(day: date) -> datetime:
+    """The last instant of `day` in Amsterdam, in UTC: the day is 23, 24 or 25 hours long, so
+    it is found from the next midnight, not by adding hours."""
+    next_midnight = datetime.combine(day + timedelta(days=1), time(0), tzinfo=COMMUNITY_TIME)
+    return next_midnight.astimezone(UTC) - timedelta(microseconds=1)
+
+
 def parse_instant(raw: str, name: str) -> datetime:
-    """An instant from a query parameter; without an offset it is taken as UTC."""
+    """An instant from a query parameter; without an offset it is taken as UTC, and a plain
+    date (YYYY-MM-DD) is the end of that day in Europe/Amsterdam."""
     text = raw.strip()
     lost_plus = _LOST_PLUS_RE.match(text)
     if lost_plus and ("T" in text or "t" in text):
         text = f"{lost_plus.group(1)}+{lost_plus.group(2)}"
     parsed: datetime | None = None
-    if _INSTANT_RE.match(text):
+    if _DATE_RE.match(text):
+        try:
+            return _end_of_day(date.fromisoformat(text))
+        except (ValueError, OverflowError):  # no such day, or the last day there is
+            parsed = None
+    elif _INSTANT_RE.match(text):
         # Python keeps microseconds only; longer fractions are cut, not rounded.
         text = re.sub(r"(\.\d{6})\d+", r"\1", text)
         try:
@@ -77,7 +94,8 @@ def parse_instant(raw: str, name: str) -> datetime:
             [
                 InvalidParam(
                     name,
-                    "Give an RFC 3339 date-time such as 2026-03-01T09:30:00Z.",
+                    "Give an RFC 3339 date-time such as 2026-03-01T09:30:00Z, or a date such as "
+                    "2026-03-01 (the end of that day in Amsterdam).",
                     code="date_time",
                     where="query",
                 )
@@ -89,20 +107,35 @@ def parse_instant(raw: str, name: str) -> datetime:
 
 
 def _revision_with_items(row: Sequence[Any], items: list[AgendaItemRead]) -> RevisionRead:
-    return {**repository.to_revision(row), "items": items}
+    """The revision with its questions as they are now (no `moment`)."""
+    # to_revision's summary never holds `moment`; mypy cannot know that of a TypedDict value.
+    return {**repository.to_revision(row), "items": items}  # type: ignore[typeddict-item]
+
+
+def _revision_at(row: Sequence[Any], items: list[AgendaItemRead], moment: datetime) -> RevisionRead:
+    return {**repository.to_revision(row), "items": items, "moment": moment}
 
 
 async def get_revision(conn: AsyncConnection, number: int) -> RevisionRead:
     """A revision with its items, in the caller's transaction: two statements, whatever its
-    size."""
+    size. A published revision shows its questions as they were at its publication, so that
+    what it says never changes; a draft shows them as they are now."""
     row = await repository.revision_row(conn, number)
-    return _revision_with_items(row, await repository.items_of(conn, row[0]))
+    published_at: datetime | None = row[repository.PUBLISHED_AT]
+    if published_at is None:
+        return _revision_with_items(row, await repository.items_of(conn, row[0]))
+    items = await repository.items_at(conn, row[0], published_at)
+    return _revision_at(row, items, published_at)
 
 
 async def read_revision(number: int) -> RevisionRead:
     """`get_revision` on the hot path (app/core/fastread.py)."""
     row = await repository.read_revision_row(number)
-    return _revision_with_items(row, await repository.read_items_of(row[0]))
+    published_at: datetime | None = row[repository.PUBLISHED_AT]
+    if published_at is None:
+        return _revision_with_items(row, await repository.read_items_of(row[0]))
+    items = await repository.read_items_at(row[0], published_at)
+    return _revision_at(row, items, published_at)
 
 
 async def list_revisions(
@@ -112,15 +145,25 @@ async def list_revisions(
     return await repository.revision_page(conn, request, status, page)
 
 
-async def current_agenda(as_of: datetime | None) -> RevisionRead:
-    """The revision in force at `as_of` (now when None): two statements, whatever its size,
-    read on the hot path."""
-    row = await repository.read_revision_in_force(as_of)
+async def agenda(as_of: str | None) -> RevisionRead:
+    """The agenda now, or as it was at `as_of` (a query parameter's text). Now: the revision
+    in force with its questions as they are, two statements whatever its size, read on the
+    hot path (and nothing more: this is the busiest read of the agenda)."""
+    if as_of is not None:
+        return await agenda_at(parse_instant(as_of, "asOf"))
+    row = await repository.read_revision_in_force(None)
     if row is None:
-        if as_of is None:
-            raise NotFound("No agenda revision has been published yet.")
-        raise NotFound(f"No agenda revision was published yet at {as_of.isoformat()}.")
+        raise NotFound("No agenda revision has been published yet.")
     return _revision_with_items(row, await repository.read_items_of(row[0]))
+
+
+async def agenda_at(moment: datetime) -> RevisionRead:
+    """The revision in force at `moment`, its questions' titles and statuses as they were then
+    (from their histories): still two statements, on the hot path."""
+    row = await repository.read_revision_in_force(moment)
+    if row is None:
+        raise NotFound(f"No agenda revision was published yet at {moment.isoformat()}.")
+    return _revision_at(row, await repository.read_items_at(row[0], moment), moment)
 
 
 def _moment(row: Row[Any], now: datetime) -> datetime:
@@ -161,22 +204,31 @@ def _item_changes(old: AgendaItemRead, new: AgendaItemRead) -> ChangedItem | Non
     }
 
 
+def _statuses_at(history: Sequence[Any], moment: datetime) -> dict[uuid.UUID, QuestionStatus]:
+    """Each question's last recorded status at `moment`, from its history rows (ordered by
+    question, then time). The history stores a status by its value, a plain string: in JSON,
+    that QuestionStatus."""
+    statuses: dict[uuid.UUID, QuestionStatus] = {}
+    for qid, status, changed_at in history:
+        if changed_at <= moment:
+            statuses[qid] = status
+    return statuses
+
+
+def _show_at(items: list[AgendaItemRead], statuses: dict[uuid.UUID, QuestionStatus]) -> None:
+    """Each item's question with its status at its revision's moment (as it is now where no
+    history reaches back that far)."""
+    for item in items:
+        question = item["question"]
+        question["status"] = statuses.get(question["id"], question["status"])
+
+
 def _status_changes(
-    history: Sequence[Any],
     questions: dict[uuid.UUID, AgendaItemRead],
-    old_moment: datetime,
-    new_moment: datetime,
+    at_old: dict[uuid.UUID, QuestionStatus],
+    at_new: dict[uuid.UUID, QuestionStatus],
 ) -> list[StatusChange]:
-    """Replay each question's recorded statuses to find its status at both moments.
-    `questions` maps every question of either revision to its item, in reporting order."""
-    # The history stores a status by its value, a plain string: in JSON, that QuestionStatus.
-    at_old: dict[uuid.UUID, QuestionStatus] = {}
-    at_new: dict[uuid.UUID, QuestionStatus] = {}
-    for qid, to_status, changed_at in history:  # ordered by question, then time
-        if changed_at <= old_moment:
-            at_old[qid] = to_status
-        if changed_at <= new_moment:
-            at_new[qid] = to_status
+    """`questions` maps every question of either revision to its item, in reporting order."""
     return [
         {
             "questionId": qid,
@@ -221,10 +273,16 @@ async def diff_revisions(
     old_row, new_row = rows[from_number], rows[number]
     now = utcnow()
     old_moment, new_moment = _moment(old_row, now), _moment(new_row, now)
-    items = await repository.embedded_items(conn, (old_row.id, new_row.id))
+    # Titles come at each side's moment; statuses are replayed here from the one history
+    # read that the status changes below need anyway.
+    items = await repository.embedded_items(conn, (old_row.id, new_row.id), now)
     history = await repository.status_history(
         conn, (old_row.id, new_row.id), max(old_moment, new_moment)
     )
+    old_statuses = _statuses_at(history, old_moment)
+    new_statuses = _statuses_at(history, new_moment)
+    _show_at(items[old_row.id], old_statuses)
+    _show_at(items[new_row.id], new_statuses)
 
     old_items = {item["questionId"]: item for item in items[old_row.id]}
     new_items = {item["questionId"]: item for item in items[new_row.id]}
@@ -246,7 +304,7 @@ async def diff_revisions(
         "added": added,
         "removed": removed,
         "changed": changed,
-        "statusChanges": _status_changes(history, everyone, old_moment, new_moment),
+        "statusChanges": _status_changes(everyone, old_statuses, new_statuses),
     }
 
 
@@ -260,6 +318,8 @@ async def question_agenda_history(
             "number": row.number,
             "publishedAt": row.published_at,
             "present": row.question_id is not None,
+            "title": row.title,
+            "status": row.status,
             "rank": row.rank,
             "priority": row.priority,
             "ownerGroupId": row.owner_group_id,

@@ -202,6 +202,7 @@ class QuestionChange(_Record):
     status: QuestionStatus | None = None
     owner: str | None = None  # a group key: the question changes hands
     answer: str | None = None
+    title: str | None = None  # the question is reworded
 
 
 class QuestionMerge(_Record):
@@ -658,6 +659,8 @@ async def _change_question(run: SeedRun, spec: QuestionRecord, change: QuestionC
         patch["ownerGroupId"] = run.group_ids[change.owner]
     if change.answer is not None:
         patch["answer"] = change.answer
+    if change.title is not None:
+        patch["title"] = change.title
     with clock_at(change.at):
         await update_question(
             run.conn,

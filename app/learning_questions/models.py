@@ -1,4 +1,5 @@
-"""The learning question table and its status history (which the agenda diff reads)."""
+"""The learning question table and its status and title histories (which the agenda reads to show
+a question as it was at a moment)."""
 
 from __future__ import annotations
 
@@ -81,4 +82,23 @@ class QuestionStatusChange(Base):
 
     __table_args__ = (
         Index("ix_question_status_changes_question_id_changed_at", "question_id", "changed_at"),
+    )
+
+
+class QuestionTitleChange(Base):
+    """Every title a question had, and from when: answers 'what was it called at moment X'."""
+
+    __tablename__ = "question_title_changes"
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    question_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("learning_questions.id"), nullable=False
+    )
+    title: Mapped[str] = mapped_column(String(300), nullable=False)
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+
+    __table_args__ = (
+        Index("ix_question_title_changes_question_id_changed_at", "question_id", "changed_at"),
     )

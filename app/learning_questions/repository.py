@@ -1,4 +1,4 @@
-"""All SQL about learning questions, their lineage (merges) and their status history."""
+"""All SQL about learning questions, their lineage (merges) and their status and title histories."""
 
 from __future__ import annotations
 
@@ -16,12 +16,17 @@ from app.core.repository import one_row, update_versioned
 from app.core.text import contains
 from app.learning_groups.models import LearningGroup
 from app.learning_questions.lifecycle import TRANSITIONS
-from app.learning_questions.models import LearningQuestion, QuestionStatusChange
+from app.learning_questions.models import (
+    LearningQuestion,
+    QuestionStatusChange,
+    QuestionTitleChange,
+)
 from app.learning_questions.schemas import QuestionRead
 from app.themes.models import Theme
 
 table = table_of(LearningQuestion)
 history = table_of(QuestionStatusChange)
+titles = table_of(QuestionTitleChange)
 themes = table_of(Theme)
 groups = table_of(LearningGroup)
 c = table.c
@@ -200,6 +205,7 @@ async def create(conn: AsyncConnection, values: dict[str, Any]) -> uuid.UUID:
     question_id = new_id()
     await conn.execute(insert(table).values(id=question_id, version=1, **values))
     await record_status(conn, question_id, None, values["status"])
+    await record_title(conn, question_id, values["title"])
     return question_id
 
 
@@ -210,12 +216,17 @@ async def update(
     values: dict[str, Any],
     *,
     from_status: str,
+    from_title: str,
 ) -> None:
-    """A version-guarded write; a status change also appends its history row (same transaction)."""
+    """A version-guarded write; a new status or title also appends its history row (same
+    transaction), so the agenda can show the question as it was at any moment."""
     await update_versioned(conn, table, question_id, version, values)
     new_status = values.get("status")
     if new_status is not None and new_status != from_status:
         await record_status(conn, question_id, from_status, new_status)
+    new_title = values.get("title")
+    if new_title is not None and new_title != from_title:
+        await record_title(conn, question_id, new_title)
 
 
 async def touch(conn: AsyncConnection, question_id: uuid.UUID, version: int) -> None:
@@ -236,4 +247,10 @@ async def record_status(
             to_status=str(to_status),
             changed_at=utcnow(),
         )
+    )
+
+
+async def record_title(conn: AsyncConnection, question_id: uuid.UUID, title: str) -> None:
+    await conn.execute(
+        insert(titles).values(question_id=question_id, title=title, changed_at=utcnow())
     )

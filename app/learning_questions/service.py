@@ -259,6 +259,7 @@ async def update_question(
             current["version"],
             changes,
             from_status=status,
+            from_title=current["title"],
         )
         detail: dict[str, Any] = {"fields": sorted(changes)}
         if new_status != status:
@@ -323,6 +324,7 @@ async def merge_question(
         current["version"],
         {"status": QuestionStatus.MERGED, "merged_into_id": into_id},
         from_status=current["status"],
+        from_title=current["title"],
     )
     # The survivor's representation now lists this question, so its ETag must change too.
     await repository.touch(conn, into_id, target["version"])

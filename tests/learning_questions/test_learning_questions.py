@@ -194,6 +194,33 @@ async def test_patch_is_a_merge_patch_with_if_match(client):
     assert await history_of(question["id"]) == [(None, "proposed")]
 
 
+async def titles_of(question_id: Any) -> list[str]:
+    hexed = uuid.UUID(str(question_id))
+    rows = await raw_sql("SELECT question_id, title FROM question_title_changes ORDER BY id")
+    return [row.title for row in rows if uuid.UUID(str(row.question_id)) == hexed]
+
+
+async def test_every_title_a_question_had_is_kept(client):
+    key = await make_key("admin")
+    question = await make_question(title="Eerste formulering")
+    url = f"{URL}/{question['id']}"
+    assert await titles_of(question["id"]) == ["Eerste formulering"]
+
+    for body in (
+        {"title": "Scherper"},
+        {"description": "Alleen de toelichting"},  # no new title, no row
+        {"title": "Scherper", "status": "open"},  # the same title again, no row
+        {"title": "Nog scherper"},
+    ):
+        response = await patch(client, url, body, key)
+        assert response.status_code == 200, response.text
+    assert await titles_of(question["id"]) == ["Eerste formulering", "Scherper", "Nog scherper"]
+    # A merge keeps the title it had.
+    survivor = await make_question()
+    assert (await merge(client, question["id"], survivor["id"], key)).status_code == 200
+    assert await titles_of(question["id"]) == ["Eerste formulering", "Scherper", "Nog scherper"]
+
+
 async def test_lifecycle_moves_append_history_rows_in_order(client):
     key = await make_key("admin")
     question = await make_question()
