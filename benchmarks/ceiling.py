@@ -41,7 +41,7 @@ def _sql(statement: Any, names: list[str]) -> str:
 
 FIRST_PAGE = _sql(
     repository.base_query()
-    .order_by(repository.c.family_name, repository.c.id)
+    .order_by(repository.c.family_name_key, repository.c.id)
     .limit(bindparam("size")),
     ["size"],
 )

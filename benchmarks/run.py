@@ -393,6 +393,7 @@ async def load_data(url: str, members: int, departments: int) -> Fixture:
     from app.core.models import table_of
     from app.core.permissions import Role
     from app.departments.models import Department
+    from app.members import rules
     from app.members.models import Member
 
     rng = random.Random(20261128)  # the same data every run
@@ -427,6 +428,12 @@ async def load_data(url: str, members: int, departments: int) -> Fixture:
                 "given_name": given,
                 "family_name": family,
                 "display_name": f"{given} {family}",
+                **rules.keys(
+                    given_name=given,
+                    family_name=family,
+                    display_name=f"{given} {family}",
+                    email=email,
+                ),
                 "department_id": rng.choice(department_ids),
                 "organisation_id": None,
                 "participation": "participant" if rng.random() < 0.43 else "follower",

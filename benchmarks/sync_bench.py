@@ -70,6 +70,8 @@ async def _copy_seconds(url: str, count: int, department_id: uuid.UUID) -> float
     """COPY the rows a sync would insert, with the same values, into the same table."""
     from datetime import UTC, datetime
 
+    from app.members import rules
+
     now = datetime.now(UTC)
     columns = [
         "id",
@@ -79,6 +81,10 @@ async def _copy_seconds(url: str, count: int, department_id: uuid.UUID) -> float
         "given_name",
         "family_name",
         "display_name",
+        "given_name_key",
+        "family_name_key",
+        "display_name_key",
+        "search_key",
         "department_id",
         "participation",
         "status",
@@ -92,15 +98,26 @@ async def _copy_seconds(url: str, count: int, department_id: uuid.UUID) -> float
     records = []
     for n in range(count):
         m = _member(n)
+        display_name = f"{m['givenName']} {m['familyName']}"
+        keys = rules.keys(
+            given_name=m["givenName"],
+            family_name=m["familyName"],
+            display_name=display_name,
+            email=m["email"],
+        )
         records.append(
             (
                 uuid.uuid4(),
                 m["externalId"],
                 m["email"],
-                m["email"].lower(),
+                keys["email_key"],
                 m["givenName"],
                 m["familyName"],
-                f"{m['givenName']} {m['familyName']}",
+                display_name,
+                keys["given_name_key"],
+                keys["family_name_key"],
+                keys["display_name_key"],
+                keys["search_key"],
                 department_id,
                 "participant",
                 "active",

@@ -24,6 +24,7 @@ from sqlalchemy.engine import make_url
 from app.cli import alembic_config
 from app.core.config import get_settings
 from app.core.db import build_engine
+from app.members import rules
 from app.metadata import metadata
 from tests.conftest import _admin_url, _pg_admin, postgres_available
 
@@ -107,6 +108,39 @@ def _members(url: str) -> int:
     return asyncio.run(count())
 
 
+def _stale_name_keys(url: str) -> list[Any]:
+    """Members whose stored name keys are not the ones the member rules make of their names
+    (none once a migration has filled the keys in; nothing to check before they exist)."""
+
+    async def read() -> list[Any]:
+        engine = build_engine(get_settings(), url)
+        try:
+            async with engine.connect() as conn:
+                columns = await conn.run_sync(
+                    lambda c: {column["name"] for column in inspect(c).get_columns("members")}
+                )
+                if not rules.KEY_FIELDS.issubset(columns):
+                    return []
+                names = "given_name, family_name, display_name, email"
+                keys = ", ".join(sorted(rules.KEY_FIELDS))
+                rows = await conn.execute(text(f"SELECT {names}, {keys} FROM members"))
+                return [
+                    row
+                    for row in rows.mappings()
+                    if rules.keys(
+                        given_name=row["given_name"],
+                        family_name=row["family_name"],
+                        display_name=row["display_name"],
+                        email=row["email"],
+                    )
+                    != {name: row[name] for name in rules.KEY_FIELDS}
+                ]
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(read())
+
+
 def _seed_demo(url: str) -> int:
     """Load the demo community with the command, as an operator would; the members it left."""
     script = Path(sys.executable).with_name("leergemeenschap")
@@ -148,6 +182,7 @@ def test_every_migration_steps_up_and_down_on_its_own_also_over_data(empty_datab
         if index > 0:
             # The tables of the first revision keep the members the whole way down to it.
             assert _members(empty_database) == seeded
+            assert _stale_name_keys(empty_database) == []
         command.downgrade(config, "-1")
         assert _current(empty_database) == below
 

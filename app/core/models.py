@@ -10,9 +10,20 @@ from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, Enum, Integer, MetaData, Table, TypeDecorator, Uuid, func
+from sqlalchemy import (
+    DateTime,
+    Enum,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    TypeDecorator,
+    Uuid,
+    func,
+)
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeEngine
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -50,6 +61,13 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value.tzinfo is None:
             return value.replace(tzinfo=UTC)  # type: ignore[no-any-return]
         return value.astimezone(UTC)  # type: ignore[no-any-return]
+
+
+def sort_key(length: int) -> TypeEngine[str]:
+    """A column of normalised sort keys, ordered byte for byte on every database: SQLite
+    compares text that way by itself, Postgres under the "C" collation (its default follows
+    the server's locale, which ignores spaces and punctuation and differs between servers)."""
+    return String(length).with_variant(String(length, collation="C"), "postgresql")
 
 
 def table_of(model: type[DeclarativeBase]) -> Table:

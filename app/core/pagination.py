@@ -6,7 +6,7 @@ import base64
 import binascii
 import functools
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any, Generic, TypeVar
@@ -120,17 +120,24 @@ _PAGING_FIELDS = frozenset(PageQuery.model_fields)
 
 
 class Sorting:
-    """The sort keys one list allows; every key is made total with the id as tie-breaker."""
+    """The sort keys one list allows; every key is made total with the id as tie-breaker.
+
+    A key may sort on a stored normalised column (a name's sort key) rather than on the value
+    an item shows: `folds` gives, for such a key, the function that turns the shown value into
+    the column's. The cursor holds the shown value, as for any key, and the position is taken
+    on its fold, so a cursor stays valid whatever the fold is at the time it comes back."""
 
     def __init__(
         self,
         keys: dict[str, KeyedColumnElement[Any]],
         id_column: KeyedColumnElement[Any],
         default: str,
+        folds: Mapping[str, Callable[[str], str]] | None = None,
     ) -> None:
         self.keys = keys
         self.id_column = id_column
         self.default = default
+        self.folds = dict(folds or {})
         self.pattern = "^-?(" + "|".join(sorted(keys)) + ")$"
         # Use as `page: Annotated[PageRequest, Depends(SORTING.params)]` in a list endpoint.
         self.params = _page_dependency(self.pattern, self.description)
@@ -238,7 +245,7 @@ def paginate(
     name, column, descending = sorting.resolve(page.sort)
     id_column = sorting.id_column
     if page.cursor:
-        value, last_id = _position(page, name, column, id_column)
+        value, last_id = _position(page, name, column, sorting)
         condition: ColumnElement[bool]
         if descending:
             condition = or_(column < value, and_(column == value, id_column < last_id))
@@ -253,13 +260,19 @@ def paginate(
 
 
 def _position(
-    page: PageRequest, name: str, column: KeyedColumnElement[Any], id_column: Any
+    page: PageRequest, name: str, column: KeyedColumnElement[Any], sorting: Sorting
 ) -> tuple[Any, Any]:
     assert page.cursor is not None
     sort_name, raw_value, raw_id = decode_cursor(page.cursor)
     if sort_name != name:
         raise _bad_cursor()
-    return _typed(column, raw_value), _typed(id_column, raw_id)
+    value = _typed(column, raw_value)
+    fold = sorting.folds.get(name.lstrip("-"))
+    if fold is not None:
+        if not isinstance(value, str):
+            raise _bad_cursor()
+        value = fold(value)
+    return value, _typed(sorting.id_column, raw_id)
 
 
 def paginate_named(
@@ -271,7 +284,7 @@ def paginate_named(
     name, column, _ = sorting.resolve(page.sort)
     params = {**params, "page_limit": page.size + 1}
     if page.cursor:
-        params["after_value"], params["after_id"] = _position(page, name, column, sorting.id_column)
+        params["after_value"], params["after_id"] = _position(page, name, column, sorting)
     return _paged(query, sorting, name, bool(page.cursor)), params, name
 
 

@@ -22,6 +22,7 @@ from app.learning_groups.lifecycle import TRANSITIONS
 from app.learning_groups.models import GroupMembership, LearningGroup, MembershipRole
 from app.learning_groups.schemas import GroupDetail, GroupMember, GroupRead, MembershipRead
 from app.members.models import Member
+from app.members.rules import name_key
 from app.organisations.models import Organisation
 from app.themes.models import Theme
 
@@ -249,9 +250,10 @@ MEMBERSHIP_COLUMNS = (
 )
 
 MEMBERSHIP_SORTING = Sorting(
-    {"joinedAt": ms.joined_at, "displayName": m.display_name},
+    {"joinedAt": ms.joined_at, "displayName": m.display_name_key},
     id_column=ms.id,
     default="joinedAt",
+    folds={"displayName": name_key},
 )
 
 

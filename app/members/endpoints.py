@@ -40,7 +40,13 @@ class MemberListQuery(PageQuery):
     "",
     operation_id="members-list",
     summary="List members",
-    description="Each item embeds its department's code and name. " + service.SORTING.description,
+    description=(
+        "Each item embeds its department's code and name. "
+        + service.SORTING.description
+        + " Names sort and `q` searches regardless of case and diacritics (ozturk finds "
+        "Öztürk); familyName sorts the Dutch way, after its tussenvoegsels (van den Berg "
+        "under B, 't Hart under H)."
+    ),
     response_model=MemberPage,
     responses=responses(200, "One page of members.", *READ, headers=("Link",)),
     openapi_extra=query_openapi(MemberListQuery),

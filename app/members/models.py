@@ -6,10 +6,21 @@ import enum
 import uuid
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Uuid
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.core.models import Base, IdMixin, UTCDateTime, VersionedMixin, str_enum, utcnow
+from app.core.models import (
+    Base,
+    IdMixin,
+    UTCDateTime,
+    VersionedMixin,
+    sort_key,
+    str_enum,
+    utcnow,
+)
+
+# The length of the name sort keys (members.rules.KEY_LENGTH, which cuts them to it).
+NAME_KEY_LENGTH = 200
 
 
 class Participation(enum.StrEnum):
@@ -44,6 +55,12 @@ class Member(IdMixin, VersionedMixin, Base):
     given_name: Mapped[str] = mapped_column(String(200), nullable=False)
     family_name: Mapped[str] = mapped_column(String(200), nullable=False)
     display_name: Mapped[str] = mapped_column(String(400), nullable=False)
+    # Keys the lists sort and search by, the same on every database: case and diacritics
+    # folded, a family name without its tussenvoegsels (app/members/rules.py makes them).
+    given_name_key: Mapped[str] = mapped_column(sort_key(NAME_KEY_LENGTH), nullable=False)
+    family_name_key: Mapped[str] = mapped_column(sort_key(NAME_KEY_LENGTH), nullable=False)
+    display_name_key: Mapped[str] = mapped_column(sort_key(NAME_KEY_LENGTH), nullable=False)
+    search_key: Mapped[str] = mapped_column(Text, nullable=False)
     department_id: Mapped[uuid.UUID | None] = mapped_column(
         Uuid, ForeignKey("departments.id"), nullable=True
     )
@@ -68,7 +85,9 @@ class Member(IdMixin, VersionedMixin, Base):
     erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
     __table_args__ = (
-        Index("ix_members_family_name_id", "family_name", "id"),
-        Index("ix_members_department_id_family_name", "department_id", "family_name", "id"),
+        Index("ix_members_family_name_key_id", "family_name_key", "id"),
+        Index("ix_members_department_id_family_name_key", "department_id", "family_name_key", "id"),
+        Index("ix_members_given_name_key_id", "given_name_key", "id"),
+        Index("ix_members_display_name_key_id", "display_name_key", "id"),
         Index("ix_members_joined_at_id", "joined_at", "id"),
     )

@@ -15,10 +15,9 @@ from app.core.fastread import reader
 from app.core.models import new_id, table_of
 from app.core.pagination import Sorting
 from app.core.repository import update_versioned
-from app.core.text import escape_like
 from app.departments.models import Department
 from app.members.models import Member
-from app.members.rules import email_key
+from app.members.rules import email_key, family_name_key, name_key, search_pattern
 from app.members.schemas import MemberRead
 from app.organisations.models import Organisation
 
@@ -52,16 +51,19 @@ COLUMNS = (
     o.name.label("organisation_name"),
 )
 
+# Names sort by their keys (app/members/rules.py): case and diacritics folded, a family name
+# without its tussenvoegsels. Each name sort has its index (app/members/models.py).
 SORTING = Sorting(
     {
-        "familyName": c.family_name,
-        "givenName": c.given_name,
-        "displayName": c.display_name,
+        "familyName": c.family_name_key,
+        "givenName": c.given_name_key,
+        "displayName": c.display_name_key,
         "joinedAt": c.joined_at,
         "createdAt": c.created_at,
     },
     id_column=c.id,
     default="familyName",
+    folds={"familyName": family_name_key, "givenName": name_key, "displayName": name_key},
 )
 
 
@@ -175,7 +177,7 @@ def list_query(
     params = {name: value for name, value in values.items() if value is not None}
     query = _filtered(tuple(params), bool(q))
     if q:
-        params["q"] = f"%{escape_like(q.lower())}%"
+        params["q"] = search_pattern(q)
     return query, params
 
 
@@ -186,15 +188,8 @@ def _filtered(names: tuple[str, ...], search: bool) -> Select[Any]:
     for name in names:
         query = query.where(_FILTERS[name] == bindparam(name, type_=_FILTERS[name].type))
     if search:
-        pattern = bindparam("q", type_=String())
-        query = query.where(
-            or_(
-                *(
-                    func.lower(column).like(pattern, escape="\\")
-                    for column in (c.display_name, c.given_name, c.family_name, c.email)
-                )
-            )
-        )
+        # Names and address folded as the term is (members.rules.search_key).
+        query = query.where(c.search_key.like(bindparam("q", type_=String()), escape="\\"))
     return query
 
 
@@ -241,8 +236,8 @@ async def create(
 async def update(
     conn: AsyncConnection, member_id: uuid.UUID, version: int, values: dict[str, Any]
 ) -> None:
-    if "email" in values:
-        values = {**values, "email_key": email_key(values["email"])}
+    """`values` by column; a change of a name or the address comes with its keys
+    (members.rules.with_keys)."""
     await update_versioned(conn, table, member_id, version, values)
 
 

@@ -3,16 +3,18 @@ API, the intranet sync, SCIM provisioning, erasure) takes them from here."""
 
 from __future__ import annotations
 
+import unicodedata
 import uuid
 from collections.abc import Iterable, Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, TypedDict
 
 from pydantic.alias_generators import to_camel
 
 from app.core.context import Principal
 from app.core.errors import Conflict, Forbidden
-from app.members.models import MemberSource, MemberStatus, Participation
+from app.core.text import escape_like
+from app.members.models import NAME_KEY_LENGTH, MemberSource, MemberStatus, Participation
 
 # What a member may change about themself: their place in the community, not their identity.
 COMMUNITY_FIELDS = frozenset({"display_name", "participation", "transition_roles", "discipline"})
@@ -25,6 +27,190 @@ DEFAULT_PARTICIPATION = Participation.PARTICIPANT
 def email_key(email: str) -> str:
     """The address as the unique index holds it: addresses are unique regardless of case."""
     return email.lower()
+
+
+# --- names as they are searched and sorted --------------------------------------------------
+#
+# A member's names are searched and sorted through keys stored beside them (`*_key`,
+# `search_key`), computed here and nowhere else, so that SQLite and Postgres agree: both
+# compare the keys byte for byte (Postgres through the "C" collation of the key columns). The
+# stored keys hold what these functions answer: a change to them needs a migration that
+# computes the keys of every member again.
+
+# Letters that Unicode decomposition leaves whole, spelt as a Dutch reader would look them up.
+_LETTERS = str.maketrans(
+    {
+        "ø": "o",
+        "ł": "l",
+        "æ": "ae",
+        "œ": "oe",
+        "\u0131": "i",  # the dotless i of Turkish
+        "đ": "d",
+        "ð": "d",
+        "þ": "th",
+        "ħ": "h",
+        "ŧ": "t",
+        # Apostrophes and hyphens as typed on a phone or pasted from a word processor.
+        "\u2018": "'",
+        "\u2019": "'",
+        "\u02bc": "'",
+        "\u00b4": "'",
+        "\u2010": "-",
+        "\u2011": "-",
+        "\u2013": "-",
+    }
+)
+# What a sort key keeps of a name: a prefix of it, always within the key column and the
+# byte limit of a Postgres index entry.
+KEY_LENGTH = NAME_KEY_LENGTH
+# Between the family name and its tussenvoegsels in the sort key: lower than any character
+# a name holds, so "Berg" and "van den Berg" come before "Berg-Jansen" and "Bergen".
+_PREFIX_MARK = "\x01"
+# Between the names in the search key: a term never matches across two of them.
+_FIELD_MARK = "\x1f"
+# The words of Dutch tussenvoegsels (van, van den, de, ter, 't, in 't, op de, uit den, …, and
+# the German and French ones common in Dutch registers). Leading words from this set are not
+# sorted on. The Arabic article of names such as El Amrani is part of the name itself, as
+# registers write it, and so is not in the set.
+TUSSENVOEGSELS = frozenset(
+    {
+        "'s",
+        "'t",
+        "aan",
+        "bij",
+        "d'",
+        "de",
+        "den",
+        "der",
+        "des",
+        "du",
+        "het",
+        "in",
+        "l'",
+        "la",
+        "le",
+        "onder",
+        "op",
+        "over",
+        "s",
+        "t",
+        "te",
+        "ten",
+        "ter",
+        "tot",
+        "uijt",
+        "uit",
+        "van",
+        "ver",
+        "vom",
+        "von",
+        "voor",
+        "zu",
+        "zum",
+        "zur",
+    }
+)
+
+
+# Every combining mark (the accents NFKD splits off), for `str.translate` to drop at C speed.
+_MARKS = dict.fromkeys(cp for cp in range(0x300, 0x1E950) if unicodedata.combining(chr(cp)))
+
+
+def fold(text: str) -> str:
+    """`text` with case and diacritics folded away and white space made single spaces:
+    "ÖZTÜRK", "Öztürk" and "ozturk" all fold to "ozturk", "Straße" to "strasse", "Łukasz"
+    to "lukasz". Every key is made of it, and so is every search term."""
+    if not text.isascii():
+        # NFKD splits letters from their marks (and ligatures into letters); casefold before
+        # it, since folding case can bring marks of its own (İ is i and a dot).
+        text = text.translate(_LETTERS).casefold()
+        text = unicodedata.normalize("NFKD", text).translate(_MARKS).translate(_LETTERS)
+    return " ".join(text.lower().split())
+
+
+def name_key(name: str) -> str:
+    """The sort key of a given or display name."""
+    return fold(name)[:KEY_LENGTH]
+
+
+def family_name_key(family_name: str) -> str:
+    """The sort key of a family name, the Dutch way: the name after its tussenvoegsels, then
+    the tussenvoegsels ("van den Berg" is sorted as "Berg, van den", under B)."""
+    return _family_key(fold(family_name))
+
+
+def _family_key(folded: str) -> str:
+    words = folded.split(" ")
+    start = 0
+    # At least one word stays, so a name that is all tussenvoegsel ("Van") is sorted as is.
+    while start < len(words) - 1 and words[start] in TUSSENVOEGSELS:
+        start += 1
+    if not start:
+        return folded[:KEY_LENGTH]
+    return (" ".join(words[start:]) + _PREFIX_MARK + " ".join(words[:start]))[:KEY_LENGTH]
+
+
+def search_key(given_name: str, family_name: str, display_name: str, email: str) -> str:
+    """What a search term (`q`, folded) is looked up in: every name and the address."""
+    return _FIELD_MARK.join(map(fold, (display_name, given_name, family_name, email)))
+
+
+def search_pattern(term: str) -> str:
+    """The folded search term as a LIKE pattern (escaped by \\) that finds it anywhere."""
+    return f"%{escape_like(fold(term))}%"
+
+
+# The columns the keys are made from, and the key columns.
+NAME_FIELDS = frozenset({"given_name", "family_name", "display_name", "email"})
+
+
+class Keys(TypedDict):
+    """The key columns of a member (KEY_FIELDS)."""
+
+    email_key: str
+    given_name_key: str
+    family_name_key: str
+    display_name_key: str
+    search_key: str
+
+
+def keys(*, given_name: str, family_name: str, display_name: str, email: str) -> Keys:
+    """The key columns of a member with these names and address."""
+    # Each text folded once: the sync computes these for every member it creates.
+    given, family, shown = fold(given_name), fold(family_name), fold(display_name)
+    return {
+        "email_key": email_key(email),
+        "given_name_key": given[:KEY_LENGTH],
+        "family_name_key": _family_key(family),
+        "display_name_key": shown[:KEY_LENGTH],
+        "search_key": _FIELD_MARK.join((shown, given, family, fold(email))),
+    }
+
+
+KEY_FIELDS = frozenset(Keys.__annotations__)
+
+
+def with_keys(
+    changes: Mapping[str, Any],
+    *,
+    given_name: str,
+    family_name: str,
+    display_name: str,
+    email: str,
+) -> dict[str, Any]:
+    """`changes` (by column) to a member who has these names and address, with the key
+    columns made again when the changes replace a name or the address. Every write of a name
+    goes through here (or `new_member`), so no key describes a former name."""
+    if NAME_FIELDS.isdisjoint(changes):
+        return dict(changes)
+    now = {
+        "given_name": given_name,
+        "family_name": family_name,
+        "display_name": display_name,
+        "email": email,
+        **{field: changes[field] for field in NAME_FIELDS & set(changes)},
+    }
+    return {**changes, **keys(**now)}
 
 
 def display_name_of(given_name: str, family_name: str, chosen: str | None = None) -> str:
@@ -70,14 +256,15 @@ def new_member(
     active: bool = True,
 ) -> dict[str, Any]:
     """The column values of a new member (all but id, version and timestamps)."""
+    shown = display_name_of(given_name, family_name, display_name)
     return {
         **joining(source, joined_at, active=active),
         "external_id": external_id,
         "email": email,
-        "email_key": email_key(email),
         "given_name": given_name,
         "family_name": family_name,
-        "display_name": display_name_of(given_name, family_name, display_name),
+        "display_name": shown,
+        **keys(given_name=given_name, family_name=family_name, display_name=shown, email=email),
         "department_id": department_id,
         "organisation_id": organisation_id,
         "participation": participation or DEFAULT_PARTICIPATION,

@@ -135,7 +135,14 @@ async def update_member(
         active = changes["status"] == MemberStatus.ACTIVE
         changes.update(rules.activity(active, utcnow(), current["deactivatedAt"]))
     if changes:
-        await repository.update(conn, member_id, current["version"], changes)
+        written = rules.with_keys(
+            changes,
+            given_name=current["givenName"],
+            family_name=current["familyName"],
+            display_name=current["displayName"],
+            email=current["email"],
+        )
+        await repository.update(conn, member_id, current["version"], written)
         await trail.record(
             conn, "members-update", OBJECT, member_id, detail={"fields": sorted(changes)}
         )

@@ -115,21 +115,29 @@ async def erase_member(
     personal = {v for v in [*identifiers, *names] if v}
     personal |= {v.lower() for v in personal}
 
+    pseudonymous = {
+        "external_id": None,
+        "email": pseudo_email,
+        "given_name": "Verwijderd",
+        "family_name": pseudonym,
+        "display_name": pseudonym,
+        "discipline": None,
+        "transition_roles": [],
+        **rules.activity(False, now, current["deactivatedAt"]),
+        "erased_at": now,
+    }
+    # The keys too: a search or sort key made of the former name would still give it away.
     await members.update(
         conn,
         member_id,
         current["version"],
-        {
-            "external_id": None,
-            "email": pseudo_email,
-            "given_name": "Verwijderd",
-            "family_name": pseudonym,
-            "display_name": pseudonym,
-            "discipline": None,
-            "transition_roles": [],
-            **rules.activity(False, now, current["deactivatedAt"]),
-            "erased_at": now,
-        },
+        rules.with_keys(
+            pseudonymous,
+            given_name="Verwijderd",
+            family_name=pseudonym,
+            display_name=pseudonym,
+            email=pseudo_email,
+        ),
     )
     key_names = await repository.rename_and_revoke_keys(conn, member_id, f"{pseudonym} (key)", now)
     await repository.pseudonymise_scim(conn, member_id, pseudo_email)

@@ -388,7 +388,14 @@ async def _write_user(
     if want_active != active:
         changes.update(rules.activity(want_active, utcnow()))
     if changes:
-        await members.update(conn, member_id, current.version, changes)
+        written = rules.with_keys(
+            changes,
+            given_name=current.given_name,
+            family_name=current.family_name,
+            display_name=current.display_name,
+            email=current.email,
+        )
+        await members.update(conn, member_id, current.version, written)
     await repository.save_scim_user(conn, member_id, _scim_values(state))
     await trail.record(
         conn, action, "member", member_id, detail={"fields": sorted(changes)} if changes else None

@@ -38,7 +38,7 @@ from app.core.pagination import Sorting
 from app.core.repository import one_row
 from app.departments.models import Department
 from app.members.models import Member
-from app.members.rules import SYNCED_FIELDS
+from app.members.rules import KEY_FIELDS, SYNCED_FIELDS
 from app.sync.models import MemberSync
 from app.sync.schemas import MemberSyncRead, MemberSyncSummary
 
@@ -74,6 +74,8 @@ class MemberRow:
     email_key: str
     given_name: str
     family_name: str
+    # Not synced, but part of the search key the sync writes when a name changes.
+    display_name: str
     department_id: uuid.UUID | None
     status: str
     source: str
@@ -91,6 +93,10 @@ class MemberWrite:
     email_key: str
     given_name: str
     family_name: str
+    given_name_key: str
+    family_name_key: str
+    display_name_key: str
+    search_key: str
     department_id: uuid.UUID | None
     status: str
     deactivated_at: datetime | None
@@ -161,6 +167,7 @@ def _member_columns() -> tuple[Any, ...]:
         m.email_key,
         m.given_name,
         m.family_name,
+        m.display_name,
         m.department_id,
         type_coerce(m.status, String),
         type_coerce(m.source, String),
@@ -230,6 +237,10 @@ _NEW_MEMBER_COLUMNS = (
     "given_name",
     "family_name",
     "display_name",
+    "given_name_key",
+    "family_name_key",
+    "display_name_key",
+    "search_key",
     "department_id",
     "participation",
 )
@@ -272,6 +283,10 @@ async def insert_members(
                 row["given_name"],
                 row["family_name"],
                 row["display_name"],
+                row["given_name_key"],
+                row["family_name_key"],
+                row["display_name_key"],
+                row["search_key"],
                 row["department_id"],
                 row["participation"],
                 *shared,
@@ -306,9 +321,10 @@ async def park_email_keys(conn: AsyncConnection, member_ids: Sequence[uuid.UUID]
         )
 
 
-# What a sync writes of a member: the fields a sync owns (app/members/rules.py), the key of
-# the address, whether the member is active and since when, and that the sync manages them.
-_WRITTEN = (*sorted(SYNCED_FIELDS), "email_key", "status", "deactivated_at", "source")
+# What a sync writes of a member: the fields a sync owns (app/members/rules.py), the keys of
+# the address and the names, whether the member is active and since when, and that the sync
+# manages them.
+_WRITTEN = (*sorted(SYNCED_FIELDS), *sorted(KEY_FIELDS), "status", "deactivated_at", "source")
 _written = attrgetter(*_WRITTEN)
 
 

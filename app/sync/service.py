@@ -479,10 +479,15 @@ def _plan_members(
                     "id": member_id,
                     "external_id": external_id,
                     "email": email,
-                    "email_key": entry.email_key,
                     "given_name": given,
                     "family_name": family,
                     "display_name": display_name,
+                    **rules.keys(
+                        given_name=given,
+                        family_name=family,
+                        display_name=display_name,
+                        email=email,
+                    ),
                     "department_id": department_id,
                     "participation": participation,
                 }
@@ -528,8 +533,10 @@ def _plan_members(
         if not fields:
             counts["unchanged"] += 1
             continue
-        key = email_key(email)
-        if key != row.email_key:
+        keys = rules.keys(
+            given_name=given, family_name=family, display_name=row.display_name, email=email
+        )
+        if keys["email_key"] != row.email_key:
             plan.moving_emails.append(row.id)
         writes.append(
             MemberWrite(
@@ -537,9 +544,9 @@ def _plan_members(
                 version=row.version,
                 external_id=external_id,
                 email=email,
-                email_key=key,
                 given_name=given,
                 family_name=family,
+                **keys,
                 department_id=department_id,
                 status=active,
                 deactivated_at=active_since,
@@ -566,9 +573,14 @@ def _plan_members(
                         version=row.version,
                         external_id=row.external_id,
                         email=row.email,
-                        email_key=row.email_key,
                         given_name=row.given_name,
                         family_name=row.family_name,
+                        **rules.keys(
+                            given_name=row.given_name,
+                            family_name=row.family_name,
+                            display_name=row.display_name,
+                            email=row.email,
+                        ),
                         department_id=row.department_id,
                         status=inactive,
                         deactivated_at=inactive_since,

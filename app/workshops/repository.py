@@ -18,6 +18,7 @@ from app.core.repository import one_row, update_versioned
 from app.core.text import contains
 from app.departments.models import Department
 from app.members.models import Member
+from app.members.rules import name_key
 from app.workshops.models import Workshop, WorkshopAttendee
 from app.workshops.schemas import AttendeeRead, WorkshopRead
 
@@ -57,9 +58,10 @@ SORTING = Sorting(
 )
 
 ATTENDEE_SORTING = Sorting(
-    {"displayName": m.display_name, "registeredAt": a.registered_at},
+    {"displayName": m.display_name_key, "registeredAt": a.registered_at},
     id_column=a.member_id,
     default="displayName",
+    folds={"displayName": name_key},
 )
 
 

@@ -77,8 +77,13 @@ async def seed_members(count: int, department_ids: list[uuid.UUID]) -> list[dict
 
 
 def sort_value(item: dict[str, Any], key: str) -> Any:
+    """What the list orders an item by: a moment, or a name's key (app/members/rules.py)."""
     value = item[key]
-    return datetime.fromisoformat(value) if key.endswith("At") else value
+    return (
+        datetime.fromisoformat(value)
+        if key.endswith("At")
+        else repository.SORTING.folds[key](value)
+    )
 
 
 async def test_walking_all_pages_gives_every_member_once(client):

@@ -59,6 +59,11 @@ def test_a_new_member_is_active_with_a_key_and_a_display_name():
         "given_name": "Noor",
         "family_name": "Bakker",
         "display_name": "Noor Bakker",
+        # The keys the lists sort and search by (tests/members/test_name_keys.py).
+        "given_name_key": "noor",
+        "family_name_key": "bakker",
+        "display_name_key": "noor bakker",
+        "search_key": "noor bakker\x1fnoor\x1fbakker\x1fnoor.bakker@amsterdam.example",
         "department_id": None,
         "organisation_id": None,
         "participation": Participation.PARTICIPANT,
