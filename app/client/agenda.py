@@ -4,7 +4,7 @@ now, what was on it then, what changed) and one question's place on every revisi
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, date, datetime, time
+from datetime import date, datetime
 from typing import Annotated, Any
 
 import typer
@@ -27,15 +27,12 @@ HISTORY_COLUMNS = ("number", "publishedAt", "present", "rank", "priority", "owne
 
 
 def as_of_param(moment: str) -> str:
-    """`asOf` for the API: an instant as given, or for a date the end of that day in UTC
-    (the API reads a time without an offset as UTC too), so that a revision published that
-    day counts."""
+    """`asOf` for the API: a date as given (the API reads it as the end of that day in
+    Europe/Amsterdam, so that a revision published that day counts), or an instant."""
     try:
-        day = date.fromisoformat(moment)
+        return date.fromisoformat(moment).isoformat()
     except ValueError:
         pass
-    else:
-        return datetime.combine(day, time.max, UTC).isoformat()
     try:
         return datetime.fromisoformat(moment).isoformat()
     except ValueError:
@@ -100,7 +97,7 @@ def as_of(
         str,
         typer.Argument(
             metavar="DATE",
-            help="A date (2026-03-01: the end of that day, UTC) or an instant "
+            help="A date (2026-03-01: the end of that day in Amsterdam) or an instant "
             "(2026-03-01T09:30:00Z; without an offset, UTC).",
         ),
     ],

@@ -1,7 +1,7 @@
 """member name keys: search and sort names regardless of case, diacritics and tussenvoegsels
 
 Revision ID: 0006
-Revises: 0004
+Revises: 0005
 Create Date: 2026-12-03 10:50:00.000000
 """
 
@@ -15,7 +15,7 @@ from app.members.rules import keys
 
 
 revision: str = '0006'
-down_revision: str | Sequence[str] | None = '0004'
+down_revision: str | Sequence[str] | None = '0005'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -209,8 +210,9 @@ async def test_agenda_as_of_an_instant_and_a_date(client, cli):
     assert as_csv.code == ExitCode.OK, as_csv.err
     assert as_csv.out == await api_csv(client, agenda.key, "/v1/agenda/revisions/1")
 
-    # A date is the end of that day: today's agenda is the latest.
-    today = cli(agenda.key, "agenda", "as-of", utcnow().date().isoformat(), "-f", "json")
+    # A date is the end of that day in Amsterdam: today's agenda there is the latest.
+    amsterdam_today = utcnow().astimezone(ZoneInfo("Europe/Amsterdam")).date()
+    today = cli(agenda.key, "agenda", "as-of", amsterdam_today.isoformat(), "-f", "json")
     assert today.code == ExitCode.OK, today.err
     assert today.json()["number"] == 2
 
