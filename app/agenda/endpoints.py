@@ -102,8 +102,14 @@ async def get_agenda(
                 "(YYYY-MM-DD): the end of that day in Europe/Amsterdam, e.g. 2024-03-14 is "
                 "2024-03-14T22:59:59.999999Z."
             ),
-            # Either form, so neither `format` fits; the examples show both.
-            json_schema_extra={"examples": ["2024-03-14T18:00:00Z", "2024-03-14"]},
+            # Either form: a date-time or a date, and the examples show both.
+            json_schema_extra={
+                "anyOf": [
+                    {"type": "string", "format": "date-time"},
+                    {"type": "string", "format": "date"},
+                ],
+                "examples": ["2024-03-14T18:00:00Z", "2024-03-14"],
+            },
         ),
     ] = None,
 ) -> Response:

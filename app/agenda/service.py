@@ -65,6 +65,8 @@ COMMUNITY_TIME = ZoneInfo("Europe/Amsterdam")
 def _end_of_day(day: date) -> datetime:
     """The last instant of `day` in Amsterdam, in UTC: the day is 23, 24 or 25 hours long, so
     it is found from the next midnight, not by adding hours."""
+    if day == date.max:  # no next midnight to count back from: the end of time will do
+        return datetime.max.replace(tzinfo=UTC)
     next_midnight = datetime.combine(day + timedelta(days=1), time(0), tzinfo=COMMUNITY_TIME)
     return next_midnight.astimezone(UTC) - timedelta(microseconds=1)
 

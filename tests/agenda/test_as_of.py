@@ -283,7 +283,12 @@ def test_a_date_is_the_end_of_that_day_in_amsterdam(day, end):
     assert z(service.parse_instant(day, "asOf")) == end
 
 
-@pytest.mark.parametrize("day", ["2024-02-30", "2024-13-01", "2024-3-14", "9999-12-31", "24-03-14"])
+def test_the_last_date_there_is_means_the_end_of_time():
+    """A valid date the document allows: it has no next midnight, so it is not refused."""
+    assert service.parse_instant("9999-12-31", "asOf") == datetime.max.replace(tzinfo=UTC)
+
+
+@pytest.mark.parametrize("day", ["2024-02-30", "2024-13-01", "2024-3-14", "24-03-14"])
 def test_an_impossible_date_is_refused(day):
     with pytest.raises(InvalidInput):
         service.parse_instant(day, "asOf")
