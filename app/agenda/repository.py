@@ -10,8 +10,10 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import Response
 from sqlalchemy import (
+    Column,
     CursorResult,
     Select,
+    Table,
     and_,
     bindparam,
     delete,
@@ -299,33 +301,30 @@ async def question_exists(conn: AsyncConnection, question_id: uuid.UUID) -> bool
 # --- items with what scripts want to see next to them -------------------------------------
 
 
-def _status_at(question_id: Any, moment: Any) -> ColumnElement[Any]:
-    """The status a question had at `moment` (its last recorded change by then): one index
-    seek per row inside the statement. NULL when it did not exist yet."""
-    s = status_changes.c
-    latest = (
-        select(s.to_status)
-        .where(s.question_id == question_id, s.changed_at <= moment)
-        .order_by(s.changed_at.desc(), s.id.desc())
+def _latest_at(history: Table, value: Column[Any], question_id: Any, moment: Any) -> Any:
+    """The last `value` a question's `history` recorded by `moment` (one index seek per row
+    inside the statement); NULL when the question did not exist yet."""
+    h = history.c
+    return (
+        select(value)
+        .where(h.question_id == question_id, h.changed_at <= moment)
+        .order_by(h.changed_at.desc(), h.id.desc())
         .limit(1)
-        .correlate_except(status_changes)
+        .correlate_except(history)
         .scalar_subquery()
     )
-    # Read back as the question's own status column reads (an enum member).
+
+
+def _status_at(question_id: Any, moment: Any) -> ColumnElement[Any]:
+    """The status a question had at `moment`, read back as its own status column reads (an
+    enum member)."""
+    latest = _latest_at(status_changes, status_changes.c.to_status, question_id, moment)
     return type_coerce(latest, questions.c.status.type)
 
 
 def _title_at(question_id: Any, moment: Any) -> ColumnElement[Any]:
-    """The title a question had at `moment`; NULL when it did not exist yet."""
-    t = title_changes.c
-    latest = (
-        select(t.title)
-        .where(t.question_id == question_id, t.changed_at <= moment)
-        .order_by(t.changed_at.desc(), t.id.desc())
-        .limit(1)
-        .correlate_except(title_changes)
-        .scalar_subquery()
-    )
+    """The title a question had at `moment`."""
+    latest = _latest_at(title_changes, title_changes.c.title, question_id, moment)
     return type_coerce(latest, questions.c.title.type)
 
 
