@@ -43,6 +43,7 @@ from app.core.middleware.input_checks import InputChecks
 from app.core.middleware.request_context import RequestContext
 from app.core.openapi import build_document, responses
 from app.core.problems import Problem, Renderer, problem_json
+from app.core.query import refuse_undeclared_query
 from app.departments.endpoints import router as departments_router
 from app.insights.endpoints import router as insights_router
 from app.learning_groups.endpoints import router as learning_groups_router
@@ -212,6 +213,7 @@ def create_api(settings: Settings) -> FastAPI:
     ):
         api.include_router(router)
     _install_meta_routes(api)
+    refuse_undeclared_query(api)
     return api
 
 

@@ -10,11 +10,21 @@ reported exactly as FastAPI reports them: a 400 problem that lists every invalid
 from __future__ import annotations
 
 import copy
-from typing import Any, TypeVar
+from collections import Counter
+from collections.abc import Sequence
+from collections.abc import Set as AbstractSet
+from types import UnionType
+from typing import Annotated, Any, TypeVar, Union, get_args, get_origin
+from urllib.parse import parse_qsl
 
-from fastapi import Request
+from fastapi import FastAPI, Request, params
+from fastapi.dependencies.utils import get_flat_params
 from fastapi.exceptions import RequestValidationError
+from fastapi.routing import APIRoute
 from pydantic import BaseModel, ConfigDict, ValidationError
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from app.core.errors import InvalidInput, InvalidParam
 
 M = TypeVar("M", bound="QueryModel")
 
@@ -80,3 +90,84 @@ def query_parameters(model: type[QueryModel]) -> list[dict[str, Any]]:
 def query_openapi(model: type[QueryModel]) -> dict[str, Any]:
     """`openapi_extra` for a route that reads its query with `read_query(model, request)`."""
     return {"parameters": query_parameters(model)}
+
+
+# --- strict query strings ---------------------------------------------------------------------
+#
+# A query parameter the operation does not declare, or a single-valued one given twice, is a
+# 400 that names it, as an unknown body property is: a typo ("pagesize", "transitionRole" on a
+# list that has no such filter) must not get a confident answer to another question.
+
+
+def _is_sequence(annotation: Any) -> bool:
+    origin = get_origin(annotation)
+    if origin is Annotated:
+        return _is_sequence(get_args(annotation)[0])
+    if origin in (Union, UnionType):
+        return any(_is_sequence(arg) for arg in get_args(annotation) if arg is not type(None))
+    return origin in (list, tuple, set, frozenset, Sequence, AbstractSet)
+
+
+def declared_query(route: APIRoute) -> tuple[frozenset[str], frozenset[str]]:
+    """The query parameters `route` declares (its own, its dependencies', a `QueryModel`'s in
+    its OpenAPI operation), and those of them that may be given more than once."""
+    names: set[str] = set()
+    repeatable: set[str] = set()
+    for field in get_flat_params(route.dependant):
+        if isinstance(field.field_info, params.Query):
+            names.add(field.alias)
+            if _is_sequence(field.field_info.annotation):
+                repeatable.add(field.alias)
+    for parameter in (route.openapi_extra or {}).get("parameters", []):
+        if parameter.get("in") == "query":
+            names.add(parameter["name"])
+            if parameter.get("schema", {}).get("type") == "array":
+                repeatable.add(parameter["name"])
+    return frozenset(names), frozenset(repeatable)
+
+
+def _undeclared(
+    query_string: bytes, names: frozenset[str], repeatable: frozenset[str]
+) -> list[InvalidParam]:
+    keys = [key for key, _ in parse_qsl(query_string.decode("latin-1"), keep_blank_values=True)]
+    unknown = sorted({key for key in keys if key not in names})
+    counts = Counter(keys)
+    repeated = sorted(
+        key for key, count in counts.items() if count > 1 and key in names and key not in repeatable
+    )
+    problems = [
+        InvalidParam(
+            key,
+            "This operation has no such query parameter"
+            + (f"; it has {', '.join(sorted(names))}." if names else "; it takes none."),
+            code="unknown_parameter",
+            where="query",
+        )
+        for key in unknown
+    ]
+    problems.extend(
+        InvalidParam(key, "Give this parameter once.", code="repeated_parameter", where="query")
+        for key in repeated
+    )
+    return problems
+
+
+def refuse_undeclared_query(app: FastAPI) -> None:
+    """Make every operation of `app` refuse a query string it does not declare. Checked in
+    front of each route's handler, where the route is known and nothing has been read yet; a
+    request without a query string costs nothing."""
+    for route in app.routes:
+        if isinstance(route, APIRoute):
+            route.app = _strict(route.app, *declared_query(route))
+
+
+def _strict(handler: ASGIApp, names: frozenset[str], repeatable: frozenset[str]) -> ASGIApp:
+    async def strict(scope: Scope, receive: Receive, send: Send) -> None:
+        query_string = scope.get("query_string")
+        if query_string:
+            problems = _undeclared(query_string, names, repeatable)
+            if problems:
+                raise InvalidInput(problems)
+        await handler(scope, receive, send)
+
+    return strict
