@@ -40,7 +40,7 @@ from app.core.middleware.headers import ContractHeaders
 from app.core.middleware.idempotency import Idempotency
 from app.core.middleware.input_checks import InputChecks
 from app.core.middleware.request_context import RequestContext
-from app.core.openapi import build_document, responses
+from app.core.openapi import build_document, responses, served
 from app.core.problems import Problem, Renderer, problem_json
 from app.departments.endpoints import router as departments_router
 from app.insights.endpoints import router as insights_router
@@ -306,7 +306,7 @@ def _install_meta_routes(app: FastAPI) -> None:
         responses=responses(200, "The OpenAPI 3.1 document.", 500),
     )
     async def openapi_json() -> Response:
-        return json_response(openapi_document(app), headers=PUBLIC_DOCUMENT)
+        return json_response(served(openapi_document(app)), headers=PUBLIC_DOCUMENT)
 
     @app.get("/v1/docs", include_in_schema=False)
     async def swagger_ui(request: Request) -> HTMLResponse:

@@ -270,6 +270,24 @@ def add_links(paths: dict[str, Any], schemas: dict[str, Any]) -> None:
             answer["links"] = dict(sorted(links.items()))
 
 
+# The server the served document names first: its own address, relative to the document
+# (`/v1/openapi.json`), so that Swagger UI's "Try it out" calls the server that served it,
+# whatever its scheme, host and port (`make run`: http://127.0.0.1:8000). The committed
+# document leaves it out: the ADR ruleset wants every server absolute and https
+# (`nlgov:servers-use-https`), which is the deployment's `https://{host}/v1`.
+THIS_SERVER = {
+    "url": BASE_PATH,
+    "description": "The server that served this document (its own scheme, host and port), "
+    "e.g. `make run`'s http://127.0.0.1:8000/v1.",
+}
+
+
+def served(document: dict[str, Any]) -> dict[str, Any]:
+    """The document as `/v1/openapi.json` serves it: the committed one, with the server that
+    served it named first."""
+    return {**document, "servers": [THIS_SERVER, *document.get("servers", [])]}
+
+
 def build_document(app: FastAPI, *, title: str, description: str) -> dict[str, Any]:
     # Every route goes in: FastAPI ≥ 0.165 keeps included routers as lazy `_IncludedRouter`
     # entries without a `path`, which only get_openapi knows how to expand. Paths outside the

@@ -3,8 +3,11 @@ committed OpenAPI document is exactly the one the app serves."""
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
+from typing import Any, cast
+from urllib.parse import urljoin
 
 import pytest
 
@@ -52,9 +55,36 @@ def test_committed_openapi_document_matches_the_app():
     )
 
 
-async def test_served_document_is_the_committed_one(client):
-    import json
+def _committed() -> dict[str, Any]:
+    return cast(
+        dict[str, Any], json.loads((ROOT / "openapi" / "openapi.json").read_text(encoding="utf-8"))
+    )
 
+
+async def test_served_document_is_the_committed_one_with_its_own_server_first(client):
     served = (await client.get("/v1/openapi.json")).json()
-    committed = json.loads((ROOT / "openapi" / "openapi.json").read_text(encoding="utf-8"))
-    assert served == committed
+    committed = _committed()
+    assert served["servers"][1:] == committed["servers"]
+    assert {**served, "servers": committed["servers"]} == committed
+
+
+async def test_try_it_out_calls_the_server_that_served_the_document(client):
+    """Swagger UI resolves a relative server against the document's own address: on `make run`
+    (http://127.0.0.1:8000/v1/openapi.json) that is http://127.0.0.1:8000/v1, not https."""
+    served = (await client.get("/v1/openapi.json")).json()
+    first = served["servers"][0]
+    assert first["url"] == "/v1"
+    assert "variables" not in first
+    resolved = urljoin("http://127.0.0.1:8000/v1/openapi.json", first["url"])
+    assert resolved == "http://127.0.0.1:8000/v1"
+    # ... and every path of the document is served there.
+    health = await client.get(first["url"] + "/health")
+    assert health.status_code == 200
+
+
+def test_committed_servers_are_absolute_https_with_the_major_version():
+    """What the ADR ruleset asks of `servers` (nlgov:servers-use-https,
+    nlgov:include-major-version-in-uri); the served document adds the relative one."""
+    for server in _committed()["servers"]:
+        assert server["url"].startswith("https://")
+        assert re.search(r"/v\d", server["url"])
