@@ -66,6 +66,29 @@ Conventions (NL GOV API Design Rules 2.2): errors are `application/problem+json`
 is a 400 listing every invalid parameter in `invalidParams`; lists use keyset pagination
 (`cursor`, `pageSize`) with a `next` link; every mutable resource has a `version` and an
 `ETag`, and writes honour `If-Match`; POST honours `Idempotency-Key`; PATCH is JSON Merge Patch.
+
+Try it out: `make run` serves this API on http://127.0.0.1:8000 and prints an admin key; enter
+it under **Authorize**. The document served there names that server first.
+
+## Glossary
+
+Resource names are English, the users' own vocabulary in this product; these are the Dutch terms
+of the community (the one explained deviation, "leg uit", from the API Design Rules).
+
+| API | Dutch |
+|---|---|
+| department | organisatieonderdeel |
+| organisation | partner / organisatie |
+| member (participant / follower) | deelnemer (deelnemer / volger) |
+| theme | thema |
+| workshop | werkplaats |
+| learning group | leergroep |
+| case | casus |
+| learning question | leervraag |
+| learning agenda | leeragenda |
+| agenda revision | leeragenda (versie) |
+| insight | inzicht |
+| transition roles | verbinder, coalitiebouwer, gebiedsmakelaar |
 """
 
 TAGS = [

@@ -216,6 +216,41 @@ def forbid_nul_in_input(paths: dict[str, Any], schemas: dict[str, Any]) -> None:
                 _forbid_nul(media.get("schema"), schemas, seen)
 
 
+def _drop_titles_below(schema: Any) -> None:
+    """Drop the titles Pydantic derives from property names ("Ownergroupid") from every
+    property of `schema`, however deep; a schema's own title (its class name) stays."""
+    if isinstance(schema, list):
+        for item in schema:
+            _drop_titles_below(item)
+        return
+    if not isinstance(schema, dict):
+        return
+    for value in schema.get("properties", {}).values():
+        if isinstance(value, dict):
+            value.pop("title", None)
+        _drop_titles_below(value)
+    for key in ("anyOf", "oneOf", "allOf", "items", "additionalProperties", "prefixItems"):
+        if key in schema:
+            _drop_titles_below(schema[key])
+
+
+def drop_derived_titles(paths: dict[str, Any], schemas: dict[str, Any]) -> None:
+    """No title made up from a Python name: none on properties, parameters ("Pagesize") or an
+    inline request body ("Data"). Generated clients and the docs name them by their keys."""
+    for schema in schemas.values():
+        _drop_titles_below(schema)
+    for item in paths.values():
+        for method, operation in item.items():
+            if method not in _METHODS:
+                continue
+            for parameter in operation.get("parameters", []):
+                parameter.get("schema", {}).pop("title", None)
+                _drop_titles_below(parameter.get("schema"))
+            for media in operation.get("requestBody", {}).get("content", {}).values():
+                media.get("schema", {}).pop("title", None)
+                _drop_titles_below(media.get("schema"))
+
+
 def add_links(paths: dict[str, Any], schemas: dict[str, Any]) -> None:
     """OpenAPI links for the create → get → update → delete chains, derived from the operation
     ids and paths: `<resource>-create` (POST on a collection) answers with the new resource,
@@ -335,6 +370,7 @@ def build_document(app: FastAPI, *, title: str, description: str) -> dict[str, A
         schemas[name] = definition
     schemas["Problem"] = problem_schema
     forbid_nul_in_input(paths, schemas)
+    drop_derived_titles(paths, schemas)
     add_links(paths, schemas)
     components["headers"] = _component_headers()
     components["securitySchemes"] = {

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, cast
 from urllib.parse import urljoin
@@ -88,3 +89,63 @@ def test_committed_servers_are_absolute_https_with_the_major_version():
     for server in _committed()["servers"]:
         assert server["url"].startswith("https://")
         assert re.search(r"/v\d", server["url"])
+
+
+def _walk(node: Any, path: str = "#") -> Iterator[tuple[str, dict[str, Any]]]:
+    """Every object of the document, with its JSON pointer."""
+    if isinstance(node, dict):
+        yield path, node
+        for key, value in node.items():
+            yield from _walk(value, f"{path}/{key}")
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            yield from _walk(value, f"{path}/{index}")
+
+
+def test_no_title_is_made_up_from_a_python_name():
+    """Pydantic titles every property ("Ownergroupid") and FastAPI every parameter ("Pagesize");
+    the document keeps only the schemas' own titles (their names)."""
+    document = _committed()
+    made_up = [
+        f"{path}/{name}"
+        for path, node in _walk(document)
+        if isinstance(node.get("properties"), dict)
+        for name, schema in node["properties"].items()
+        if isinstance(schema, dict) and "title" in schema
+    ]
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            for parameter in operation.get("parameters", []):
+                if "title" in parameter.get("schema", {}):
+                    made_up.append(f"{method} {path} {parameter['name']}")
+            for media in operation.get("requestBody", {}).get("content", {}).values():
+                if "title" in media.get("schema", {}):
+                    made_up.append(f"{method} {path} requestBody")
+    assert not made_up, made_up
+    for name, schema in document["components"]["schemas"].items():
+        assert schema.get("title", name) == name
+
+
+def _glossary(markdown: str) -> list[str]:
+    start = markdown.index("| API | Dutch |")
+    rows = []
+    for line in markdown[start:].splitlines()[2:]:
+        if not line.startswith("|"):
+            break
+        rows.append(line)
+    return rows
+
+
+def test_the_glossary_is_in_the_document_as_in_the_readme():
+    description = _committed()["info"]["description"]
+    glossary = _glossary(description)
+    assert glossary == _glossary((ROOT / "README.md").read_text(encoding="utf-8"))
+    terms = dict(re.findall(r"^\| ([^|]+?) \| ([^|]+?) \|$", "\n".join(glossary), re.M))
+    for english, dutch in {
+        "workshop": "werkplaats",
+        "learning question": "leervraag",
+        "learning agenda": "leeragenda",
+        "theme": "thema",
+        "learning group": "leergroep",
+    }.items():
+        assert terms[english] == dutch
