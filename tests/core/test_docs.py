@@ -149,3 +149,40 @@ def test_the_glossary_is_in_the_document_as_in_the_readme():
         "learning group": "leergroep",
     }.items():
         assert terms[english] == dutch
+
+
+def test_every_enum_value_is_described():
+    """Each enum keeps its plain `enum` (generated clients make a string union of it) and says
+    what every value means, in `x-enumDescriptions` and as a table in its description."""
+    enums = [(path, node) for path, node in _walk(_committed()) if "enum" in node]
+    assert len(enums) > 20
+    for path, schema in enums:
+        meanings = schema.get("x-enumDescriptions")
+        assert isinstance(meanings, dict), f"{path}: no x-enumDescriptions"
+        assert list(meanings) == schema["enum"] or set(meanings) == set(schema["enum"]), path
+        for value, meaning in meanings.items():
+            assert meaning.strip(), f"{path}: {value}"
+            assert f"| `{value}` | {meaning} |" in schema["description"], f"{path}: {value}"
+        assert "oneOf" not in schema and "anyOf" not in schema, path
+
+
+def test_enum_values_name_the_dutch_terms():
+    schemas = _committed()["components"]["schemas"]
+    assert "Deelnemer" in schemas["Participation"]["x-enumDescriptions"]["participant"]
+    assert "Volger" in schemas["Participation"]["x-enumDescriptions"]["follower"]
+    assert "Verbinder" in schemas["TransitionRole"]["x-enumDescriptions"]["verbinder"]
+    assert "leervraag" in schemas["QuestionStatus"]["description"]
+    assert "leeragenda" in schemas["RevisionStatus"]["description"]
+
+
+def test_a_value_without_a_meaning_is_refused_at_import():
+    import enum
+
+    from app.core.enums import described
+
+    with pytest.raises(TypeError, match="no meaning for"):
+
+        @described("Two values, one meaning.", {"a": "A"})
+        class Half(enum.StrEnum):
+            A = "a"
+            B = "b"
