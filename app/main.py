@@ -42,6 +42,7 @@ from app.core.middleware.input_checks import InputChecks
 from app.core.middleware.request_context import RequestContext
 from app.core.openapi import build_document, responses, served
 from app.core.problems import Problem, Renderer, problem_json
+from app.demo.examples import examples as demo_examples
 from app.departments.endpoints import router as departments_router
 from app.insights.endpoints import router as insights_router
 from app.learning_groups.endpoints import router as learning_groups_router
@@ -314,7 +315,9 @@ def openapi_document(app: Service | FastAPI) -> dict[str, Any]:
     """The /v1 API's OpenAPI document (of `create_app`'s service, or of the API itself)."""
     api: FastAPI = app if isinstance(app, FastAPI) else app.state.api
     if api.openapi_schema is None:
-        api.openapi_schema = build_document(api, title=TITLE, description=DESCRIPTION)
+        api.openapi_schema = build_document(
+            api, title=TITLE, description=DESCRIPTION, examples=demo_examples()
+        )
     return api.openapi_schema
 
 

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Any
 
 from fastapi import FastAPI
@@ -323,7 +324,23 @@ def served(document: dict[str, Any]) -> dict[str, Any]:
     return {**document, "servers": [THIS_SERVER, *document.get("servers", [])]}
 
 
-def build_document(app: FastAPI, *, title: str, description: str) -> dict[str, Any]:
+def add_examples(schemas: dict[str, Any], examples: Mapping[str, Any]) -> None:
+    """Each example on its component schema, once (`examples`, JSON Schema's keyword, which
+    OpenAPI 3.1 keeps): Swagger UI and ReDoc show it in every body and answer of that shape,
+    and a list's page shows its items' example unless it has one of its own."""
+    for name, example in examples.items():
+        if name not in schemas:
+            raise KeyError(f"an example for {name}, which the document does not have")
+        schemas[name]["examples"] = [example]
+
+
+def build_document(
+    app: FastAPI,
+    *,
+    title: str,
+    description: str,
+    examples: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
     # Every route goes in: FastAPI ≥ 0.165 keeps included routers as lazy `_IncludedRouter`
     # entries without a `path`, which only get_openapi knows how to expand. Paths outside the
     # base path are dropped from the result below instead.
@@ -371,6 +388,7 @@ def build_document(app: FastAPI, *, title: str, description: str) -> dict[str, A
     schemas["Problem"] = problem_schema
     forbid_nul_in_input(paths, schemas)
     drop_derived_titles(paths, schemas)
+    add_examples(schemas, examples or {})
     add_links(paths, schemas)
     components["headers"] = _component_headers()
     components["securitySchemes"] = {

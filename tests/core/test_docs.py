@@ -3,6 +3,7 @@ committed OpenAPI document is exactly the one the app serves."""
 
 from __future__ import annotations
 
+import importlib
 import json
 import re
 from collections.abc import Iterator
@@ -11,9 +12,13 @@ from typing import Any, cast
 from urllib.parse import urljoin
 
 import pytest
+from pydantic import BaseModel, TypeAdapter
 
 from app.cli import openapi_text
+from app.demo.examples import demo_ids
+from app.demo.loader import plan_story, seed_demo
 from tests.core.support import assert_contract_headers
+from tests.factories import bearer, make_key
 
 ROOT = Path(__file__).resolve().parents[2]
 ASSET_RE = re.compile(r"""(?:src|href)\s*=\s*["']([^"']+)["']|url\(\s*['"]([^'"]+)['"]""")
@@ -186,3 +191,157 @@ def test_a_value_without_a_meaning_is_refused_at_import():
         class Half(enum.StrEnum):
             A = "a"
             B = "b"
+
+
+# --- examples: from the demo story, on every request body and the main answers ----------------
+
+MAIN_RESPONSES = (
+    "MemberRead",
+    "MemberPage",
+    "DepartmentRead",
+    "OrganisationRead",
+    "ThemeRead",
+    "WorkshopRead",
+    "GroupDetail",
+    "CaseRead",
+    "QuestionRead",
+    "RevisionRead",
+    "InsightRead",
+)
+UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+
+
+def _schema_of(media: dict[str, Any], schemas: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """The component a body's schema names (directly, or as the one choice besides null)."""
+    schema = media["schema"]
+    refs = [schema.get("$ref")] + [s.get("$ref") for s in schema.get("anyOf", [])]
+    name = next(ref for ref in refs if ref).rsplit("/", 1)[-1]
+    return name, schemas[name]
+
+
+def test_every_request_body_has_an_example():
+    document = _committed()
+    schemas = document["components"]["schemas"]
+    missing = []
+    bodies = 0
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            for media_type, media in operation.get("requestBody", {}).get("content", {}).items():
+                bodies += 1
+                name, schema = _schema_of(media, schemas)
+                if not (schema.get("examples") or "example" in media or "examples" in media):
+                    missing.append(f"{method} {path} {media_type} ({name})")
+    assert bodies > 25
+    assert not missing, missing
+
+
+def test_the_main_answers_have_examples():
+    schemas = _committed()["components"]["schemas"]
+    for name in MAIN_RESPONSES:
+        assert len(schemas[name].get("examples", [])) == 1, name
+
+
+def _python_type(name: str) -> Any:
+    """The Pydantic model or response shape a component schema was made from."""
+    found = []
+    for module in (ROOT / "app").glob("*/schemas.py"):
+        imported = importlib.import_module(f"app.{module.parent.name}.schemas")
+        candidate = imported.__dict__.get(name)
+        if candidate is not None and getattr(candidate, "__module__", "") == imported.__name__:
+            found.append(candidate)
+    assert len(found) == 1, (name, found)
+    return found[0]
+
+
+def test_every_example_is_valid_input_or_a_true_answer():
+    """Request examples pass their model's validation as a client's body would; answer
+    examples are their shape, key for key."""
+    schemas = _committed()["components"]["schemas"]
+    examples = {name: s["examples"][0] for name, s in schemas.items() if "examples" in s}
+    for name, example in examples.items():
+        kind = _python_type(name)
+        if isinstance(kind, type) and issubclass(kind, BaseModel):
+            kind.model_validate_json(json.dumps(example))
+        else:
+            TypeAdapter(kind).validate_json(json.dumps(example))
+            keys = set(example)
+            assert kind.__required_keys__ <= keys, (name, kind.__required_keys__ - keys)
+            extra = keys - kind.__required_keys__ - kind.__optional_keys__
+            assert not extra, (name, extra)
+
+
+def test_examples_name_only_the_demo_story():
+    """Every id in an example is one the demo loader gives a record, every e-mail address a
+    demo member's: the examples fit together and name what `make run` has loaded."""
+    story = plan_story()
+    emails = {m.email for m in story.members}
+    ids = {str(i) for i in demo_ids()}
+    for path, node in _walk(
+        {
+            n: s["examples"]
+            for n, s in _committed()["components"]["schemas"].items()
+            if "examples" in s
+        }
+    ):
+        for key, value in node.items():
+            if isinstance(value, str) and UUID_RE.match(value):
+                assert value in ids, f"{path}/{key}: {value}"
+            if key == "email":
+                assert value in emails, f"{path}: {value}"
+    member = _committed()["components"]["schemas"]["MemberRead"]["examples"][0]
+    assert (member["givenName"], member["familyName"]) in {
+        (m.given_name, m.family_name) for m in story.members
+    }
+
+
+def _same(example: Any, answer: Any, path: str) -> None:
+    """The example as the API answers it, but for times of writing (the demo writes its records
+    when it is loaded; the example shows the story's times) and lists cut short."""
+    if isinstance(example, dict):
+        assert isinstance(answer, dict), path
+        assert set(example) == set(answer), (path, set(example) ^ set(answer))
+        for key, value in example.items():
+            if key in ("createdAt", "updatedAt", "next"):
+                continue
+            _same(value, answer[key], f"{path}/{key}")
+    elif isinstance(example, list):
+        assert isinstance(answer, list) and len(example) <= len(answer), path
+        if example and isinstance(example[0], dict) and "id" in example[0]:
+            by_id = {item.get("id"): item for item in answer}
+            for index, item in enumerate(example):
+                _same(item, by_id.get(item["id"]), f"{path}/{index}")
+        else:
+            for index, item in enumerate(example):
+                _same(item, answer[index], f"{path}/{index}")
+    else:
+        assert example == answer, f"{path}: the example says {example!r}, the API {answer!r}"
+
+
+async def test_answer_examples_are_what_the_demo_answers(client):
+    await seed_demo()
+    headers = bearer(await make_key("admin"))
+    examples = {
+        name: schema["examples"][0]
+        for name, schema in _committed()["components"]["schemas"].items()
+        if name in MAIN_RESPONSES
+    }
+    urls = {
+        "MemberRead": f"/v1/members/{examples['MemberRead']['id']}",
+        "DepartmentRead": f"/v1/departments/{examples['DepartmentRead']['id']}",
+        "OrganisationRead": f"/v1/organisations/{examples['OrganisationRead']['id']}",
+        "ThemeRead": f"/v1/themes/{examples['ThemeRead']['id']}",
+        "WorkshopRead": f"/v1/workshops/{examples['WorkshopRead']['id']}",
+        "GroupDetail": f"/v1/learning-groups/{examples['GroupDetail']['id']}",
+        "CaseRead": f"/v1/cases/{examples['CaseRead']['id']}",
+        "QuestionRead": f"/v1/learning-questions/{examples['QuestionRead']['id']}",
+        "RevisionRead": f"/v1/agenda/revisions/{examples['RevisionRead']['number']}",
+        "InsightRead": f"/v1/insights/{examples['InsightRead']['id']}",
+    }
+    for name, url in urls.items():
+        answer = await client.get(url, headers=headers)
+        assert answer.status_code == 200, (name, answer.text)
+        _same(examples[name], answer.json(), name)
+    page = examples["MemberPage"]
+    for item in page["items"]:
+        answer = await client.get(f"/v1/members/{item['id']}", headers=headers)
+        _same(item, answer.json(), "MemberPage")
