@@ -240,8 +240,14 @@ async def test_try_it_out_answers_200_from_the_local_server(server: Server, page
     )
     await page.click(".modal-ux button.btn-done", "the dialog's Close")
 
-    # GET /members: open, Try it out, Execute.
+    # GET /members: open (its answer's example is a member of the demo), Try it out, Execute.
     await page.click(f"{operation} .opblock-summary-control", "the operation's summary")
+    example = await page.wait_for(
+        f"(document.querySelector('{operation} .responses-table .response[data-code=\"200\"]')"
+        " || {}).innerText",
+        "the 200 answer's example",
+    )
+    assert "Jesse van Dijk" in example, example
     await page.click(f"{operation} .try-out__btn", "Try it out")
     await page.click(f"{operation} .btn.execute", "Execute")
     status = await page.wait_for(
