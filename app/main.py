@@ -43,6 +43,7 @@ from app.core.middleware.request_context import RequestContext
 from app.core.openapi import build_document, responses, served
 from app.core.problems import Problem, Renderer, problem_json
 from app.demo.examples import examples as demo_examples
+from app.demo.examples import path_parameters as demo_path_parameters
 from app.departments.endpoints import router as departments_router
 from app.insights.endpoints import router as insights_router
 from app.learning_groups.endpoints import router as learning_groups_router
@@ -316,7 +317,11 @@ def openapi_document(app: Service | FastAPI) -> dict[str, Any]:
     api: FastAPI = app if isinstance(app, FastAPI) else app.state.api
     if api.openapi_schema is None:
         api.openapi_schema = build_document(
-            api, title=TITLE, description=DESCRIPTION, examples=demo_examples()
+            api,
+            title=TITLE,
+            description=DESCRIPTION,
+            examples=demo_examples(),
+            path_examples=demo_path_parameters(),
         )
     return api.openapi_schema
 

@@ -334,12 +334,24 @@ def add_examples(schemas: dict[str, Any], examples: Mapping[str, Any]) -> None:
         schemas[name]["examples"] = [example]
 
 
+def add_path_examples(paths: dict[str, Any], examples: Mapping[str, Any]) -> None:
+    """An example for each path parameter that has one, by the parameter's name."""
+    for item in paths.values():
+        for method, operation in item.items():
+            if method not in _METHODS:
+                continue
+            for parameter in operation.get("parameters", []):
+                if parameter.get("in") == "path" and parameter["name"] in examples:
+                    parameter["example"] = examples[parameter["name"]]
+
+
 def build_document(
     app: FastAPI,
     *,
     title: str,
     description: str,
     examples: Mapping[str, Any] | None = None,
+    path_examples: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     # Every route goes in: FastAPI ≥ 0.165 keeps included routers as lazy `_IncludedRouter`
     # entries without a `path`, which only get_openapi knows how to expand. Paths outside the
@@ -389,6 +401,7 @@ def build_document(
     forbid_nul_in_input(paths, schemas)
     drop_derived_titles(paths, schemas)
     add_examples(schemas, examples or {})
+    add_path_examples(paths, path_examples or {})
     add_links(paths, schemas)
     components["headers"] = _component_headers()
     components["securitySchemes"] = {

@@ -567,6 +567,28 @@ def examples() -> dict[str, Any]:
     return {**built.requests(), **built.responses()}
 
 
+@cache
+def path_parameters() -> dict[str, Any]:
+    """An example for each path parameter that names a demo record: the ones the examples show
+    (the member attended the werkplaats and is in the group), so that "Try it out" on `make run`
+    finds them."""
+    group = load_story().groups
+    membership = next(g for g in group if g.key == GROUP).memberships[0]
+    return {
+        "caseId": _id("case", CASE),
+        "departmentId": _id("department", DEPARTMENT),
+        "groupId": _id("learning-group", GROUP),
+        "insightId": _id("insight", load_story().insights[0].key),
+        "memberId": _id("member", MEMBER),
+        "membershipId": _id("membership", f"{GROUP}:{membership.member}"),
+        "number": load_story().revisions[0].number,
+        "organisationId": _id("organisation", ORGANISATION),
+        "questionId": _id("learning-question", QUESTION),
+        "themeId": _id("theme", THEME),
+        "workshopId": _id("workshop", WORKSHOP),
+    }
+
+
 def demo_ids() -> set[uuid.UUID]:
     """Every id the demo loader gives a record (for the tests: an example names only these)."""
     story = load_story()

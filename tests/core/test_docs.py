@@ -345,3 +345,22 @@ async def test_answer_examples_are_what_the_demo_answers(client):
     for item in page["items"]:
         answer = await client.get(f"/v1/members/{item['id']}", headers=headers)
         _same(item, answer.json(), "MemberPage")
+    # Every GET whose path parameters all have examples finds the demo's record.
+    document = _committed()
+    tried = 0
+    for path, item in document["paths"].items():
+        operation = item.get("get")
+        if operation is None:
+            continue
+        parameters = operation.get("parameters", [])
+        in_path = [p for p in parameters if p["in"] == "path"]
+        needed = [p for p in parameters if p["in"] == "query" and p.get("required")]
+        if not in_path or needed or not all("example" in p for p in in_path):
+            continue
+        url = path
+        for parameter in in_path:
+            url = url.replace("{" + parameter["name"] + "}", str(parameter["example"]))
+        answer = await client.get("/v1" + url, headers=headers)
+        assert answer.status_code == 200, (path, url, answer.text[:300])
+        tried += 1
+    assert tried >= 12
