@@ -42,8 +42,6 @@ from app.core.middleware.input_checks import InputChecks
 from app.core.middleware.request_context import RequestContext
 from app.core.openapi import build_document, responses, served
 from app.core.problems import Problem, Renderer, problem_json
-from app.demo.examples import examples as demo_examples
-from app.demo.examples import path_parameters as demo_path_parameters
 from app.departments.endpoints import router as departments_router
 from app.insights.endpoints import router as insights_router
 from app.learning_groups.endpoints import router as learning_groups_router
@@ -316,6 +314,11 @@ def openapi_document(app: Service | FastAPI) -> dict[str, Any]:
     """The /v1 API's OpenAPI document (of `create_app`'s service, or of the API itself)."""
     api: FastAPI = app if isinstance(app, FastAPI) else app.state.api
     if api.openapi_schema is None:
+        # Imported here: reading the demo story's files costs a server's start-up a third of a
+        # second, and the document is built once, when first asked for.
+        from app.demo.examples import examples as demo_examples
+        from app.demo.examples import path_parameters as demo_path_parameters
+
         api.openapi_schema = build_document(
             api,
             title=TITLE,
