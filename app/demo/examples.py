@@ -394,6 +394,8 @@ class _Examples:
                 "createdAt": _at(workshop.starts_at - timedelta(days=30)),
                 "updatedAt": _at(workshop.starts_at - timedelta(days=30)),
             },
+            "MembershipRead": self._membership(group.memberships[0]),
+            "AttendeeRead": self._attendee(workshop, MEMBER),
             "GroupDetail": {
                 "id": _id("learning-group", GROUP),
                 "name": group.name,
@@ -526,6 +528,29 @@ class _Examples:
             },
         }
 
+    def _membership(self, membership: Any) -> dict[str, Any]:
+        return {
+            "id": _id("membership", f"{GROUP}:{membership.member}"),
+            "groupId": _id("learning-group", GROUP),
+            "memberId": _id("member", membership.member),
+            "displayName": self.member_read(membership.member)["displayName"],
+            "role": membership.role.value,
+            "joinedAt": _at(membership.joined_at),
+            "leftAt": None if membership.left_at is None else _at(membership.left_at),
+            "current": membership.left_at is None,
+        }
+
+    def _attendee(self, workshop: WorkshopRecord, email: str) -> dict[str, Any]:
+        attendance = next(a for a in workshop.attendees if a.member == email)
+        member = self.member_read(email)
+        return {
+            "workshopId": _id("workshop", workshop.key),
+            "memberId": member["id"],
+            "displayName": member["displayName"],
+            "department": member["department"],
+            "registeredAt": _at(attendance.registered_at),
+        }
+
     def _agenda_item(self, rank: int, item: Any) -> dict[str, Any]:
         question = self.question(item.question)
         status = _status_at(question, self.story.revisions[0].published_at)
@@ -564,7 +589,13 @@ def _status_now(question: QuestionRecord) -> QuestionStatus:
 def examples() -> dict[str, Any]:
     """Each example by the name of the component schema it belongs to."""
     built = _Examples(load_story())
-    return {**built.requests(), **built.responses()}
+    answers = built.responses()
+    # The shapes a list shows are the detailed ones without their details.
+    answers["GroupRead"] = {k: v for k, v in answers["GroupDetail"].items() if k != "members"}
+    answers["RevisionSummary"] = {
+        k: v for k, v in answers["RevisionRead"].items() if k not in ("items", "moment")
+    }
+    return {**built.requests(), **answers}
 
 
 @cache

@@ -207,6 +207,10 @@ MAIN_RESPONSES = (
     "QuestionRead",
     "RevisionRead",
     "InsightRead",
+    "GroupRead",
+    "RevisionSummary",
+    "MembershipRead",
+    "AttendeeRead",
 )
 UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
@@ -338,6 +342,27 @@ async def test_answer_examples_are_what_the_demo_answers(client):
         "InsightRead": f"/v1/insights/{examples['InsightRead']['id']}",
     }
     for name, url in urls.items():
+        answer = await client.get(url, headers=headers)
+        assert answer.status_code == 200, (name, answer.text)
+        _same(examples[name], answer.json(), name)
+    group, membership = examples["GroupRead"], examples["MembershipRead"]
+    listed = {
+        "GroupRead": f"/v1/learning-groups?pageSize=100&themeId={group['themeId']}",
+        "RevisionSummary": "/v1/agenda/revisions?pageSize=100",
+    }
+    for name, url in listed.items():
+        answer = (await client.get(url, headers=headers)).json()
+        key = "id" if "id" in examples[name] else "number"
+        found = [item for item in answer["items"] if item[key] == examples[name][key]]
+        assert len(found) == 1, (name, answer)
+        _same(examples[name], found[0], name)
+    single = {
+        "MembershipRead": f"/v1/learning-groups/{group['id']}/memberships/{membership['id']}",
+        "AttendeeRead": "/v1/workshops/{workshopId}/attendees/{memberId}".format(
+            **examples["AttendeeRead"]
+        ),
+    }
+    for name, url in single.items():
         answer = await client.get(url, headers=headers)
         assert answer.status_code == 200, (name, answer.text)
         _same(examples[name], answer.json(), name)
