@@ -19,6 +19,7 @@ from app.agenda.models import RevisionStatus
 from app.cases.lifecycle import TRANSITIONS as CASE_TRANSITIONS
 from app.cases.models import CaseStatus
 from app.core.lifecycle import allowed_next
+from app.core.pagination import encode_cursor
 from app.demo.loader import (
     CaseRecord,
     DepartmentRecord,
@@ -345,6 +346,7 @@ class _Examples:
         question_changed = question.changes[-1].at if question.changes else question.raised_at
         assert revision.created_at is not None and revision.published_at is not None
         member = self.member_read(MEMBER)
+        facilitator = self.member_read(FACILITATOR)
         return {
             "DepartmentRead": {
                 "id": _id("department", DEPARTMENT),
@@ -370,8 +372,9 @@ class _Examples:
             },
             "MemberRead": member,
             "MemberPage": {
-                "items": [member, self.member_read(FACILITATOR)],
-                "next": f"{BASE_URL}/members?pageSize=2&cursor=WyJmYW1pbHlOYW1lIl0",
+                "items": [member, facilitator],
+                "next": f"{BASE_URL}/members?pageSize=2&cursor="
+                + encode_cursor("familyName", facilitator["familyName"], facilitator["id"]),
             },
             "ThemeRead": {
                 "id": _id("theme", THEME),
