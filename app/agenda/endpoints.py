@@ -24,6 +24,7 @@ from app.agenda.schemas import (
 from app.core.db import ReadDb, WriteDb
 from app.core.errors import NotFound
 from app.core.http import IDEMPOTENT, IfMatch, json_response, resource_headers, written
+from app.core.moments import AsOf
 from app.core.openapi import READ, WRITE, responses
 from app.core.pagination import PageRequest
 from app.core.permissions import AdminOnly, CanReadCommunity
@@ -92,26 +93,7 @@ READ_DESCRIPTION = "Readable by every role except `sync`."
 async def get_agenda(
     _: CanReadCommunity,
     fmt: Negotiated,
-    as_of: Annotated[
-        str | None,
-        Query(
-            alias="asOf",
-            max_length=64,
-            description=(
-                "An RFC 3339 date-time (without an offset it is read as UTC), or a date "
-                "(YYYY-MM-DD): the end of that day in Europe/Amsterdam, e.g. 2024-03-14 is "
-                "2024-03-14T22:59:59.999999Z."
-            ),
-            # Either form: a date-time or a date, and the examples show both.
-            json_schema_extra={
-                "anyOf": [
-                    {"type": "string", "format": "date-time"},
-                    {"type": "string", "format": "date"},
-                ],
-                "examples": ["2024-03-14T18:00:00Z", "2024-03-14"],
-            },
-        ),
-    ] = None,
+    as_of: AsOf = None,
 ) -> Response:
     revision = await service.agenda(as_of)
     return _agenda_response(revision, fmt, f"agenda-revision-{revision['number']}")
