@@ -17,7 +17,7 @@ PORT   ?= 8000
 # TEST_WORKERS=0 runs everything in one process.
 TEST_WORKERS ?= 2
 
-.PHONY: install run test lint openapi bench migrate seed clean
+.PHONY: install run test lint openapi docs-check bench migrate seed clean
 .DEFAULT_GOAL := install
 
 $(UV_STAMP):
@@ -41,8 +41,9 @@ run: $(STAMP)
 	$(BIN)/leergemeenschap serve --host $(HOST) --port $(PORT)
 
 ## The whole suite on SQLite, and on Postgres when one is reachable (REQUIRE_POSTGRES=1: must be).
+## The browser check is not part of it (nor of CI): `make docs-check` runs it.
 test: $(STAMP)
-	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile --ignore=tests/browser $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(UV) lock --check
@@ -56,6 +57,12 @@ lint: $(STAMP)
 
 openapi: $(STAMP)
 	$(BIN)/leergemeenschap openapi
+
+## Swagger UI in headless Chromium (the Debian package, installed here when missing) against a
+## server started as `make run` starts it: Authorize, GET /members, Try it out, Execute, a 200.
+docs-check: $(STAMP)
+	@command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium)
+	DOCS_CHECK=1 $(BIN)/pytest -p no:xdist tests/browser
 
 migrate: $(STAMP)
 	$(BIN)/leergemeenschap migrate

@@ -41,7 +41,7 @@ from app.core.middleware.headers import ContractHeaders
 from app.core.middleware.idempotency import Idempotency
 from app.core.middleware.input_checks import InputChecks
 from app.core.middleware.request_context import RequestContext
-from app.core.openapi import build_document, responses
+from app.core.openapi import build_document, responses, served
 from app.core.problems import Problem, Renderer, problem_json
 from app.core.query import refuse_undeclared_query
 from app.departments.endpoints import router as departments_router
@@ -68,6 +68,29 @@ Conventions (NL GOV API Design Rules 2.2): errors are `application/problem+json`
 is a 400 listing every invalid parameter in `invalidParams`; lists use keyset pagination
 (`cursor`, `pageSize`) with a `next` link; every mutable resource has a `version` and an
 `ETag`, and writes honour `If-Match`; POST honours `Idempotency-Key`; PATCH is JSON Merge Patch.
+
+Try it out: `make run` serves this API on http://127.0.0.1:8000 and prints an admin key; enter
+it under **Authorize**. The document served there names that server first.
+
+## Glossary
+
+Resource names are English, the users' own vocabulary in this product; these are the Dutch terms
+of the community (the one explained deviation, "leg uit", from the API Design Rules).
+
+| API | Dutch |
+|---|---|
+| department | organisatieonderdeel |
+| organisation | partner / organisatie |
+| member (participant / follower) | deelnemer (deelnemer / volger) |
+| theme | thema |
+| workshop | werkplaats |
+| learning group | leergroep |
+| case | casus |
+| learning question | leervraag |
+| learning agenda | leeragenda |
+| agenda revision | leeragenda (versie) |
+| insight | inzicht |
+| transition roles | verbinder, coalitiebouwer, gebiedsmakelaar |
 """
 
 TAGS = [
@@ -299,7 +322,18 @@ def openapi_document(app: Service | FastAPI) -> dict[str, Any]:
     """The /v1 API's OpenAPI document (of `create_app`'s service, or of the API itself)."""
     api: FastAPI = app if isinstance(app, FastAPI) else app.state.api
     if api.openapi_schema is None:
-        api.openapi_schema = build_document(api, title=TITLE, description=DESCRIPTION)
+        # Imported here: reading the demo story's files costs a server's start-up a third of a
+        # second, and the document is built once, when first asked for.
+        from app.demo.examples import examples as demo_examples
+        from app.demo.examples import path_parameters as demo_path_parameters
+
+        api.openapi_schema = build_document(
+            api,
+            title=TITLE,
+            description=DESCRIPTION,
+            examples=demo_examples(),
+            path_examples=demo_path_parameters(),
+        )
     return api.openapi_schema
 
 
@@ -314,7 +348,7 @@ def _install_meta_routes(app: FastAPI) -> None:
         responses=responses(200, "The OpenAPI 3.1 document.", 500),
     )
     async def openapi_json() -> Response:
-        return json_response(openapi_document(app), headers=PUBLIC_DOCUMENT)
+        return json_response(served(openapi_document(app)), headers=PUBLIC_DOCUMENT)
 
     @app.get("/v1/docs", include_in_schema=False)
     async def swagger_ui(request: Request) -> HTMLResponse:

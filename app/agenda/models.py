@@ -9,14 +9,30 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
+from app.core.enums import described
 from app.core.models import Base, IdMixin, UTCDateTime, VersionedMixin, str_enum
 
 
+@described(
+    "Whether a revision of the learning agenda (leeragenda) is in force or still being written.",
+    {
+        "draft": "Concept: being written; at most one exists, and it may change.",
+        "published": "Gepubliceerd: published; it never changes again, the latest is the agenda in force.",
+    },
+)
 class RevisionStatus(enum.StrEnum):
     DRAFT = "draft"
     PUBLISHED = "published"
 
 
+@described(
+    "How urgent a learning question is on the learning agenda (leeragenda).",
+    {
+        "high": "Hoog: high priority.",
+        "medium": "Middel: medium priority.",
+        "low": "Laag: low priority.",
+    },
+)
 class Priority(enum.StrEnum):
     HIGH = "high"
     MEDIUM = "medium"

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
 from app.audit import service
-from app.audit.schemas import AuditEventPage
+from app.audit.schemas import AuditEventPage, AuditResult
 from app.core.db import ReadDb
 from app.core.openapi import READ, responses
 from app.core.pagination import PageRequest
@@ -35,7 +35,7 @@ async def list_audit_events(
     object_type: Annotated[str | None, Query(alias="objectType", max_length=64)] = None,
     object_id: Annotated[str | None, Query(alias="objectId", max_length=100)] = None,
     actor_key_id: Annotated[uuid.UUID | None, Query(alias="actorKeyId")] = None,
-    result: Annotated[Literal["success", "denied", "rejected"] | None, Query()] = None,
+    result: Annotated[AuditResult | None, Query()] = None,
     request_id: Annotated[str | None, Query(alias="requestId", max_length=100)] = None,
     since: Annotated[Instant | None, Query()] = None,
     until: Annotated[Instant | None, Query()] = None,

@@ -8,9 +8,19 @@ import uuid
 from sqlalchemy import ForeignKey, Index, String, Text, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
+from app.core.enums import described
 from app.core.models import Base, IdMixin, VersionedMixin, str_enum
 
 
+@described(
+    "Where a case (casus) stands.",
+    {
+        "proposed": "Voorgesteld: proposed to the group.",
+        "in_progress": "In behandeling: the group works on it.",
+        "presented": "Gepresenteerd: presented at a werkplaats.",
+        "closed": "Afgesloten: finished, with its outcome.",
+    },
+)
 class CaseStatus(enum.StrEnum):
     PROPOSED = "proposed"
     IN_PROGRESS = "in_progress"

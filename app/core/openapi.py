@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Any
 
 from fastapi import FastAPI
@@ -217,6 +218,41 @@ def forbid_nul_in_input(paths: dict[str, Any], schemas: dict[str, Any]) -> None:
                 _forbid_nul(media.get("schema"), schemas, seen)
 
 
+def _drop_titles_below(schema: Any) -> None:
+    """Drop the titles Pydantic derives from property names ("Ownergroupid") from every
+    property of `schema`, however deep; a schema's own title (its class name) stays."""
+    if isinstance(schema, list):
+        for item in schema:
+            _drop_titles_below(item)
+        return
+    if not isinstance(schema, dict):
+        return
+    for value in schema.get("properties", {}).values():
+        if isinstance(value, dict):
+            value.pop("title", None)
+        _drop_titles_below(value)
+    for key in ("anyOf", "oneOf", "allOf", "items", "additionalProperties", "prefixItems"):
+        if key in schema:
+            _drop_titles_below(schema[key])
+
+
+def drop_derived_titles(paths: dict[str, Any], schemas: dict[str, Any]) -> None:
+    """No title made up from a Python name: none on properties, parameters ("Pagesize") or an
+    inline request body ("Data"). Generated clients and the docs name them by their keys."""
+    for schema in schemas.values():
+        _drop_titles_below(schema)
+    for item in paths.values():
+        for method, operation in item.items():
+            if method not in _METHODS:
+                continue
+            for parameter in operation.get("parameters", []):
+                parameter.get("schema", {}).pop("title", None)
+                _drop_titles_below(parameter.get("schema"))
+            for media in operation.get("requestBody", {}).get("content", {}).values():
+                media.get("schema", {}).pop("title", None)
+                _drop_titles_below(media.get("schema"))
+
+
 def add_links(paths: dict[str, Any], schemas: dict[str, Any]) -> None:
     """OpenAPI links for the create → get → update → delete chains, derived from the operation
     ids and paths: `<resource>-create` (POST on a collection) answers with the new resource,
@@ -271,7 +307,53 @@ def add_links(paths: dict[str, Any], schemas: dict[str, Any]) -> None:
             answer["links"] = dict(sorted(links.items()))
 
 
-def build_document(app: FastAPI, *, title: str, description: str) -> dict[str, Any]:
+# The server the served document names first: its own address, relative to the document
+# (`/v1/openapi.json`), so that Swagger UI's "Try it out" calls the server that served it,
+# whatever its scheme, host and port (`make run`: http://127.0.0.1:8000). The committed
+# document leaves it out: the ADR ruleset wants every server absolute and https
+# (`nlgov:servers-use-https`), which is the deployment's `https://{host}/v1`.
+THIS_SERVER = {
+    "url": BASE_PATH,
+    "description": "The server that served this document (its own scheme, host and port), "
+    "e.g. `make run`'s http://127.0.0.1:8000/v1.",
+}
+
+
+def served(document: dict[str, Any]) -> dict[str, Any]:
+    """The document as `/v1/openapi.json` serves it: the committed one, with the server that
+    served it named first."""
+    return {**document, "servers": [THIS_SERVER, *document.get("servers", [])]}
+
+
+def add_examples(schemas: dict[str, Any], examples: Mapping[str, Any]) -> None:
+    """Each example on its component schema, once (`examples`, JSON Schema's keyword, which
+    OpenAPI 3.1 keeps): Swagger UI and ReDoc show it in every body and answer of that shape,
+    and a list's page shows its items' example unless it has one of its own."""
+    for name, example in examples.items():
+        if name not in schemas:
+            raise KeyError(f"an example for {name}, which the document does not have")
+        schemas[name]["examples"] = [example]
+
+
+def add_path_examples(paths: dict[str, Any], examples: Mapping[str, Any]) -> None:
+    """An example for each path parameter that has one, by the parameter's name."""
+    for item in paths.values():
+        for method, operation in item.items():
+            if method not in _METHODS:
+                continue
+            for parameter in operation.get("parameters", []):
+                if parameter.get("in") == "path" and parameter["name"] in examples:
+                    parameter["example"] = examples[parameter["name"]]
+
+
+def build_document(
+    app: FastAPI,
+    *,
+    title: str,
+    description: str,
+    examples: Mapping[str, Any] | None = None,
+    path_examples: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
     # Every route goes in: FastAPI ≥ 0.165 keeps included routers as lazy `_IncludedRouter`
     # entries without a `path`, which only get_openapi knows how to expand. Paths outside the
     # base path are dropped from the result below instead.
@@ -318,6 +400,9 @@ def build_document(app: FastAPI, *, title: str, description: str) -> dict[str, A
         schemas[name] = definition
     schemas["Problem"] = problem_schema
     forbid_nul_in_input(paths, schemas)
+    drop_derived_titles(paths, schemas)
+    add_examples(schemas, examples or {})
+    add_path_examples(paths, path_examples or {})
     add_links(paths, schemas)
     components["headers"] = _component_headers()
     components["securitySchemes"] = {

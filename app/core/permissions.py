@@ -13,9 +13,20 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 
 from app.core.context import Principal, require_caller
+from app.core.enums import described
 from app.core.errors import Forbidden
 
 
+@described(
+    "What a key or token may do (see the README's role matrix).",
+    {
+        "admin": "Beheerder: everything.",
+        "facilitator": "Begeleider: reads the community; manages the learning groups they facilitate.",
+        "member": "Deelnemer: reads the community; edits their own profile, joins groups, proposes questions and insights.",
+        "reader": "Lezer: reads the community (scripts, dashboards).",
+        "sync": "Koppeling: the intranet sync and SCIM provisioning of members and departments.",
+    },
+)
 class Role(enum.StrEnum):
     ADMIN = "admin"
     FACILITATOR = "facilitator"

@@ -8,9 +8,19 @@ import uuid
 from sqlalchemy import Boolean, ForeignKey, Index, String, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
+from app.core.enums import described
 from app.core.models import Base, IdMixin, VersionedMixin, str_enum
 
 
+@described(
+    "What kind of unit of the municipality (organisatieonderdeel) a department is.",
+    {
+        "directie": "Directie: a directorate.",
+        "afdeling": "Afdeling: a department within or beside a directorate.",
+        "stadsdeel": "Stadsdeel: a borough of the city.",
+        "team": "Team: a team within a directorate or afdeling.",
+    },
+)
 class DepartmentKind(enum.StrEnum):
     DIRECTIE = "directie"
     AFDELING = "afdeling"

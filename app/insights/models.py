@@ -9,9 +9,19 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, String, Text, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
+from app.core.enums import described
 from app.core.models import Base, IdMixin, UTCDateTime, VersionedMixin, str_enum, utcnow
 
 
+@described(
+    "How far an insight (inzicht) has travelled towards the normal way of working.",
+    {
+        "captured": "Vastgelegd: written down.",
+        "shared": "Gedeeld: shared with the community or departments.",
+        "piloted": "Beproefd: tried out in practice.",
+        "embedded": "Geborgd: part of the normal way of working.",
+    },
+)
 class Adoption(enum.StrEnum):
     CAPTURED = "captured"
     SHARED = "shared"

@@ -9,14 +9,32 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, String, Text, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
+from app.core.enums import described
 from app.core.models import Base, IdMixin, UTCDateTime, VersionedMixin, str_enum, utcnow
 
 
+@described(
+    "How a learning group (leergroep) works.",
+    {
+        "self_directed": "Zelfsturend: the group organises its own learning.",
+        "facilitated": "Begeleid: a partner organisation (such as DRIFT) facilitates the group, usually on cases.",
+    },
+)
 class GroupMode(enum.StrEnum):
     SELF_DIRECTED = "self_directed"
     FACILITATED = "facilitated"
 
 
+@described(
+    "Where a learning group (leergroep) is in its life.",
+    {
+        "forming": "In oprichting: forming, members join.",
+        "active": "Actief: working on its theme and cases.",
+        "presented": "Gepresenteerd: presented its results at a werkplaats.",
+        "concluded": "Afgerond: finished.",
+        "merged": "Samengevoegd: merged into another group (`mergedIntoId`).",
+    },
+)
 class GroupStatus(enum.StrEnum):
     FORMING = "forming"
     ACTIVE = "active"
@@ -25,6 +43,14 @@ class GroupStatus(enum.StrEnum):
     MERGED = "merged"
 
 
+@described(
+    "A member's role in a learning group (leergroep).",
+    {
+        "lead": "Trekker: leads the group.",
+        "member": "Lid: takes part in the group.",
+        "facilitator": "Begeleider: facilitates the group (and may manage it, its cases and its memberships).",
+    },
+)
 class MembershipRole(enum.StrEnum):
     LEAD = "lead"
     MEMBER = "member"

@@ -10,14 +10,34 @@ from datetime import datetime
 from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
+from app.core.enums import described
 from app.core.models import Base, IdMixin, UTCDateTime, VersionedMixin, str_enum, utcnow
 
 
+@described(
+    "What a learning question (leervraag) is about.",
+    {
+        "strategic": "Strategisch: about the direction of the transition.",
+        "operational": "Operationeel: about the daily work.",
+    },
+)
 class QuestionKind(enum.StrEnum):
     STRATEGIC = "strategic"
     OPERATIONAL = "operational"
 
 
+@described(
+    "Where a learning question (leervraag) stands.",
+    {
+        "proposed": "Voorgesteld: raised, not yet taken up by the community.",
+        "open": "Open: taken up, not yet explored.",
+        "exploring": "In onderzoek: a group is exploring it.",
+        "answered": "Beantwoord: answered (`answer`).",
+        "parked": "Geparkeerd: put aside for now.",
+        "merged": "Samengevoegd: merged into another question (`mergedIntoId`); only `_merge` sets it.",
+        "retired": "Vervallen: no longer asked.",
+    },
+)
 class QuestionStatus(enum.StrEnum):
     PROPOSED = "proposed"
     OPEN = "open"

@@ -10,6 +10,7 @@ from pydantic import Field
 from typing_extensions import TypedDict
 
 from app.cases.schemas import GroupRef
+from app.core.enums import subset_schema
 from app.core.schemas import InputModel, ListPage, NotNull, PatchModel
 from app.learning_groups.schemas import ThemeRef
 from app.learning_questions.models import QuestionKind, QuestionStatus
@@ -20,9 +21,13 @@ LongText = Annotated[str, Field(min_length=1, max_length=20_000)]
 
 def _initial_statuses(schema: dict[str, Any]) -> None:
     """A question is created in any status but `merged`, which only `_merge` gives it."""
+    field_description = schema.get("description")
     schema.pop("$ref", None)
-    schema["type"] = "string"
-    schema["enum"] = [s.value for s in QuestionStatus if s is not QuestionStatus.MERGED]
+    schema.update(
+        subset_schema(QuestionStatus, (s for s in QuestionStatus if s is not QuestionStatus.MERGED))
+    )
+    if field_description:
+        schema["description"] = f"{field_description}\n\n{schema['description']}"
 
 
 class QuestionCreate(InputModel):

@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy import JSON, ForeignKey, Index, String, Text, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
+from app.core.enums import described
 from app.core.models import (
     Base,
     IdMixin,
@@ -23,22 +24,52 @@ from app.core.models import (
 NAME_KEY_LENGTH = 200
 
 
+@described(
+    "How a member takes part in the community.",
+    {
+        "participant": "Deelnemer: takes part actively, in learning groups and at werkplaatsen.",
+        "follower": "Volger: follows the community's work without (yet) taking part actively.",
+    },
+)
 class Participation(enum.StrEnum):
     PARTICIPANT = "participant"
     FOLLOWER = "follower"
 
 
+@described(
+    "Whether the member is in the community now.",
+    {
+        "active": "Actief: a current member.",
+        "inactive": "Inactief: left the community, or deactivated by a sync or SCIM; their history stays.",
+    },
+)
 class MemberStatus(enum.StrEnum):
     ACTIVE = "active"
     INACTIVE = "inactive"
 
 
+@described(
+    "Who manages the member's synced fields (name, e-mail, department, externalId).",
+    {
+        "manual": "Handmatig: created and edited through this API.",
+        "sync": "The intranet sync (`POST /member-syncs`) manages them; read-only through the API.",
+        "scim": "The identity provider manages them through SCIM (`/scim/v2`); read-only through the API.",
+    },
+)
 class MemberSource(enum.StrEnum):
     MANUAL = "manual"
     SYNC = "sync"
     SCIM = "scim"
 
 
+@described(
+    "A role a civil servant takes in the circular transition; each theme asks one.",
+    {
+        "verbinder": "Verbinder (connector): brings lessons from projects into the organisation (theme: the municipality as organisation).",
+        "coalitiebouwer": "Coalitiebouwer (coalition builder): builds coalitions with market parties (theme: the municipality and market parties).",
+        "gebiedsmakelaar": "Gebiedsmakelaar (area broker): connects societal initiatives in an area (theme: the municipality and societal initiatives).",
+    },
+)
 class TransitionRole(enum.StrEnum):
     VERBINDER = "verbinder"
     COALITIEBOUWER = "coalitiebouwer"

@@ -7,9 +7,19 @@ import enum
 from sqlalchemy import Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
+from app.core.enums import described
 from app.core.models import Base, IdMixin, VersionedMixin, str_enum
 
 
+@described(
+    "What kind of partner (partnerorganisatie) outside the municipality an organisation is.",
+    {
+        "facilitator": "Begeleider: facilitates learning groups and werkplaatsen (such as DRIFT).",
+        "market_party": "Marktpartij: a company the municipality works with.",
+        "societal_initiative": "Maatschappelijk initiatief: a citizens' or societal initiative.",
+        "knowledge_institute": "Kennisinstelling: a university or research institute.",
+    },
+)
 class OrganisationKind(enum.StrEnum):
     FACILITATOR = "facilitator"
     MARKET_PARTY = "market_party"

@@ -12,14 +12,29 @@ from sqlalchemy import JSON, Boolean, Index, Integer, String, Text, TypeDecorato
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Mapped, mapped_column
 
+from app.core.enums import described
 from app.core.models import Base, IdMixin, UTCDateTime, str_enum, utcnow
 
 
+@described(
+    "What a member sync does with the scope's members that the payload leaves out.",
+    {
+        "additive": "Aanvullend: creates, updates and reactivates; leaves the others alone.",
+        "strict": "Strikt: also deactivates the scope's active members absent from the payload.",
+    },
+)
 class SyncMode(enum.StrEnum):
     ADDITIVE = "additive"
     STRICT = "strict"
 
 
+@described(
+    "What became of a member sync run.",
+    {
+        "applied": "Doorgevoerd: the changes were written.",
+        "previewed": "Voorbeeld: a `dryRun`; only the run record was written.",
+    },
+)
 class SyncStatus(enum.StrEnum):
     APPLIED = "applied"
     PREVIEWED = "previewed"

@@ -11,6 +11,7 @@ from email_validator import SPECIAL_USE_DOMAIN_NAMES
 from pydantic import AfterValidator, EmailStr, Field, GetPydanticSchema, TypeAdapter
 from typing_extensions import TypedDict
 
+from app.core.enums import DescribedValues
 from app.core.schemas import InputModel, ListPage
 from app.departments.models import DepartmentKind
 from app.departments.schemas import Code, Name
@@ -113,8 +114,28 @@ class FieldChange(TypedDict):
     new: Any
 
 
-MemberAction = Literal["created", "updated", "reactivated", "deactivated"]
-DepartmentAction = Literal["created", "updated"]
+MemberAction = Annotated[
+    Literal["created", "updated", "reactivated", "deactivated"],
+    DescribedValues(
+        "What the run did to the member.",
+        {
+            "created": "Aangemaakt: a new member.",
+            "updated": "Bijgewerkt: changed fields (`fields`).",
+            "reactivated": "Geheractiveerd: an inactive member made active again.",
+            "deactivated": "Gedeactiveerd: absent from a strict run's payload.",
+        },
+    ),
+]
+DepartmentAction = Annotated[
+    Literal["created", "updated"],
+    DescribedValues(
+        "What the run did to the department.",
+        {
+            "created": "Aangemaakt: a new department.",
+            "updated": "Bijgewerkt: changed fields (`fields`).",
+        },
+    ),
+]
 
 
 # What a run did to one member; app/sync/service.py plans it, the run record keeps it.
