@@ -9,13 +9,14 @@ from fastapi.responses import Response
 
 from app.core.db import ReadDb
 from app.core.http import json_response
+from app.core.negotiation import NegotiatedRoute
 from app.core.openapi import READ, responses
 from app.core.permissions import CanReadCommunity
 from app.core.schemas import Instant
 from app.stats import service
 from app.stats.schemas import CommunityStats
 
-router = APIRouter(prefix="/v1/stats", tags=["stats"])
+router = APIRouter(prefix="/v1/stats", tags=["stats"], route_class=NegotiatedRoute)
 
 
 @router.get(

@@ -180,7 +180,7 @@ async def test_agenda_now_in_every_format(client, cli):
 
     as_csv = cli(agenda.key, "agenda", "now", "-f", "csv")
     assert as_csv.code == ExitCode.OK, as_csv.err
-    assert as_csv.out == await api_csv(client, agenda.key, "/v1/agenda")
+    assert as_csv.out == await api_csv(client, agenda.key, "/v1/agenda/export.csv")
     rows = as_csv.csv()
     assert rows[0][:3] == ["rank", "priority", "questionId"]
     assert [row[3] for row in rows[1:]] == [
