@@ -95,7 +95,15 @@ def choose(accept: str, offered: tuple[str, ...]) -> str | None:
         q = quality(media_type, ranges)
         if q > best_q:
             best, best_q = media_type, q
+    if best is None and JSON in offered and _names(PROBLEM_JSON, ranges):
+        # A client that names problem details as the JSON it reads is answered JSON.
+        return JSON
     return best
+
+
+def _names(media_type: str, ranges: Iterable[Range]) -> bool:
+    kind, _, subtype = media_type.partition("/")
+    return any(k == kind and s == subtype and q > 0 for k, s, q in ranges)
 
 
 def _media_type(response_class: Any) -> str | None:
@@ -119,15 +127,11 @@ def declared_media_types(route: APIRoute) -> tuple[str, ...]:
 
 
 def acceptable(served: tuple[str, ...]) -> tuple[str, ...]:
-    """What an Accept header may name to be served one of `served`. A `+json` type's body is
-    JSON and may be labelled `application/json` (SCIM clients often ask for that); a client
-    that names problem details as the JSON it reads is answered JSON."""
-    offered = list(served)
-    if JSON not in offered and any(m.endswith("+json") for m in served):
-        offered.append(JSON)
-    if JSON in offered and PROBLEM_JSON not in offered:
-        offered.append(PROBLEM_JSON)
-    return tuple(offered)
+    """What may be chosen to serve one of `served`: a `+json` type's body is JSON, and may be
+    labelled `application/json` (SCIM clients often ask for that)."""
+    if JSON not in served and any(m.endswith("+json") for m in served):
+        return (*served, JSON)
+    return served
 
 
 def chosen(scope: Scope) -> str | None:
@@ -163,8 +167,8 @@ class NegotiatedRoute(APIRoute):
         media_type = choose(accept, self._offered)
         if media_type is None:
             raise NotAcceptable(accept, self.media_types)
-        if media_type == PROBLEM_JSON or media_type in self.media_types:
-            if media_type != self.media_types[0] and media_type != PROBLEM_JSON:
+        if media_type in self.media_types:
+            if media_type != self.media_types[0]:
                 scope[CHOSEN] = media_type
             return send
         # The JSON label of a `+json` body: the body is the same, its Content-Type says JSON.
