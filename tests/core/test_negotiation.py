@@ -143,3 +143,16 @@ def test_parsing_and_choosing():
     assert choose("application/*;q=0.1, application/json;q=0", offered) == ("application/scim+json")
     assert choose("text/*", offered) is None
     assert choose("garbage", offered) == "application/scim+json"
+
+
+async def test_a_refused_post_changes_nothing_and_leaves_its_idempotency_key_usable(client):
+    headers = {**bearer(await make_key("admin")), "Idempotency-Key": "dept-406"}
+    body = {"code": "RenD", "name": "Ruimte en Duurzaamheid", "kind": "directie"}
+    refused = await client.post(
+        "/v1/departments", json=body, headers={**headers, "Accept": "text/csv"}
+    )
+    assert_problem(refused, 406)
+    listed = await client.get("/v1/departments", headers=bearer(await make_key("reader")))
+    assert listed.json()["items"] == []
+    created = await client.post("/v1/departments", json=body, headers=headers)
+    assert created.status_code == 201, created.text
