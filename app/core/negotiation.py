@@ -135,7 +135,8 @@ def acceptable(served: tuple[str, ...]) -> tuple[str, ...]:
 
 
 def chosen(scope: Scope) -> str | None:
-    """The media type chosen for the request, when it is not the operation's first."""
+    """The media type chosen for the request when it is not the operation's first: what a
+    route that declares several for one status would answer in."""
     media_type: str | None = scope.get(CHOSEN)
     return media_type
 
@@ -145,14 +146,11 @@ class NegotiatedRoute(APIRoute):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.media_types = self.served_media_types()
+        self.media_types = declared_media_types(self)
         self._offered = acceptable(self.media_types)
         self._methods = frozenset(self.methods or ())
         # Accept values that need no parsing (bytes, as they arrive): the first type wins.
         self._fast = frozenset({b"*/*", self.media_types[0].encode("latin-1")})
-
-    def served_media_types(self) -> tuple[str, ...]:
-        return declared_media_types(self)
 
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["method"] in self._methods:  # a wrong method is a 405, whatever it accepts
