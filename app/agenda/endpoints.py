@@ -24,6 +24,7 @@ from app.agenda.schemas import (
 from app.core.db import ReadDb, WriteDb
 from app.core.errors import NotFound
 from app.core.http import IDEMPOTENT, IfMatch, json_response, resource_headers, written
+from app.core.moments import AsOf
 from app.core.negotiation import NegotiatedRoute
 from app.core.openapi import READ, WRITE, responses
 from app.core.pagination import PageRequest
@@ -57,27 +58,6 @@ def _csv_response(revision: RevisionRead, filename: str) -> Response:
     headers["Content-Disposition"] = f'inline; filename="{filename}.csv"'
     return CsvResponse(items_csv(revision["items"]), headers=headers)
 
-
-AsOf = Annotated[
-    str | None,
-    Query(
-        alias="asOf",
-        max_length=64,
-        description=(
-            "An RFC 3339 date-time (without an offset it is read as UTC), or a date "
-            "(YYYY-MM-DD): the end of that day in Europe/Amsterdam, e.g. 2024-03-14 is "
-            "2024-03-14T22:59:59.999999Z."
-        ),
-        # Either form: a date-time or a date, and the examples show both.
-        json_schema_extra={
-            "anyOf": [
-                {"type": "string", "format": "date-time"},
-                {"type": "string", "format": "date"},
-            ],
-            "examples": ["2024-03-14T18:00:00Z", "2024-03-14"],
-        },
-    ),
-]
 
 READ_DESCRIPTION = "Readable by every role except `sync`."
 

@@ -3,13 +3,11 @@ name usable questions once each with ranks 1..n; and the questions scripts ask o
 
 from __future__ import annotations
 
-import re
 import uuid
 from collections import Counter
 from collections.abc import Sequence
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import datetime, timedelta
 from typing import Any, Literal, NoReturn
-from zoneinfo import ZoneInfo
 
 from fastapi import Request
 from fastapi.responses import Response
@@ -37,6 +35,7 @@ from app.core.context import Principal
 from app.core.errors import Conflict, InvalidInput, InvalidParam, NotFound, PreconditionFailed
 from app.core.http import check_version
 from app.core.models import table_of, utcnow
+from app.core.moments import parse_instant
 from app.core.pagination import PageRequest
 from app.core.permissions import ensure_admin
 from app.core.repository import existing_ids, require_references
@@ -48,64 +47,7 @@ OBJECT = "agenda-revision"
 SORTING = repository.SORTING
 UNUSABLE = frozenset({"merged", "retired"})
 
-# RFC 3339 date-time (a space may stand for the T; seconds and offset may be left out).
-_INSTANT_RE = re.compile(
-    r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?([Zz]|[+-]\d{2}:?\d{2})?$"
-)
-# An unencoded `+` in a query string arrives as a space: "…10:00:00 01:00".
-_LOST_PLUS_RE = re.compile(r"^(.*\d) (\d{2}:?\d{2})$")
-_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-# A plain date is a day of the community's own calendar.
-COMMUNITY_TIME = ZoneInfo("Europe/Amsterdam")
-
-
 # --- reading -------------------------------------------------------------------------------
-
-
-def _end_of_day(day: date) -> datetime:
-    """The last instant of `day` in Amsterdam, in UTC: the day is 23, 24 or 25 hours long, so
-    it is found from the next midnight, not by adding hours."""
-    if day == date.max:  # no next midnight to count back from: the end of time will do
-        return datetime.max.replace(tzinfo=UTC)
-    next_midnight = datetime.combine(day + timedelta(days=1), time(0), tzinfo=COMMUNITY_TIME)
-    return next_midnight.astimezone(UTC) - timedelta(microseconds=1)
-
-
-def parse_instant(raw: str, name: str) -> datetime:
-    """An instant from a query parameter; without an offset it is taken as UTC, and a plain
-    date (YYYY-MM-DD) is the end of that day in Europe/Amsterdam."""
-    text = raw.strip()
-    lost_plus = _LOST_PLUS_RE.match(text)
-    if lost_plus and ("T" in text or "t" in text):
-        text = f"{lost_plus.group(1)}+{lost_plus.group(2)}"
-    parsed: datetime | None = None
-    if _DATE_RE.match(text):
-        try:
-            return _end_of_day(date.fromisoformat(text))
-        except (ValueError, OverflowError):  # no such day, or the last day there is
-            parsed = None
-    elif _INSTANT_RE.match(text):
-        # Python keeps microseconds only; longer fractions are cut, not rounded.
-        text = re.sub(r"(\.\d{6})\d+", r"\1", text)
-        try:
-            parsed = datetime.fromisoformat(text.upper().replace("Z", "+00:00"))
-        except ValueError:
-            parsed = None
-    if parsed is None:
-        raise InvalidInput(
-            [
-                InvalidParam(
-                    name,
-                    "Give an RFC 3339 date-time such as 2026-03-01T09:30:00Z, or a date such as "
-                    "2026-03-01 (the end of that day in Amsterdam).",
-                    code="date_time",
-                    where="query",
-                )
-            ]
-        )
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
 
 
 def _revision_with_items(row: Sequence[Any], items: list[AgendaItemRead]) -> RevisionRead:

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 
 from app.core.config import Settings
 from app.core.context import require_caller
+from app.core.text import sqlite_search_fold
 
 log = logging.getLogger("leergemeenschap.db")
 
@@ -72,6 +73,10 @@ def build_engine(settings: Settings, url: str | None = None, **overrides: Any) -
             cursor.execute(f"PRAGMA busy_timeout={int(busy_ms)}")
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.close()
+            # Search folds the column as it folds the term (Postgres has it as a SQL function).
+            dbapi_connection.create_function(
+                "search_fold", 1, sqlite_search_fold, deterministic=True
+            )
 
         @event.listens_for(engine.sync_engine, "begin")
         def _sqlite_begin(conn: Any) -> None:

@@ -25,6 +25,11 @@ _MARKERS = (
 def _is_unavailable(exc: DBAPIError) -> bool:
     if exc.connection_invalidated:
         return True
+    # The dialect's DB-API error keeps asyncpg's own as its cause: a state error of a
+    # connection that broke mid-operation says nothing of "connection" in its text.
+    driver = exc.orig.__cause__ if exc.orig is not None else None
+    if isinstance(driver, _ASYNCPG_UNAVAILABLE + _DRIVER_UNAVAILABLE):
+        return True
     text = str(exc.orig).lower() if exc.orig is not None else str(exc).lower()
     return any(marker in text for marker in _MARKERS)
 

@@ -3,7 +3,6 @@ API, the intranet sync, SCIM provisioning, erasure) takes them from here."""
 
 from __future__ import annotations
 
-import unicodedata
 import uuid
 from collections.abc import Iterable, Mapping
 from datetime import datetime
@@ -13,7 +12,7 @@ from pydantic.alias_generators import to_camel
 
 from app.core.context import Principal
 from app.core.errors import Conflict, Forbidden
-from app.core.text import escape_like
+from app.core.text import escape_like, fold
 from app.members.models import NAME_KEY_LENGTH, MemberSource, MemberStatus, Participation
 
 # What a member may change about themself: their place in the community, not their identity.
@@ -37,29 +36,6 @@ def email_key(email: str) -> str:
 # stored keys hold what these functions answer: a change to them needs a migration that
 # computes the keys of every member again.
 
-# Letters that Unicode decomposition leaves whole, spelt as a Dutch reader would look them up.
-_LETTERS = str.maketrans(
-    {
-        "ø": "o",
-        "ł": "l",
-        "æ": "ae",
-        "œ": "oe",
-        "\u0131": "i",  # the dotless i of Turkish
-        "đ": "d",
-        "ð": "d",
-        "þ": "th",
-        "ħ": "h",
-        "ŧ": "t",
-        # Apostrophes and hyphens as typed on a phone or pasted from a word processor.
-        "\u2018": "'",
-        "\u2019": "'",
-        "\u02bc": "'",
-        "\u00b4": "'",
-        "\u2010": "-",
-        "\u2011": "-",
-        "\u2013": "-",
-    }
-)
 # What a sort key keeps of a name: a prefix of it, always within the key column and the
 # byte limit of a Postgres index entry.
 KEY_LENGTH = NAME_KEY_LENGTH
@@ -110,22 +86,6 @@ TUSSENVOEGSELS = frozenset(
         "zur",
     }
 )
-
-
-# Every combining mark (the accents NFKD splits off), for `str.translate` to drop at C speed.
-_MARKS = dict.fromkeys(cp for cp in range(0x300, 0x1E950) if unicodedata.combining(chr(cp)))
-
-
-def fold(text: str) -> str:
-    """`text` with case and diacritics folded away and white space made single spaces:
-    "ÖZTÜRK", "Öztürk" and "ozturk" all fold to "ozturk", "Straße" to "strasse", "Łukasz"
-    to "lukasz". Every key is made of it, and so is every search term."""
-    if not text.isascii():
-        # NFKD splits letters from their marks (and ligatures into letters); casefold before
-        # it, since folding case can bring marks of its own (İ is i and a dot).
-        text = text.translate(_LETTERS).casefold()
-        text = unicodedata.normalize("NFKD", text).translate(_MARKS).translate(_LETTERS)
-    return " ".join(text.lower().split())
 
 
 def name_key(name: str) -> str:

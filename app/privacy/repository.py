@@ -13,7 +13,7 @@ from app.audit.models import AuditEvent
 from app.auth.models import ApiKey
 from app.core.idempotency import IdempotencyRecord
 from app.core.models import table_of
-from app.core.text import contains
+from app.core.text import mentions
 from app.insights.models import Insight
 from app.learning_groups.models import GroupMembership, LearningGroup
 from app.learning_questions.models import LearningQuestion
@@ -161,7 +161,7 @@ async def sync_runs_mentioning(
         return []
     rows = await conn.execute(
         select(syncs.id, syncs.created_at, syncs.changes).where(
-            or_(*(contains(syncs.changes, needle) for needle in needles))
+            or_(*(mentions(syncs.changes, needle) for needle in needles))
         )
     )
     return [(r.id, r.created_at, r.changes) for r in rows]

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
 from fastapi.responses import Response
 
+from app.core import moments
 from app.core.db import ReadDb
 from app.core.http import json_response
+from app.core.moments import AsOf
 from app.core.negotiation import NegotiatedRoute
 from app.core.openapi import READ, responses
 from app.core.permissions import CanReadCommunity
-from app.core.schemas import Instant
 from app.stats import service
 from app.stats.schemas import CommunityStats
 
@@ -39,9 +38,6 @@ router = APIRouter(prefix="/v1/stats", tags=["stats"], route_class=NegotiatedRou
 async def get_community_stats(
     principal: CanReadCommunity,
     conn: ReadDb,
-    as_of: Annotated[
-        Instant | None,
-        Query(alias="asOf", description="The moment to report on, with its UTC offset."),
-    ] = None,
+    as_of: AsOf = None,
 ) -> Response:
-    return json_response(await service.community_stats(conn, principal, as_of))
+    return json_response(await service.community_stats(conn, principal, moments.as_of(as_of)))

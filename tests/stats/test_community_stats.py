@@ -253,11 +253,28 @@ async def test_an_empty_community_has_zeros_not_errors(client):
     assert set(stats["questions"]["byStatus"].values()) == {0}
 
 
-@pytest.mark.parametrize("as_of", ["yesterday", "2025-02-30T00:00:00Z", "2025-01-01T00:00:00"])
-async def test_a_bad_or_naive_as_of_is_400(client, as_of):
+@pytest.mark.parametrize("as_of", ["yesterday", "2025-02-30T00:00:00Z", "2025-13-01", "1741"])
+async def test_a_bad_as_of_is_400(client, as_of):
     key = await make_key("reader")
     response = await client.get(URL, params={"asOf": as_of}, headers=bearer(key))
     assert ("query", "asOf") in invalid_params(assert_problem(response, 400))
+
+
+@pytest.mark.parametrize(
+    ("as_of", "moment"),
+    [
+        # A date is the end of that day in Amsterdam (winter: UTC+1, summer: UTC+2).
+        ("2025-01-01", datetime(2025, 1, 1, 22, 59, 59, 999999, tzinfo=UTC)),
+        ("2025-07-01", datetime(2025, 7, 1, 21, 59, 59, 999999, tzinfo=UTC)),
+        # A date-time without an offset is UTC, as on the agenda.
+        ("2025-01-01T00:00:00", datetime(2025, 1, 1, tzinfo=UTC)),
+    ],
+)
+async def test_as_of_reads_a_date_and_a_naive_time_as_the_agenda_does(client, as_of, moment):
+    key = await make_key("reader")
+    response = await client.get(URL, params={"asOf": as_of}, headers=bearer(key))
+    assert response.status_code == 200, response.text
+    assert datetime.fromisoformat(response.json()["asOf"]) == moment
 
 
 async def test_statements_do_not_grow_with_the_community(client, statements):
