@@ -28,6 +28,7 @@ from app.audit.endpoints import router as audit_router
 from app.auth.authentication import Authenticator
 from app.auth.endpoints import router as api_keys_router
 from app.cases.endpoints import router as cases_router
+from app.changes.endpoints import router as changes_router
 from app.core.config import Settings, get_settings
 from app.core.db import database
 from app.core.handlers import exception_handlers
@@ -82,6 +83,10 @@ TAGS = [
     {"name": "cases", "description": "Concrete cases the learning groups work on (casussen)."},
     {"name": "api-keys", "description": "Credentials for scripts and systems (admins only)."},
     {"name": "audit-events", "description": "The append-only audit trail (admins only)."},
+    {
+        "name": "changes",
+        "description": "The change feed: what changed, in an order a follower can rely on.",
+    },
     {
         "name": "member-syncs",
         "description": "Declarative department syncs from the intranet or an HR export "
@@ -206,6 +211,7 @@ def create_api(settings: Settings) -> FastAPI:
         member_syncs_router,
         api_keys_router,
         audit_router,
+        changes_router,
     ):
         _include(api, router)
     _install_meta_routes(api)

@@ -30,7 +30,7 @@ from app.agenda.schemas import (
     RevisionUpdate,
     StatusChange,
 )
-from app.audit import trail
+from app.audit import feed, trail
 from app.core.context import Principal
 from app.core.errors import Conflict, InvalidInput, InvalidParam, NotFound, PreconditionFailed
 from app.core.http import check_version
@@ -43,7 +43,13 @@ from app.learning_groups.models import LearningGroup
 from app.learning_questions.models import QuestionStatus
 from app.workshops.models import Workshop
 
-OBJECT = "agenda-revision"
+OBJECT = feed.resource(
+    "agenda-revision",
+    repository.revisions,
+    key="number",
+    path="/agenda/revisions/{id}",
+    readers=feed.COMMUNITY,
+)
 SORTING = repository.SORTING
 UNUSABLE = frozenset({"merged", "retired"})
 

@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Index, Integer, String, Uuid
+from sqlalchemy import JSON, BigInteger, FetchedValue, Index, Integer, String, Uuid, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.models import Base, UTCDateTime, utcnow
@@ -32,9 +32,24 @@ class AuditEvent(Base):
     user_agent: Mapped[str | None] = mapped_column(String(500), nullable=True)
     request_id: Mapped[str | None] = mapped_column(String(100), nullable=True)
     detail: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    # The change feed (/v1/changes) is the events that changed a resource (`change` set):
+    # what kind of change, the resource's version after it, and the id of the transaction
+    # that wrote it (Postgres: pg_current_xact_id(), its column default; SQLite, with one
+    # writer at a time, 0, so the feed's order is the id's).
+    change: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    object_version: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    txid: Mapped[int] = mapped_column(BigInteger, nullable=False, server_default=FetchedValue())
 
     __table_args__ = (
         Index("ix_audit_events_occurred_at", "occurred_at"),
         Index("ix_audit_events_object", "object_type", "object_id"),
         Index("ix_audit_events_actor_key_id", "actor_key_id"),
+        # The feed's keyset: its order (transaction, then id) among the changes alone.
+        Index(
+            "ix_audit_events_feed",
+            "txid",
+            "id",
+            postgresql_where=text("change IS NOT NULL"),
+            sqlite_where=text("change IS NOT NULL"),
+        ),
     )

@@ -6,7 +6,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Select, insert, select
+from sqlalchemy import ColumnElement, Select, insert, select
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -14,14 +14,40 @@ from app.audit.models import AuditEvent
 from app.audit.schemas import AuditEventRead
 from app.core.models import table_of
 from app.core.pagination import Sorting
+from app.core.repository import copy_value
 
 table = table_of(AuditEvent)
 c = table.c
 SORTING = Sorting({"occurredAt": c.occurred_at}, id_column=c.id, default="-occurredAt")
 
 
-async def insert_event(conn: AsyncConnection, values: dict[str, Any]) -> None:
-    await conn.execute(insert(AuditEvent), values)
+async def insert_event(
+    conn: AsyncConnection, values: dict[str, Any], version: ColumnElement[Any] | None = None
+) -> None:
+    """One event; `version`, an expression (the resource's version, read by the INSERT)."""
+    statement = insert(AuditEvent)
+    if version is not None:
+        statement = statement.values(object_version=version)
+    await conn.execute(statement, values)
+
+
+async def insert_events(
+    conn: AsyncConnection, shared: dict[str, Any], rows: list[dict[str, Any]]
+) -> None:
+    """Many events that share all but a few columns (`rows` hold those): on Postgres one COPY
+    in the caller's transaction (the column defaults, the transaction id among them, apply as
+    for an INSERT), on SQLite one executemany."""
+    if conn.dialect.name != "postgresql":
+        await conn.execute(insert(AuditEvent), [{**shared, **row} for row in rows])
+        return
+    shared = {name: value for name, value in shared.items() if name not in rows[0]}
+    columns = (*shared, *rows[0])
+    common = tuple(copy_value(value) for value in shared.values())
+    records = [(*common, *row.values()) for row in rows]
+    raw = await conn.get_raw_connection()
+    driver = raw.driver_connection
+    assert driver is not None
+    await driver.copy_records_to_table(table.name, records=records, columns=columns)
 
 
 def to_item(row: Row[Any]) -> AuditEventRead:

@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from app.audit import repository
+from app.audit import feed, repository
 from app.core.context import (
     Principal,
     Scope,
@@ -84,9 +85,39 @@ async def record(
     detail: dict[str, Any] | None = None,
     principal: Principal | None = None,
 ) -> None:
-    """Append one event in the caller's transaction: it commits or rolls back with the write."""
-    await repository.insert_event(
-        conn, _event_values(action, object_type, object_id, result, status_code, detail, principal)
+    """Append one event in the caller's transaction: it commits or rolls back with the write.
+    A change of a resource the feed carries (app/audit/feed.py) is marked as one, with the
+    resource's version after it, in the same statement."""
+    values = _event_values(action, object_type, object_id, result, status_code, detail, principal)
+    change = feed.change_of(action, object_type) if result == "success" else None
+    if change is None:
+        await repository.insert_event(conn, values)
+        return
+    values["change"] = change
+    version = feed.RESOURCES[str(object_type)].version_of(object_id)
+    await repository.insert_event(conn, values, version)
+
+
+async def record_changes(
+    conn: AsyncConnection,
+    action: str,
+    object_type: str,
+    changes: Sequence[tuple[object, feed.ChangeKind, int | None]],
+    *,
+    principal: Principal | None = None,
+) -> None:
+    """Append one change event per (id, kind of change, version) of a bulk write (the
+    intranet sync's members), in the caller's transaction, in one statement however many."""
+    if not changes:
+        return
+    values = _event_values(action, object_type, None, "success", None, None, principal)
+    await repository.insert_events(
+        conn,
+        values,
+        [
+            {"object_id": str(object_id), "change": change, "object_version": version}
+            for object_id, change, version in changes
+        ],
     )
 
 

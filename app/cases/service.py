@@ -11,7 +11,7 @@ from fastapi.responses import Response
 from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from app.audit import trail
+from app.audit import feed, trail
 from app.cases import repository
 from app.cases.lifecycle import TRANSITIONS
 from app.cases.models import CaseStatus
@@ -30,7 +30,7 @@ from app.learning_groups.service import manages_group
 from app.organisations.models import Organisation
 from app.workshops.models import Workshop
 
-OBJECT = "case"
+OBJECT = feed.resource("case", repository.table, path="/cases/{id}", readers=feed.COMMUNITY)
 KIND = "case"
 SORTING = repository.SORTING
 

@@ -35,6 +35,8 @@ class Settings(BaseSettings):
     db_statement_timeout_ms: int = 15_000
     sqlite_busy_timeout_ms: int = 5_000
     idempotency_lock_seconds: int = 60
+    # How long the change feed (/v1/changes) keeps a change; an older cursor is a 410.
+    change_retention_days: int = Field(90, ge=1)
     auth_failure_limit: int = 20
     auth_failure_window_seconds: int = 300
     oidc_issuer: str | None = None

@@ -78,6 +78,12 @@ class Conflict(DomainError):
     title = "Conflict"
 
 
+class Gone(DomainError):
+    status = 410
+    slug = "gone"
+    title = "Gone"
+
+
 class PreconditionFailed(DomainError):
     status = 412
     slug = "precondition-failed"

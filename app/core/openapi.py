@@ -49,6 +49,7 @@ _DESCRIPTIONS = {
     406: "The `Accept` header admits none of the media types this operation answers; "
     "`supportedMediaTypes` lists them.",
     409: "The request conflicts with the resource's current state.",
+    410: "What the request points at is no longer kept.",
     412: "`If-Match` does not name the current version.",
     413: "The request body is too large.",
     415: "The body's media type is not supported.",

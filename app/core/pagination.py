@@ -334,12 +334,13 @@ def page_links(request: Request, page: Page[Any]) -> tuple[dict[str, Any], dict[
     return {"items": page.items, "next": next_url}, {"Link": f'<{next_url}>; rel="next"'}
 
 
-def next_page_url(request: Request, cursor: str) -> str:
-    """This request's URL with `cursor` set; every other query parameter stays exactly as the
-    client wrote it. (Cursors are base64url, so they need no escaping.)"""
+def next_page_url(request: Request, cursor: str, name: str = "cursor") -> str:
+    """This request's URL with `cursor` set (as the parameter `name`); every other query
+    parameter stays exactly as the client wrote it. (Cursors are base64url, so they need no
+    escaping.)"""
     base, _, query = str(request.url).partition("?")
-    kept = [part for part in query.split("&") if part and _query_key(part) != "cursor"]
-    kept.append("cursor=" + cursor)
+    kept = [part for part in query.split("&") if part and _query_key(part) != name]
+    kept.append(f"{name}={cursor}")
     return base + "?" + "&".join(kept)
 
 

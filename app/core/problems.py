@@ -29,6 +29,7 @@ STATUS_TITLES = {
     405: "Method not allowed",
     406: "Not acceptable",
     409: "Conflict",
+    410: "Gone",
     412: "Precondition failed",
     413: "Request body too large",
     415: "Unsupported media type",

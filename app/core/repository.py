@@ -3,10 +3,12 @@ and checking that referenced ids exist (all at once, in one statement per table)
 
 from __future__ import annotations
 
+import enum
 import uuid
 from collections.abc import Awaitable, Callable, Collection, Mapping
 from typing import Any
 
+import orjson
 from fastapi import Request
 from fastapi.responses import Response
 from sqlalchemy import Select, Table, select, update
@@ -130,3 +132,12 @@ async def require_references(
     missing = await missing_references(conn, references)
     if missing:
         raise InvalidInput(missing)
+
+
+def copy_value(value: Any) -> Any:
+    """A value as COPY's binary format takes it: JSON as text, an enum as its value."""
+    if isinstance(value, list | dict):
+        return orjson.dumps(value).decode()
+    if isinstance(value, enum.Enum):
+        return value.value
+    return value

@@ -8,7 +8,7 @@ from fastapi import Request
 from fastapi.responses import Response
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from app.audit import trail
+from app.audit import feed, trail
 from app.core.context import Principal
 from app.core.errors import Conflict, InvalidInput, InvalidParam
 from app.core.http import check_version
@@ -20,7 +20,9 @@ from app.departments import repository
 from app.departments.models import Department
 from app.departments.schemas import DepartmentCreate, DepartmentRead, DepartmentUpdate
 
-OBJECT = "department"
+OBJECT = feed.resource(
+    "department", repository.table, path="/departments/{id}", readers=feed.DIRECTORY
+)
 SORTING = repository.SORTING
 
 

@@ -12,7 +12,7 @@ from fastapi.responses import Response
 from pydantic.alias_generators import to_camel
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from app.audit import trail
+from app.audit import feed, trail
 from app.cases.models import Case
 from app.core.context import Principal
 from app.core.errors import Forbidden, InvalidInput, InvalidParam
@@ -30,7 +30,7 @@ from app.insights.schemas import InsightCreate, InsightRead, InsightUpdate
 from app.learning_groups.models import LearningGroup
 from app.learning_questions.models import LearningQuestion
 
-OBJECT = "insight"
+OBJECT = feed.resource("insight", repository.table, path="/insights/{id}", readers=feed.COMMUNITY)
 CONTRIBUTORS = frozenset({Role.ADMIN.value, Role.FACILITATOR.value, Role.MEMBER.value})
 SORTING = repository.SORTING
 

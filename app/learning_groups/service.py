@@ -12,7 +12,7 @@ from fastapi.responses import Response
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from app.audit import trail
+from app.audit import feed, trail
 from app.core.context import Principal
 from app.core.errors import Conflict, Forbidden, InvalidInput, InvalidParam, NotFound
 from app.core.http import check_version
@@ -39,8 +39,15 @@ from app.organisations.models import Organisation
 from app.themes.models import Theme
 from app.workshops.models import Workshop
 
-OBJECT = "learning-group"
-MEMBERSHIP = "group-membership"
+OBJECT = feed.resource(
+    "learning-group", repository.table, path="/learning-groups/{id}", readers=feed.COMMUNITY
+)
+MEMBERSHIP = feed.resource(
+    "group-membership",
+    repository.memberships,
+    path="/learning-groups/{groupId}/memberships/{id}",
+    readers=feed.COMMUNITY,
+)
 KIND = "learning group"
 SORTING = repository.SORTING
 MEMBERSHIP_SORTING = repository.MEMBERSHIP_SORTING

@@ -12,7 +12,7 @@ from pydantic.alias_generators import to_camel
 from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from app.audit import trail
+from app.audit import feed, trail
 from app.cases.models import Case
 from app.core.context import Principal
 from app.core.errors import Conflict, Forbidden, InvalidInput, InvalidParam, NotFound
@@ -32,7 +32,12 @@ from app.members.models import Member
 from app.themes.models import Theme
 from app.workshops.models import Workshop
 
-OBJECT = "learning-question"
+OBJECT = feed.resource(
+    "learning-question",
+    repository.table,
+    path="/learning-questions/{id}",
+    readers=feed.COMMUNITY,
+)
 KIND = "learning question"
 CONTRIBUTORS = frozenset({Role.ADMIN.value, Role.FACILITATOR.value, Role.MEMBER.value})
 SORTING = repository.SORTING

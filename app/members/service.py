@@ -10,7 +10,7 @@ from fastapi import Request
 from fastapi.responses import Response
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from app.audit import trail
+from app.audit import feed, trail
 from app.core.context import Principal
 from app.core.errors import Conflict
 from app.core.http import check_version
@@ -24,7 +24,7 @@ from app.members.models import MemberSource, MemberStatus
 from app.members.schemas import MemberCreate, MemberRead, MemberUpdate
 from app.organisations.models import Organisation
 
-OBJECT = "member"
+OBJECT = feed.resource("member", repository.table, path="/members/{id}", readers=feed.DIRECTORY)
 SORTING = repository.SORTING
 
 

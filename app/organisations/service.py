@@ -8,7 +8,7 @@ from fastapi import Request
 from fastapi.responses import Response
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from app.audit import trail
+from app.audit import feed, trail
 from app.core.context import Principal
 from app.core.errors import Conflict
 from app.core.http import check_version
@@ -18,7 +18,9 @@ from app.core.repository import list_page
 from app.organisations import repository
 from app.organisations.schemas import OrganisationCreate, OrganisationRead, OrganisationUpdate
 
-OBJECT = "organisation"
+OBJECT = feed.resource(
+    "organisation", repository.table, path="/organisations/{id}", readers=feed.COMMUNITY
+)
 SORTING = repository.SORTING
 
 

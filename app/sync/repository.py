@@ -5,7 +5,6 @@ SQLite chunked under its bound-parameter limit)."""
 
 from __future__ import annotations
 
-import enum
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -14,7 +13,6 @@ from operator import attrgetter
 from typing import Any
 
 import asyncpg
-import orjson
 from sqlalchemy import (
     ColumnElement,
     Select,
@@ -35,7 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from app.core.errors import Conflict, ServiceUnavailable
 from app.core.models import table_of
 from app.core.pagination import Sorting
-from app.core.repository import one_row
+from app.core.repository import copy_value, one_row
 from app.departments.models import Department
 from app.members.models import Member
 from app.members.rules import KEY_FIELDS, SYNCED_FIELDS
@@ -246,15 +244,6 @@ _NEW_MEMBER_COLUMNS = (
 )
 
 
-def _copy_value(value: Any) -> Any:
-    """A value as COPY's binary format takes it: JSON as text, an enum as its value."""
-    if isinstance(value, list | dict):
-        return orjson.dumps(value).decode()
-    if isinstance(value, enum.Enum):
-        return value.value
-    return value
-
-
 async def insert_members(
     conn: AsyncConnection,
     rows: Sequence[dict[str, Any]],
@@ -272,7 +261,7 @@ async def insert_members(
         driver = raw.driver_connection
         assert driver is not None
         # Converted once: the same for every row.
-        shared = (*(_copy_value(value) for value in joining.values()), 1, now, now)
+        shared = (*(copy_value(value) for value in joining.values()), 1, now, now)
         columns = (*_NEW_MEMBER_COLUMNS, *joining, "version", "created_at", "updated_at")
         records = [
             (

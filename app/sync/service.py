@@ -31,9 +31,11 @@ from app.core.models import utcnow
 from app.core.pagination import PageRequest
 from app.core.permissions import ensure_role
 from app.core.repository import list_page
+from app.departments.service import OBJECT as DEPARTMENT
 from app.members import rules
 from app.members.models import MemberSource, MemberStatus
 from app.members.rules import email_key
+from app.members.service import OBJECT as MEMBER
 from app.sync import repository
 from app.sync.models import SyncMode, SyncStatus
 from app.sync.repository import DepartmentRow, MemberRow, MemberWrite
@@ -633,6 +635,37 @@ def _guard_mass_deactivation(
         )
 
 
+async def _record_changes(conn: AsyncConnection, principal: Principal, plan: Plan) -> None:
+    """Every department and member the sync wrote, as changes for the feed: two statements
+    however many (app/audit/trail.py)."""
+    department_versions = {row["id"]: row["version"] + 1 for row in plan.department_updates}
+    await trail.record_changes(
+        conn,
+        "member-syncs-create",
+        DEPARTMENT,
+        [
+            (
+                change["departmentId"],
+                change["action"],
+                department_versions.get(change["departmentId"], 1),
+            )
+            for change in plan.department_changes
+        ],
+        principal=principal,
+    )
+    member_versions = {write.id: write.version + 1 for write in plan.writes}
+    await trail.record_changes(
+        conn,
+        "member-syncs-create",
+        MEMBER,
+        [
+            (change["memberId"], change["action"], member_versions.get(change["memberId"], 1))
+            for change in plan.changes
+        ],
+        principal=principal,
+    )
+
+
 async def run_sync(
     conn: AsyncConnection, principal: Principal, data: MemberSyncCreate
 ) -> MemberSyncRead:
@@ -678,6 +711,7 @@ async def run_sync(
         written = await repository.update_members(conn, plan.writes, now)
         if written != len(plan.writes):
             raise _changed_meanwhile()
+        await _record_changes(conn, principal, plan)
 
     counts = {
         "received": len(data.members),

@@ -8,7 +8,7 @@ from fastapi import Request
 from fastapi.responses import Response
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from app.audit import trail
+from app.audit import feed, trail
 from app.core.context import Principal
 from app.core.errors import Conflict
 from app.core.http import check_version
@@ -18,7 +18,7 @@ from app.core.repository import list_page
 from app.themes import repository
 from app.themes.schemas import ThemeCreate, ThemeRead, ThemeUpdate
 
-OBJECT = "theme"
+OBJECT = feed.resource("theme", repository.table, path="/themes/{id}", readers=feed.COMMUNITY)
 SORTING = repository.SORTING
 
 

@@ -10,7 +10,7 @@ from fastapi.responses import Response
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from app.audit import trail
+from app.audit import feed, trail
 from app.core.context import Principal
 from app.core.errors import Conflict, InvalidInput, InvalidParam, NotFound
 from app.core.http import check_version
@@ -28,7 +28,7 @@ from app.workshops.schemas import (
     WorkshopUpdate,
 )
 
-OBJECT = "workshop"
+OBJECT = feed.resource("workshop", repository.table, path="/workshops/{id}", readers=feed.COMMUNITY)
 SORTING = repository.SORTING
 ATTENDEE_SORTING = repository.ATTENDEE_SORTING
 

@@ -1,0 +1,159 @@
+"""The change feed: positions (cursors), who may read which changes, and the long poll."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import time
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import orjson
+from fastapi import Request
+
+from app.audit import feed
+from app.changes import repository
+from app.changes.schemas import ChangePage, ChangeRead
+from app.core.context import Principal
+from app.core.db import database
+from app.core.errors import Forbidden, Gone, InvalidInput, InvalidParam
+from app.core.models import utcnow
+from app.core.pagination import next_page_url
+
+# How often a long poll looks again: a follower sees a change within this (plus the time the
+# oldest transaction still running takes to end).
+POLL_SECONDS = 0.2
+MAX_WAIT_SECONDS = 30
+# The start of the feed: before every change (Postgres transaction ids are above 2, event ids
+# start at 1, and SQLite's transaction id is always 0).
+_START = (0, 0, 0)
+_MARK = "changes"
+
+
+def _position(txid: int, event_id: int, occurred_at: datetime) -> str:
+    """An opaque position: the change's place in the feed, and its time (for retention)."""
+    raw = orjson.dumps([_MARK, txid, event_id, int(occurred_at.timestamp())])
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+def _bad_position() -> InvalidInput:
+    return InvalidInput(
+        [
+            InvalidParam(
+                "after",
+                "This is not a position the change feed handed out; start again without it.",
+                code="invalid_cursor",
+                where="query",
+            )
+        ]
+    )
+
+
+def read_position(after: str | None) -> tuple[int, int, int]:
+    """(transaction id, event id, seconds since the epoch) of an `after` parameter."""
+    if after is None:
+        return _START
+    try:
+        data = orjson.loads(base64.urlsafe_b64decode(after + "=" * (-len(after) % 4)))
+    except (binascii.Error, ValueError, orjson.JSONDecodeError):
+        raise _bad_position() from None
+    if (
+        not isinstance(data, list)
+        or len(data) != 4
+        or data[0] != _MARK
+        or not all(type(value) is int and value >= 0 for value in data[1:])
+    ):
+        raise _bad_position()
+    return data[1], data[2], data[3]
+
+
+def readable(principal: Principal, asked: Sequence[str] | None) -> tuple[str, ...]:
+    """The resource types whose changes this caller reads: those asked for (all it may read
+    when none are), each one it may read."""
+    allowed = feed.readable_types(principal.role)
+    if not asked:
+        return tuple(allowed)
+    unknown = sorted(set(asked) - set(feed.RESOURCES))
+    if unknown:
+        raise InvalidInput(
+            [
+                InvalidParam(
+                    "types",
+                    f"Unknown resource type(s) {', '.join(unknown)}; the feed has "
+                    f"{', '.join(sorted(feed.RESOURCES))}.",
+                    code="enum",
+                    where="query",
+                )
+            ]
+        )
+    refused = sorted(set(asked) - set(allowed))
+    if refused:
+        raise Forbidden(f"The role '{principal.role}' may not read {', '.join(refused)}.")
+    return tuple(sorted(set(asked)))
+
+
+def _item(row: Sequence[Any]) -> ChangeRead:
+    """A change as the feed shows it, from a row of `repository.page`."""
+    (
+        event_id,
+        txid,
+        occurred_at,
+        actor_role,
+        actor_member_id,
+        object_type,
+        object_id,
+        change,
+        version,
+        detail,
+    ) = row
+    return {
+        "position": _position(txid, event_id, occurred_at),
+        "type": object_type,
+        "resourceId": object_id,
+        "change": change,
+        "version": version,
+        "occurredAt": occurred_at,
+        "actor": {"role": actor_role, "memberId": actor_member_id},
+        "href": "/v1" + feed.RESOURCES[object_type].href(object_id, detail),
+    }
+
+
+async def changes(
+    request: Request,
+    principal: Principal,
+    *,
+    after: str | None,
+    types: Sequence[str] | None,
+    page_size: int,
+    wait: float,
+) -> ChangePage:
+    """One page of changes after `after`; with `wait`, the first changes to come within that
+    many seconds when there are none yet. Each look is one statement on a connection held
+    only for it, so a waiting follower holds none."""
+    txid, event_id, seconds = read_position(after)
+    shown = readable(principal, types)
+    kept_since = utcnow() - timedelta(days=database.settings.change_retention_days)
+    if after is not None and datetime.fromtimestamp(seconds, UTC) < kept_since:
+        raise Gone(
+            f"The feed keeps changes for {database.settings.change_retention_days} days and "
+            "this position is older. Read the lists again, then follow the feed from a new "
+            "position."
+        )
+    deadline = time.monotonic() + min(wait, MAX_WAIT_SECONDS)
+    while True:
+        rows = await repository.page(
+            postgres=not database.sqlite,
+            types=shown,
+            after=(txid, event_id),
+            kept_since=kept_since,
+            limit=page_size,
+        )
+        remaining = deadline - time.monotonic()
+        if rows or remaining <= 0 or await request.is_disconnected():
+            break
+        await asyncio.sleep(min(POLL_SECONDS, remaining))
+    items = [_item(row) for row in rows]
+    position = items[-1]["position"] if items else (after or _position(*_START[:2], utcnow()))
+    return {"items": items, "next": next_page_url(request, position, "after")}
