@@ -221,7 +221,10 @@ def create_api(settings: Settings) -> FastAPI:
 def _include(app: FastAPI, router: APIRouter) -> None:
     # Every operation serves only what it declares (app/core/negotiation.py).
     if not issubclass(router.route_class, NegotiatedRoute):
-        raise TypeError(f"{router.tags}: the router's routes must be NegotiatedRoutes")
+        raise TypeError(
+            f"The router tagged {router.tags} must be built with "
+            "APIRouter(..., route_class=NegotiatedRoute) (app/core/negotiation.py)."
+        )
     app.include_router(router)
 
 
