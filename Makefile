@@ -17,7 +17,7 @@ PORT   ?= 8000
 # TEST_WORKERS=0 runs everything in one process.
 TEST_WORKERS ?= 2
 
-.PHONY: install run test lint openapi docs-check bench migrate seed clean
+.PHONY: install run test lint typecheck-clients openapi docs-check bench migrate seed clean
 .DEFAULT_GOAL := install
 
 $(UV_STAMP):
@@ -54,6 +54,17 @@ lint: $(STAMP)
 	$(BIN)/leergemeenschap openapi --check
 	npx --yes @stoplight/spectral-cli@6.16.3 lint --ruleset $(ADR_RULESET) --fail-severity warn openapi/openapi.json
 	$(BIN)/hadolint Dockerfile
+	$(MAKE) typecheck-clients
+
+## The document as a TypeScript frontend uses it: types from openapi-typescript, a small
+## openapi-fetch client (clients/typescript/src/client.ts) checked by tsc --strict, no casts.
+TS_CLIENT := clients/typescript
+$(TS_CLIENT)/node_modules/.installed: $(TS_CLIENT)/package.json $(TS_CLIENT)/package-lock.json
+	cd $(TS_CLIENT) && npm ci --no-audit --no-fund
+	touch $@
+
+typecheck-clients: $(TS_CLIENT)/node_modules/.installed
+	cd $(TS_CLIENT) && npm run --silent check
 
 openapi: $(STAMP)
 	$(BIN)/leergemeenschap openapi
@@ -78,4 +89,4 @@ bench: $(STAMP)
 	$(BIN)/python -m benchmarks.sync_bench
 
 clean:
-	rm -rf $(VENV) $(UV_VENV) data/*.db data/*.db-*
+	rm -rf $(VENV) $(UV_VENV) data/*.db data/*.db-* $(TS_CLIENT)/node_modules

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import fastapi_offline
-from fastapi import FastAPI, Request
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.responses import HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
@@ -41,6 +41,7 @@ from app.core.middleware.headers import ContractHeaders
 from app.core.middleware.idempotency import Idempotency
 from app.core.middleware.input_checks import InputChecks
 from app.core.middleware.request_context import RequestContext
+from app.core.negotiation import NegotiatedRoute
 from app.core.openapi import build_document, responses, served
 from app.core.problems import Problem, Renderer, problem_json
 from app.core.query import refuse_undeclared_query
@@ -213,6 +214,8 @@ def create_api(settings: Settings) -> FastAPI:
         },
     )
     _with_handlers(api, problem_json)
+    # The document and the docs are negotiated like every other operation.
+    api.router.route_class = NegotiatedRoute
     # FastAPI matches a request against the routes one by one, in this order, at a real cost
     # per route: the most-read resources come first. (Tags, not this order, group the docs.)
     for router in (
@@ -234,10 +237,20 @@ def create_api(settings: Settings) -> FastAPI:
         audit_router,
         changes_router,
     ):
-        api.include_router(router)
+        _include(api, router)
     _install_meta_routes(api)
     refuse_undeclared_query(api)
     return api
+
+
+def _include(app: FastAPI, router: APIRouter) -> None:
+    # Every operation serves only what it declares (app/core/negotiation.py).
+    if not issubclass(router.route_class, NegotiatedRoute):
+        raise TypeError(
+            f"The router tagged {router.tags} must be built with "
+            "APIRouter(..., route_class=NegotiatedRoute) (app/core/negotiation.py)."
+        )
+    app.include_router(router)
 
 
 def create_scim(settings: Settings) -> FastAPI:
@@ -251,7 +264,7 @@ def create_scim(settings: Settings) -> FastAPI:
         middleware=_guarded(scim_error, settings, {}),
     )
     _with_handlers(scim, scim_error)
-    scim.include_router(scim_router)
+    _include(scim, scim_router)
     return scim
 
 
@@ -350,7 +363,7 @@ def _install_meta_routes(app: FastAPI) -> None:
     async def openapi_json() -> Response:
         return json_response(served(openapi_document(app)), headers=PUBLIC_DOCUMENT)
 
-    @app.get("/v1/docs", include_in_schema=False)
+    @app.get("/v1/docs", include_in_schema=False, response_class=HTMLResponse)
     async def swagger_ui(request: Request) -> HTMLResponse:
         return get_swagger_ui_html(
             openapi_url="/v1/openapi.json",
@@ -360,7 +373,7 @@ def _install_meta_routes(app: FastAPI) -> None:
             swagger_favicon_url="/v1/docs-static/favicon.png",
         )
 
-    @app.get("/v1/redoc", include_in_schema=False)
+    @app.get("/v1/redoc", include_in_schema=False, response_class=HTMLResponse)
     async def redoc(request: Request) -> HTMLResponse:
         return get_redoc_html(
             openapi_url="/v1/openapi.json",

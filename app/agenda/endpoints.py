@@ -10,7 +10,7 @@ from fastapi import APIRouter, Body, Depends, Path, Query, Request
 from fastapi.responses import Response
 
 from app.agenda import service
-from app.agenda.export import CSV, CSV_COLUMNS, CSV_CONTENT_TYPE, Format, items_csv, negotiate
+from app.agenda.export import CSV, CSV_COLUMNS, CsvResponse, items_csv
 from app.agenda.models import RevisionStatus
 from app.agenda.schemas import (
     AgendaItemsReplace,
@@ -25,11 +25,12 @@ from app.core.db import ReadDb, WriteDb
 from app.core.errors import NotFound
 from app.core.http import IDEMPOTENT, IfMatch, json_response, resource_headers, written
 from app.core.moments import AsOf
+from app.core.negotiation import NegotiatedRoute
 from app.core.openapi import READ, WRITE, responses
 from app.core.pagination import PageRequest
 from app.core.permissions import AdminOnly, CanReadCommunity
 
-router = APIRouter(tags=["agenda"])
+router = APIRouter(tags=["agenda"], route_class=NegotiatedRoute)
 
 MAX_NUMBER = 2**31 - 1
 RevisionNumber = Annotated[
@@ -45,30 +46,17 @@ def _known_number(number: int) -> int:
     return number
 
 
-async def response_format(request: Request) -> Format:
-    return negotiate(request.headers.get("accept"))
-
-
-Negotiated = Annotated[Format, Depends(response_format)]
-
-
-def _with_csv(declared: dict[int | str, dict[str, Any]]) -> dict[int | str, dict[str, Any]]:
+def _csv_responses(description: str) -> dict[int | str, dict[str, Any]]:
+    declared = responses(200, description, *READ, 404, headers=("ETag",))
     example = ",".join(CSV_COLUMNS) + "\r\n1,high,…\r\n"
-    declared[200]["content"] = {
-        CSV: {
-            "schema": {"type": "string"},
-            "example": example,
-        }
-    }
+    declared[200]["content"] = {CSV: {"schema": {"type": "string"}, "example": example}}
     return declared
 
 
-def _agenda_response(revision: RevisionRead, fmt: Format, filename: str) -> Response:
+def _csv_response(revision: RevisionRead, filename: str) -> Response:
     headers = resource_headers(revision)
-    if fmt == "csv":
-        headers["Content-Disposition"] = f'inline; filename="{filename}.csv"'
-        return Response(items_csv(revision["items"]), media_type=CSV_CONTENT_TYPE, headers=headers)
-    return json_response(revision, headers=headers)
+    headers["Content-Disposition"] = f'inline; filename="{filename}.csv"'
+    return CsvResponse(items_csv(revision["items"]), headers=headers)
 
 
 READ_DESCRIPTION = "Readable by every role except `sync`."
@@ -82,21 +70,32 @@ READ_DESCRIPTION = "Readable by every role except `sync`."
         "The latest published revision with its items by rank; each item embeds its question "
         "(title, current status, theme) and owner group. With `asOf`, the revision that was in "
         "force at that moment (404 before the first publication), each question with the title "
-        "and status it had then, and `moment` saying which instant that is. `Accept: text/csv` "
-        "answers the items as CSV (RFC 4180, UTF-8, header row). " + READ_DESCRIPTION
+        "and status it had then, and `moment` saying which instant that is. The same items as "
+        "CSV: `GET /agenda/export.csv`. " + READ_DESCRIPTION
     ),
     response_model=RevisionRead,
-    responses=_with_csv(
-        responses(200, "The agenda revision in force.", *READ, 404, headers=("ETag",))
-    ),
+    responses=responses(200, "The agenda revision in force.", *READ, 404, headers=("ETag",)),
 )
-async def get_agenda(
-    _: CanReadCommunity,
-    fmt: Negotiated,
-    as_of: AsOf = None,
-) -> Response:
+async def get_agenda(_: CanReadCommunity, as_of: AsOf = None) -> Response:
     revision = await service.agenda(as_of)
-    return _agenda_response(revision, fmt, f"agenda-revision-{revision['number']}")
+    return json_response(revision, headers=resource_headers(revision))
+
+
+@router.get(
+    "/v1/agenda/export.csv",
+    operation_id="agenda-export-get",
+    summary="The learning agenda in force now, or at a given moment, as CSV",
+    description=(
+        "The items of the revision `GET /agenda` answers, one row per item by rank, as CSV "
+        "(RFC 4180, UTF-8, CRLF line ends, a header row; a cell a spreadsheet would run as a "
+        "formula starts with `'`). " + READ_DESCRIPTION
+    ),
+    response_class=CsvResponse,
+    responses=_csv_responses("The agenda revision in force, as CSV."),
+)
+async def export_agenda(_: CanReadCommunity, as_of: AsOf = None) -> Response:
+    revision = await service.agenda(as_of)
+    return _csv_response(revision, f"agenda-revision-{revision['number']}")
 
 
 @router.get(
@@ -151,14 +150,31 @@ async def create_revision(
     description=(
         "Items by rank, each embedding its question and owner group. A published revision "
         "shows each question's title and status as they were at its publication (`moment`), "
-        "a draft as they are now. `Accept: text/csv` answers the items as CSV. " + READ_DESCRIPTION
+        "a draft as they are now. The same items as CSV: "
+        "`GET /agenda/revisions/{number}/export.csv`. " + READ_DESCRIPTION
     ),
     response_model=RevisionRead,
-    responses=_with_csv(responses(200, "The revision.", *READ, 404, headers=("ETag",))),
+    responses=responses(200, "The revision.", *READ, 404, headers=("ETag",)),
 )
-async def get_revision(_: CanReadCommunity, fmt: Negotiated, number: RevisionNumber) -> Response:
+async def get_revision(_: CanReadCommunity, number: RevisionNumber) -> Response:
     revision = await service.read_revision(_known_number(number))
-    return _agenda_response(revision, fmt, f"agenda-revision-{number}")
+    return json_response(revision, headers=resource_headers(revision))
+
+
+@router.get(
+    "/v1/agenda/revisions/{number}/export.csv",
+    operation_id="agenda-revision-export-get",
+    summary="An agenda revision's items as CSV",
+    description=(
+        "The items of `GET /agenda/revisions/{number}`, one row per item by rank, as CSV "
+        "(RFC 4180, UTF-8, CRLF line ends, a header row). " + READ_DESCRIPTION
+    ),
+    response_class=CsvResponse,
+    responses=_csv_responses("The revision's items, as CSV."),
+)
+async def export_revision(_: CanReadCommunity, number: RevisionNumber) -> Response:
+    revision = await service.read_revision(_known_number(number))
+    return _csv_response(revision, f"agenda-revision-{number}")
 
 
 @router.patch(

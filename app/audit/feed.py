@@ -14,10 +14,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Literal, get_args
+from typing import Annotated, Any, Literal
 
 from sqlalchemy import ColumnElement, Table, select
 
+from app.core.enums import DescribedValues
 from app.core.permissions import Role
 
 # Who may read a kind of resource: everyone who reads the community, or also the identity
@@ -25,23 +26,41 @@ from app.core.permissions import Role
 COMMUNITY = frozenset({Role.ADMIN, Role.FACILITATOR, Role.MEMBER, Role.READER})
 DIRECTORY = COMMUNITY | {Role.SYNC}
 
-# The kinds of change the feed carries.
-ChangeKind = Literal[
-    "created",
-    "updated",
-    "deactivated",
-    "reactivated",
-    "erased",
-    "deleted",
-    "archived",
-    "published",
-    "merged",
-    "ended",
-    "attendee-added",
-    "attendee-removed",
-    "items-updated",
+# The kinds of change the feed carries, and what each means.
+_MEANINGS = {
+    "created": "Aangemaakt: the resource is new.",
+    "updated": "Gewijzigd: one or more of its properties changed (a status step among them).",
+    "deactivated": "Gedeactiveerd: a member left the community; the record stays.",
+    "reactivated": "Gereactiveerd: a deactivated member is back (by the intranet sync).",
+    "erased": "Gewist: a member's personal data was erased; the record shows a pseudonym.",
+    "deleted": "Verwijderd: the resource is gone (an agenda draft).",
+    "archived": "Gearchiveerd: a department is no longer in use.",
+    "published": "Gepubliceerd: an agenda revision came into force.",
+    "merged": "Samengevoegd: a learning question was merged into another.",
+    "ended": "Beëindigd: a group membership ended (the member left the group).",
+    "attendee-added": "Aangemeld: a member was added to a workshop's attendees.",
+    "attendee-removed": "Afgemeld: a member was removed from a workshop's attendees.",
+    "items-updated": "Agendapunten gewijzigd: a draft agenda revision's items changed.",
+}
+ChangeKind = Annotated[
+    Literal[
+        "created",
+        "updated",
+        "deactivated",
+        "reactivated",
+        "erased",
+        "deleted",
+        "archived",
+        "published",
+        "merged",
+        "ended",
+        "attendee-added",
+        "attendee-removed",
+        "items-updated",
+    ],
+    DescribedValues("The kind of change.", _MEANINGS),
 ]
-CHANGES: tuple[str, ...] = get_args(ChangeKind)
+CHANGES: tuple[str, ...] = tuple(_MEANINGS)
 
 # The kind of change an action makes, from its last word ("members-deactivate": deactivated).
 _VERBS: dict[str, ChangeKind] = {

@@ -10,10 +10,11 @@ from fastapi.responses import Response
 from app.changes import service
 from app.changes.schemas import ChangePage
 from app.core.http import json_response
+from app.core.negotiation import NegotiatedRoute
 from app.core.openapi import READ, responses
 from app.core.permissions import Authenticated
 
-router = APIRouter(prefix="/v1/changes", tags=["changes"])
+router = APIRouter(prefix="/v1/changes", tags=["changes"], route_class=NegotiatedRoute)
 
 
 @router.get(

@@ -46,7 +46,7 @@ def _show_revision(url: str, fmt: Format, timeout: float, params: Params) -> Non
     with connect(url, timeout) as api:
         if fmt is Format.CSV:
             # The API writes the agenda's CSV itself.
-            write_text(api.get("/agenda", params, accept=CSV).text)
+            write_text(api.get("/agenda/export.csv", params, accept=CSV).text)
             return
         revision = api.get_json("/agenda", params)
     if fmt is Format.JSON:

@@ -11,9 +11,10 @@ from app import __version__
 from app.core.db import database
 from app.core.errors import ServiceUnavailable
 from app.core.http import json_response
+from app.core.negotiation import NegotiatedRoute
 from app.core.openapi import responses
 
-router = APIRouter(prefix="/v1/health", tags=["health"])
+router = APIRouter(prefix="/v1/health", tags=["health"], route_class=NegotiatedRoute)
 
 
 # What both probes answer: how the process is, and which version of the API it serves.

@@ -35,6 +35,11 @@ class Problem(BaseModel):
     invalidParams: list[InvalidParamModel] | None = Field(
         default=None, description="Every invalid input at once (400 only)."
     )
+    supportedMediaTypes: list[str] | None = Field(
+        default=None,
+        description="The media types the operation answers, for a request to send in `Accept` "
+        "(406 only).",
+    )
 
 
 _DESCRIPTIONS = {
@@ -42,7 +47,8 @@ _DESCRIPTIONS = {
     401: "No valid credentials (see `WWW-Authenticate`).",
     403: "The caller's role may not do this.",
     404: "No such resource.",
-    406: "None of the accepted media types can be produced.",
+    406: "The `Accept` header admits none of the media types this operation answers; "
+    "`supportedMediaTypes` lists them.",
     409: "The request conflicts with the resource's current state.",
     410: "What the request points at is no longer kept.",
     412: "`If-Match` does not name the current version.",
@@ -110,6 +116,9 @@ def _fix_operation(operation: dict[str, Any], public: bool) -> None:
     responses_ = operation.setdefault("responses", {})
     if "422" in responses_ and _is_fastapi_validation(responses_["422"]):
         del responses_["422"]
+    # Every operation serves only the media types it declares (app/core/negotiation.py).
+    responses_.setdefault("406", {"description": _DESCRIPTIONS[406]})
+    operation["responses"] = responses_ = dict(sorted(responses_.items()))
     for code, response in list(responses_.items()):
         status = int(code)
         if status >= 400:

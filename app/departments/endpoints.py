@@ -10,6 +10,7 @@ from fastapi.responses import Response
 
 from app.core.db import ReadDb, WriteDb
 from app.core.http import IDEMPOTENT, IfMatch, resource_headers, resource_response, written
+from app.core.negotiation import NegotiatedRoute
 from app.core.openapi import READ, WRITE, responses
 from app.core.pagination import PageRequest
 from app.core.permissions import AdminOnly, CanReadDirectory
@@ -24,7 +25,7 @@ from app.departments.schemas import (
 
 DepartmentId = Annotated[uuid.UUID, Path(alias="departmentId")]
 
-router = APIRouter(prefix="/v1/departments", tags=["departments"])
+router = APIRouter(prefix="/v1/departments", tags=["departments"], route_class=NegotiatedRoute)
 
 
 @router.get(

@@ -10,6 +10,7 @@ from fastapi.responses import Response
 
 from app.core.db import ReadDb, WriteDb
 from app.core.http import IDEMPOTENT, IfMatch, resource_headers, resource_response, written
+from app.core.negotiation import NegotiatedRoute
 from app.core.openapi import READ, WRITE, responses
 from app.core.pagination import PageRequest
 from app.core.permissions import CanContribute, CanReadCommunity
@@ -19,7 +20,7 @@ from app.insights.schemas import InsightCreate, InsightPage, InsightRead, Insigh
 
 InsightId = Annotated[uuid.UUID, Path(alias="insightId")]
 
-router = APIRouter(prefix="/v1/insights", tags=["insights"])
+router = APIRouter(prefix="/v1/insights", tags=["insights"], route_class=NegotiatedRoute)
 
 WHO_MAY_WRITE = (
     "Admins manage every insight. Members and facilitators capture insights (adoption "

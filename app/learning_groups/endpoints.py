@@ -17,6 +17,7 @@ from app.core.http import (
     resource_response,
     written,
 )
+from app.core.negotiation import NegotiatedRoute
 from app.core.openapi import READ, WRITE, responses
 from app.core.pagination import PageRequest
 from app.core.permissions import AdminOnly, CanJoinGroups, CanManageGroups, CanReadCommunity
@@ -36,7 +37,9 @@ from app.learning_groups.schemas import (
 GroupId = Annotated[uuid.UUID, Path(alias="groupId")]
 MembershipId = Annotated[uuid.UUID, Path(alias="membershipId")]
 
-router = APIRouter(prefix="/v1/learning-groups", tags=["learning-groups"])
+router = APIRouter(
+    prefix="/v1/learning-groups", tags=["learning-groups"], route_class=NegotiatedRoute
+)
 
 
 @router.get(

@@ -10,6 +10,7 @@ from fastapi.responses import Response
 
 from app.core.db import ReadDb, WriteDb
 from app.core.http import IDEMPOTENT, IfMatch, resource_headers, resource_response, written
+from app.core.negotiation import NegotiatedRoute
 from app.core.openapi import READ, WRITE, responses
 from app.core.pagination import PageRequest
 from app.core.permissions import CanContribute, CanReadCommunity
@@ -25,7 +26,9 @@ from app.learning_questions.schemas import (
 
 QuestionId = Annotated[uuid.UUID, Path(alias="questionId")]
 
-router = APIRouter(prefix="/v1/learning-questions", tags=["learning-questions"])
+router = APIRouter(
+    prefix="/v1/learning-questions", tags=["learning-questions"], route_class=NegotiatedRoute
+)
 
 WHO_MAY_WRITE = (
     "Admins manage every question. Members and facilitators propose questions (status "

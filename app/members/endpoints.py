@@ -11,6 +11,7 @@ from pydantic import Field
 
 from app.core.db import WriteDb
 from app.core.http import IDEMPOTENT, IfMatch, resource_headers, resource_response, written
+from app.core.negotiation import NegotiatedRoute
 from app.core.openapi import READ, WRITE, responses
 from app.core.pagination import PageQuery
 from app.core.permissions import AdminOnly, CanEditMembers, CanReadDirectory
@@ -21,7 +22,7 @@ from app.members.schemas import MemberCreate, MemberPage, MemberRead, MemberUpda
 
 MemberId = Annotated[uuid.UUID, Path(alias="memberId")]
 
-router = APIRouter(prefix="/v1/members", tags=["members"])
+router = APIRouter(prefix="/v1/members", tags=["members"], route_class=NegotiatedRoute)
 
 
 class MemberListQuery(PageQuery):

@@ -11,12 +11,12 @@ from typing import Annotated, Any
 import orjson
 import scim2_models as sm
 from fastapi import APIRouter, Path, Query, Request
-from fastapi.responses import Response
-from fastapi.routing import APIRoute
+from fastapi.responses import JSONResponse, Response
 from pydantic import ValidationError
 
 from app.core.db import ReadDb, WriteDb
 from app.core.http import PUBLIC_DOCUMENT, json_response
+from app.core.negotiation import NegotiatedRoute
 from app.core.permissions import CanSync
 from app.scim import service
 from app.scim.errors import ScimProblem
@@ -24,7 +24,7 @@ from app.scim.openapi import scim_document
 from app.scim.schemas import MAX_RESULTS, PROVIDER, SCIM_JSON, Group, UserResource
 
 
-class ScimRoute(APIRoute):
+class ScimRoute(NegotiatedRoute):
     """Turns the refusals scim2-models raises into errors the SCIM application's handlers
     render (app/scim/errors.py) once the request's transaction has ended."""
 
@@ -42,11 +42,17 @@ class ScimRoute(APIRoute):
         return scim
 
 
-router = APIRouter(route_class=ScimRoute, tags=["scim"])
+class ScimResponse(Response):
+    """What a SCIM operation answers (and what content negotiation offers for it)."""
+
+    media_type = SCIM_JSON
+
+
+router = APIRouter(route_class=ScimRoute, tags=["scim"], default_response_class=ScimResponse)
 
 
 def scim_response(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    return Response(orjson.dumps(data), status_code=status, media_type=SCIM_JSON, headers=headers)
+    return ScimResponse(orjson.dumps(data), status_code=status, headers=headers)
 
 
 def mount_path(request: Request) -> str:
@@ -206,7 +212,12 @@ async def get_resource_type(
     raise sm.NotFoundException(detail=f"No resource type {type_id}.")
 
 
-@router.get("/openapi.json", operation_id="scim-openapi-get", include_in_schema=False)
+@router.get(
+    "/openapi.json",
+    operation_id="scim-openapi-get",
+    include_in_schema=False,
+    response_class=JSONResponse,
+)
 async def openapi(request: Request) -> Response:
     # Public, like the /v1 document: readable from any origin.
     return json_response(scim_document(request.app, mount_path(request)), headers=PUBLIC_DOCUMENT)

@@ -53,6 +53,10 @@ _ERRORS = {
     "401": "No valid sync or admin API key.",
     "403": "The key's role may not provision.",
     "404": "No such resource (also after DELETE).",
+    "406": (
+        "The `Accept` header admits neither `application/scim+json` nor `application/json` "
+        "(the document itself: `application/json`)."
+    ),
     "409": "A unique attribute is taken (scimType uniqueness).",
     "500": "Unexpected server error.",
     "503": "The database is busy; retry.",

@@ -11,12 +11,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
-from fastapi.routing import APIRoute
 
 from app.core.context import require_caller
 from app.core.db import ReadDb, WriteDb, read_connection
 from app.core.errors import InvalidInput, InvalidParam
 from app.core.http import IDEMPOTENT, json_response, written
+from app.core.negotiation import NegotiatedRoute
 from app.core.openapi import READ, WRITE, responses
 from app.core.pagination import PageRequest
 from app.core.permissions import CanSync, ensure_role
@@ -73,7 +73,7 @@ async def _with_complete_problems(
         raise InvalidInput(_unique(params)) from None
 
 
-class CompleteProblemsRoute(APIRoute):
+class CompleteProblemsRoute(NegotiatedRoute):
     """When a sync body fails schema validation, the 400 also names what the service would
     have refused (unknown or out-of-scope codes, duplicates, addresses held by others), so a
     script learns about every bad entry from one answer. The whole request, body parsing

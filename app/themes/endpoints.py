@@ -10,6 +10,7 @@ from fastapi.responses import Response
 
 from app.core.db import ReadDb, WriteDb
 from app.core.http import IDEMPOTENT, IfMatch, resource_headers, resource_response, written
+from app.core.negotiation import NegotiatedRoute
 from app.core.openapi import READ, WRITE, responses
 from app.core.pagination import PageRequest
 from app.core.permissions import AdminOnly, CanReadCommunity
@@ -19,7 +20,7 @@ from app.themes.schemas import ThemeCreate, ThemePage, ThemeRead, ThemeUpdate
 
 ThemeId = Annotated[uuid.UUID, Path(alias="themeId")]
 
-router = APIRouter(prefix="/v1/themes", tags=["themes"])
+router = APIRouter(prefix="/v1/themes", tags=["themes"], route_class=NegotiatedRoute)
 
 
 @router.get(

@@ -142,7 +142,7 @@ async def test_the_agenda_as_of_a_moment_shows_the_questions_as_they_were(client
 
     # The same agenda as a spreadsheet.
     sheet = await client.get(
-        "/v1/agenda",
+        "/v1/agenda/export.csv",
         params={"asOf": "2024-03-14T18:00:00Z"},
         headers=api.headers(reader, Accept="text/csv"),
     )
@@ -165,7 +165,7 @@ async def test_a_published_revision_shows_its_questions_as_at_its_publication(cl
         ("Oude titel", "open"),
     ]
     sheet = await client.get(
-        "/v1/agenda/revisions/1", headers=api.headers(reader, Accept="text/csv")
+        "/v1/agenda/revisions/1/export.csv", headers=api.headers(reader, Accept="text/csv")
     )
     rows = list(csv.reader(io.StringIO(sheet.content.decode("utf-8"), newline="")))
     assert [(r[2], r[3], r[4]) for r in rows[1:]] == shown(revision)

@@ -410,36 +410,48 @@ async def test_question_history_of_an_unknown_question_is_404(client):
     assert empty.json() == {"questionId": lonely["id"], "items": []}
 
 
+CSV_TYPE = "text/csv; charset=utf-8"
+
+
 @pytest.mark.parametrize(
     ("accept", "expected"),
     [
-        (None, "application/json"),
-        ("*/*", "application/json"),
-        ("application/json", "application/json"),
-        ("text/csv", "text/csv; charset=utf-8"),
-        ("text/*", "text/csv; charset=utf-8"),
-        ("text/csv;q=0.5, application/json", "application/json"),
-        ("application/json;q=0.2, text/csv;q=0.9", "text/csv; charset=utf-8"),
-        ("text/html, */*;q=0.1", "application/json"),
+        (None, ("application/json", CSV_TYPE)),
+        ("*/*", ("application/json", CSV_TYPE)),
+        ("text/csv;q=0.5, application/json", ("application/json", CSV_TYPE)),
+        ("application/json;q=0.2, text/csv;q=0.9", ("application/json", CSV_TYPE)),
+        ("text/html, */*;q=0.1", ("application/json", CSV_TYPE)),
+        ("application/json", ("application/json", None)),
+        ("text/*", (None, CSV_TYPE)),
+        ("text/csv", (None, CSV_TYPE)),
     ],
 )
-async def test_content_negotiation(client, accept, expected):
+async def test_each_operation_answers_one_media_type(client, accept, expected):
+    """The revision is JSON, its export CSV: an Accept header picks no other type, it admits
+    the operation's own or is refused."""
     admin = await make_key("admin")
     await _published_and_draft(client, admin)
     extra = {"Accept": accept} if accept is not None else {}
-    for url in ("/v1/agenda", "/v1/agenda/revisions/2"):
-        response = await client.get(url, headers=api.headers(admin, **extra))
-        assert response.status_code == 200, response.text
-        assert response.headers["content-type"] == expected
+    for json_url, csv_url in (
+        ("/v1/agenda", "/v1/agenda/export.csv"),
+        ("/v1/agenda/revisions/2", "/v1/agenda/revisions/2/export.csv"),
+    ):
+        for url, media_type in zip((json_url, csv_url), expected, strict=True):
+            response = await client.get(url, headers=api.headers(admin, **extra))
+            if media_type is None:
+                assert _problem(response, 406)["supportedMediaTypes"] != []
+            else:
+                assert response.status_code == 200, response.text
+                assert response.headers["content-type"] == media_type
 
 
-@pytest.mark.parametrize("accept", ["application/xml", "text/html", "application/json;q=0"])
+@pytest.mark.parametrize("accept", ["application/xml", "text/html", "text/csv;q=0"])
 async def test_unsupported_accept_is_406(client, accept):
     admin = await make_key("admin")
     await _published_and_draft(client, admin)
-    for url in ("/v1/agenda", "/v1/agenda/revisions/1"):
+    for url in ("/v1/agenda/export.csv", "/v1/agenda/revisions/1/export.csv"):
         response = await client.get(url, headers=api.headers(admin, Accept=accept))
-        assert "text/csv" in _problem(response, 406)["detail"]
+        assert _problem(response, 406)["supportedMediaTypes"] == ["text/csv"]
 
 
 async def test_csv_defuses_spreadsheet_formulas(client):
@@ -449,7 +461,7 @@ async def test_csv_defuses_spreadsheet_formulas(client):
     await api.publish_agenda(
         client, admin, [item(risky["id"], 1, note="+31 20"), item(multi["id"], 2)]
     )
-    sheet = await client.get("/v1/agenda", headers=api.headers(admin, Accept="text/csv"))
+    sheet = await client.get("/v1/agenda/export.csv", headers=bearer(admin))
     rows = list(csv.reader(io.StringIO(sheet.content.decode(), newline="")))
     assert rows[1][3] == '\'=HYPERLINK("http://evil.example")'
     assert rows[1][8] == "'+31 20"

@@ -9,12 +9,8 @@ import csv
 import io
 import json
 import os
-import signal
-import socket
 import subprocess
-import sys
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,60 +24,10 @@ from app.client.api import Api, ClientError, ExitCode, Failed, Refused, Unreacha
 from app.core.models import utcnow
 from tests.agenda.api import item, publish_agenda
 from tests.agenda.factories import make_group, make_question, make_theme, set_question_status
-from tests.conftest import Backend
+from tests.client.conftest import command, free_port
 from tests.factories import bearer, make_key, make_member
 
 ROOT = Path(__file__).resolve().parent.parent.parent
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def command() -> list[str]:
-    script = Path(sys.executable).with_name("leergemeenschap")
-    return [str(script)] if script.exists() else [sys.executable, "-m", "app.cli"]
-
-
-@pytest.fixture(scope="module")
-def live(backend: Backend, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The API served by uvicorn on the session's database; its address."""
-    port = free_port()
-    log = tmp_path_factory.mktemp("client") / "server.log"
-    env = {**os.environ, "DATABASE_URL": backend.url}
-    with log.open("wb") as sink:
-        process = subprocess.Popen(
-            [*command(), "serve", "--port", str(port), "--no-access-log"],
-            cwd=ROOT,
-            env=env,
-            stdout=sink,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"the server exited:\n{log.read_text(errors='replace')[-4000:]}")
-            try:
-                if httpx.get(f"{url}/v1/health/ready", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"the server was not ready in 60 s:\n{log.read_text()[-4000:]}")
-            time.sleep(0.2)
-        yield url
-    finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=10)
 
 
 @dataclass
@@ -180,7 +126,7 @@ async def test_agenda_now_in_every_format(client, cli):
 
     as_csv = cli(agenda.key, "agenda", "now", "-f", "csv")
     assert as_csv.code == ExitCode.OK, as_csv.err
-    assert as_csv.out == await api_csv(client, agenda.key, "/v1/agenda")
+    assert as_csv.out == await api_csv(client, agenda.key, "/v1/agenda/export.csv")
     rows = as_csv.csv()
     assert rows[0][:3] == ["rank", "priority", "questionId"]
     assert [row[3] for row in rows[1:]] == [
@@ -208,7 +154,7 @@ async def test_agenda_as_of_an_instant_and_a_date(client, cli):
 
     as_csv = cli(agenda.key, "agenda", "as-of", agenda.between, "--format", "csv")
     assert as_csv.code == ExitCode.OK, as_csv.err
-    assert as_csv.out == await api_csv(client, agenda.key, "/v1/agenda/revisions/1")
+    assert as_csv.out == await api_csv(client, agenda.key, "/v1/agenda/revisions/1/export.csv")
 
     # A date is the end of that day in Amsterdam: today's agenda there is the latest.
     amsterdam_today = utcnow().astimezone(ZoneInfo("Europe/Amsterdam")).date()
