@@ -41,10 +41,9 @@ from app.core.middleware.headers import ContractHeaders
 from app.core.middleware.idempotency import Idempotency
 from app.core.middleware.input_checks import InputChecks
 from app.core.middleware.request_context import RequestContext
-from app.core.negotiation import NegotiatedRoute
 from app.core.openapi import build_document, responses, served
 from app.core.problems import Problem, Renderer, problem_json
-from app.core.query import refuse_undeclared_query
+from app.core.routes import ContractRoute
 from app.departments.endpoints import router as departments_router
 from app.insights.endpoints import router as insights_router
 from app.learning_groups.endpoints import router as learning_groups_router
@@ -215,7 +214,7 @@ def create_api(settings: Settings) -> FastAPI:
     )
     _with_handlers(api, problem_json)
     # The document and the docs are negotiated like every other operation.
-    api.router.route_class = NegotiatedRoute
+    api.router.route_class = ContractRoute
     # FastAPI matches a request against the routes one by one, in this order, at a real cost
     # per route: the most-read resources come first. (Tags, not this order, group the docs.)
     for router in (
@@ -239,16 +238,15 @@ def create_api(settings: Settings) -> FastAPI:
     ):
         _include(api, router)
     _install_meta_routes(api)
-    refuse_undeclared_query(api)
     return api
 
 
 def _include(app: FastAPI, router: APIRouter) -> None:
     # Every operation serves only what it declares (app/core/negotiation.py).
-    if not issubclass(router.route_class, NegotiatedRoute):
+    if not issubclass(router.route_class, ContractRoute):
         raise TypeError(
             f"The router tagged {router.tags} must be built with "
-            "APIRouter(..., route_class=NegotiatedRoute) (app/core/negotiation.py)."
+            "APIRouter(..., route_class=ContractRoute) (app/core/routes.py)."
         )
     app.include_router(router)
 

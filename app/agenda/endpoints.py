@@ -25,12 +25,12 @@ from app.core.db import ReadDb, WriteDb
 from app.core.errors import NotFound
 from app.core.http import IDEMPOTENT, IfMatch, json_response, resource_headers, written
 from app.core.moments import AsOf
-from app.core.negotiation import NegotiatedRoute
 from app.core.openapi import READ, WRITE, responses
 from app.core.pagination import PageRequest
 from app.core.permissions import AdminOnly, CanReadCommunity
+from app.core.routes import ContractRoute
 
-router = APIRouter(tags=["agenda"], route_class=NegotiatedRoute)
+router = APIRouter(tags=["agenda"], route_class=ContractRoute)
 
 MAX_NUMBER = 2**31 - 1
 RevisionNumber = Annotated[

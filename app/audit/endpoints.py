@@ -11,13 +11,13 @@ from fastapi.responses import Response
 from app.audit import service
 from app.audit.schemas import AuditEventPage, AuditResult
 from app.core.db import ReadDb
-from app.core.negotiation import NegotiatedRoute
 from app.core.openapi import READ, responses
 from app.core.pagination import PageRequest
 from app.core.permissions import AdminOnly
+from app.core.routes import ContractRoute
 from app.core.schemas import Instant
 
-router = APIRouter(prefix="/v1/audit-events", tags=["audit-events"], route_class=NegotiatedRoute)
+router = APIRouter(prefix="/v1/audit-events", tags=["audit-events"], route_class=ContractRoute)
 
 
 @router.get(

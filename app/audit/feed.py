@@ -60,7 +60,6 @@ ChangeKind = Annotated[
     ],
     DescribedValues("The kind of change.", _MEANINGS),
 ]
-CHANGES: tuple[str, ...] = tuple(_MEANINGS)
 
 # The kind of change an action makes, from its last word ("members-deactivate": deactivated).
 _VERBS: dict[str, ChangeKind] = {

@@ -12,14 +12,14 @@ from app.auth import service
 from app.auth.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyPage, ApiKeyRead
 from app.core.db import ReadDb, WriteDb
 from app.core.http import IDEMPOTENT, json_response, written
-from app.core.negotiation import NegotiatedRoute
 from app.core.openapi import READ, WRITE, responses
 from app.core.pagination import PageRequest
 from app.core.permissions import AdminOnly
+from app.core.routes import ContractRoute
 
 KeyId = Annotated[uuid.UUID, Path(alias="keyId")]
 
-router = APIRouter(prefix="/v1/api-keys", tags=["api-keys"], route_class=NegotiatedRoute)
+router = APIRouter(prefix="/v1/api-keys", tags=["api-keys"], route_class=ContractRoute)
 
 
 @router.get(

@@ -13,14 +13,14 @@ from app.cases.models import CaseStatus
 from app.cases.schemas import CaseCreate, CasePage, CaseRead, CaseUpdate
 from app.core.db import ReadDb, WriteDb
 from app.core.http import IDEMPOTENT, IfMatch, resource_headers, resource_response, written
-from app.core.negotiation import NegotiatedRoute
 from app.core.openapi import READ, WRITE, responses
 from app.core.pagination import PageRequest
 from app.core.permissions import CanManageGroups, CanReadCommunity
+from app.core.routes import ContractRoute
 
 CaseId = Annotated[uuid.UUID, Path(alias="caseId")]
 
-router = APIRouter(prefix="/v1/cases", tags=["cases"], route_class=NegotiatedRoute)
+router = APIRouter(prefix="/v1/cases", tags=["cases"], route_class=ContractRoute)
 
 
 @router.get(

@@ -10,11 +10,11 @@ from fastapi.responses import Response
 from app.changes import service
 from app.changes.schemas import ChangePage
 from app.core.http import json_response
-from app.core.negotiation import NegotiatedRoute
 from app.core.openapi import READ, responses
 from app.core.permissions import Authenticated
+from app.core.routes import ContractRoute
 
-router = APIRouter(prefix="/v1/changes", tags=["changes"], route_class=NegotiatedRoute)
+router = APIRouter(prefix="/v1/changes", tags=["changes"], route_class=ContractRoute)
 
 
 @router.get(

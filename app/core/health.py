@@ -11,10 +11,10 @@ from app import __version__
 from app.core.db import database
 from app.core.errors import ServiceUnavailable
 from app.core.http import json_response
-from app.core.negotiation import NegotiatedRoute
 from app.core.openapi import responses
+from app.core.routes import ContractRoute
 
-router = APIRouter(prefix="/v1/health", tags=["health"], route_class=NegotiatedRoute)
+router = APIRouter(prefix="/v1/health", tags=["health"], route_class=ContractRoute)
 
 
 # What both probes answer: how the process is, and which version of the API it serves.

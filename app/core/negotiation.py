@@ -2,8 +2,7 @@
 are the ones it declares for its successful answers, and a request whose Accept header admits
 none of them is refused with a 406 problem naming them, before the route runs.
 
-Every route of both applications is a `NegotiatedRoute` (`create_api` and `create_scim` check
-it). The check is on the hot path: a request without Accept, with `*/*` or with the
+Every route of both applications is a `ContractRoute` (app/core/routes.py), which runs it. The check is on the hot path: a request without Accept, with `*/*` or with the
 operation's own media type passes after one scan of the raw headers; any other header is
 parsed once per distinct value (a small cache) and matched with its q-values (RFC 9110
 §12.5.1). Problems are not negotiated: an application renders every error in its one error
@@ -17,7 +16,7 @@ from typing import Any
 
 from fastapi.datastructures import DefaultPlaceholder
 from fastapi.routing import APIRoute
-from starlette.types import Message, Receive, Scope, Send
+from starlette.types import Scope
 
 from app.core.errors import DomainError
 
@@ -139,45 +138,3 @@ def chosen(scope: Scope) -> str | None:
     route that declares several for one status would answer in."""
     media_type: str | None = scope.get(CHOSEN)
     return media_type
-
-
-class NegotiatedRoute(APIRoute):
-    """An API route that serves only what it declares (see the module's docstring)."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.media_types = declared_media_types(self)
-        self._offered = acceptable(self.media_types)
-        self._methods = frozenset(self.methods or ())
-        # Accept values that need no parsing (bytes, as they arrive): the first type wins.
-        self._fast = frozenset({b"*/*", self.media_types[0].encode("latin-1")})
-
-    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["method"] in self._methods:  # a wrong method is a 405, whatever it accepts
-            for name, value in scope["headers"]:
-                if name == b"accept":
-                    if value not in self._fast:
-                        send = self._negotiate(value.decode("latin-1"), scope, send)
-                    break
-        await super().handle(scope, receive, send)
-
-    def _negotiate(self, accept: str, scope: Scope, send: Send) -> Send:
-        media_type = choose(accept, self._offered)
-        if media_type is None:
-            raise NotAcceptable(accept, self.media_types)
-        if media_type in self.media_types:
-            if media_type != self.media_types[0]:
-                scope[CHOSEN] = media_type
-            return send
-        # The JSON label of a `+json` body: the body is the same, its Content-Type says JSON.
-        label = media_type.encode("latin-1")
-
-        async def relabelled(message: Message) -> None:
-            if message["type"] == "http.response.start" and message["status"] < 300:
-                message["headers"] = [
-                    (k, label if k == b"content-type" else v) for k, v in message["headers"]
-                ]
-            await send(message)
-
-        scope[CHOSEN] = media_type
-        return relabelled

@@ -17,14 +17,13 @@ from types import UnionType
 from typing import Annotated, Any, TypeVar, Union, get_args, get_origin
 from urllib.parse import parse_qsl
 
-from fastapi import FastAPI, Request, params
+from fastapi import Request, params
 from fastapi.dependencies.utils import get_flat_params
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from pydantic import BaseModel, ConfigDict, ValidationError
-from starlette.types import ASGIApp, Receive, Scope, Send
 
-from app.core.errors import InvalidInput, InvalidParam
+from app.core.errors import InvalidParam
 
 M = TypeVar("M", bound="QueryModel")
 
@@ -126,7 +125,7 @@ def declared_query(route: APIRoute) -> tuple[frozenset[str], frozenset[str]]:
     return frozenset(names), frozenset(repeatable)
 
 
-def _undeclared(
+def undeclared(
     query_string: bytes, names: frozenset[str], repeatable: frozenset[str]
 ) -> list[InvalidParam]:
     keys = [key for key, _ in parse_qsl(query_string.decode("latin-1"), keep_blank_values=True)]
@@ -150,24 +149,3 @@ def _undeclared(
         for key in repeated
     )
     return problems
-
-
-def refuse_undeclared_query(app: FastAPI) -> None:
-    """Make every operation of `app` refuse a query string it does not declare. Checked in
-    front of each route's handler, where the route is known and nothing has been read yet; a
-    request without a query string costs nothing."""
-    for route in app.routes:
-        if isinstance(route, APIRoute):
-            route.app = _strict(route.app, *declared_query(route))
-
-
-def _strict(handler: ASGIApp, names: frozenset[str], repeatable: frozenset[str]) -> ASGIApp:
-    async def strict(scope: Scope, receive: Receive, send: Send) -> None:
-        query_string = scope.get("query_string")
-        if query_string:
-            problems = _undeclared(query_string, names, repeatable)
-            if problems:
-                raise InvalidInput(problems)
-        await handler(scope, receive, send)
-
-    return strict

@@ -10,10 +10,10 @@ from fastapi.responses import Response
 
 from app.core.db import ReadDb, WriteDb
 from app.core.http import IDEMPOTENT, IfMatch, resource_headers, resource_response, written
-from app.core.negotiation import NegotiatedRoute
 from app.core.openapi import READ, WRITE, responses
 from app.core.pagination import PageRequest
 from app.core.permissions import AdminOnly, CanReadDirectory
+from app.core.routes import ContractRoute
 from app.departments import service
 from app.departments.models import DepartmentKind
 from app.departments.schemas import (
@@ -25,7 +25,7 @@ from app.departments.schemas import (
 
 DepartmentId = Annotated[uuid.UUID, Path(alias="departmentId")]
 
-router = APIRouter(prefix="/v1/departments", tags=["departments"], route_class=NegotiatedRoute)
+router = APIRouter(prefix="/v1/departments", tags=["departments"], route_class=ContractRoute)
 
 
 @router.get(

@@ -10,17 +10,17 @@ from fastapi.responses import Response
 
 from app.core.db import ReadDb, WriteDb
 from app.core.http import IDEMPOTENT, IfMatch, resource_headers, resource_response, written
-from app.core.negotiation import NegotiatedRoute
 from app.core.openapi import READ, WRITE, responses
 from app.core.pagination import PageRequest
 from app.core.permissions import CanContribute, CanReadCommunity
+from app.core.routes import ContractRoute
 from app.insights import service
 from app.insights.models import Adoption
 from app.insights.schemas import InsightCreate, InsightPage, InsightRead, InsightUpdate
 
 InsightId = Annotated[uuid.UUID, Path(alias="insightId")]
 
-router = APIRouter(prefix="/v1/insights", tags=["insights"], route_class=NegotiatedRoute)
+router = APIRouter(prefix="/v1/insights", tags=["insights"], route_class=ContractRoute)
 
 WHO_MAY_WRITE = (
     "Admins manage every insight. Members and facilitators capture insights (adoption "

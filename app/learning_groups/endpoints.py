@@ -17,10 +17,10 @@ from app.core.http import (
     resource_response,
     written,
 )
-from app.core.negotiation import NegotiatedRoute
 from app.core.openapi import READ, WRITE, responses
 from app.core.pagination import PageRequest
 from app.core.permissions import AdminOnly, CanJoinGroups, CanManageGroups, CanReadCommunity
+from app.core.routes import ContractRoute
 from app.learning_groups import service
 from app.learning_groups.models import GroupMode, GroupStatus, MembershipRole
 from app.learning_groups.schemas import (
@@ -38,7 +38,7 @@ GroupId = Annotated[uuid.UUID, Path(alias="groupId")]
 MembershipId = Annotated[uuid.UUID, Path(alias="membershipId")]
 
 router = APIRouter(
-    prefix="/v1/learning-groups", tags=["learning-groups"], route_class=NegotiatedRoute
+    prefix="/v1/learning-groups", tags=["learning-groups"], route_class=ContractRoute
 )
 
 

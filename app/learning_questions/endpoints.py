@@ -10,10 +10,10 @@ from fastapi.responses import Response
 
 from app.core.db import ReadDb, WriteDb
 from app.core.http import IDEMPOTENT, IfMatch, resource_headers, resource_response, written
-from app.core.negotiation import NegotiatedRoute
 from app.core.openapi import READ, WRITE, responses
 from app.core.pagination import PageRequest
 from app.core.permissions import CanContribute, CanReadCommunity
+from app.core.routes import ContractRoute
 from app.learning_questions import lifecycle, service
 from app.learning_questions.models import QuestionKind, QuestionStatus
 from app.learning_questions.schemas import (
@@ -27,7 +27,7 @@ from app.learning_questions.schemas import (
 QuestionId = Annotated[uuid.UUID, Path(alias="questionId")]
 
 router = APIRouter(
-    prefix="/v1/learning-questions", tags=["learning-questions"], route_class=NegotiatedRoute
+    prefix="/v1/learning-questions", tags=["learning-questions"], route_class=ContractRoute
 )
 
 WHO_MAY_WRITE = (

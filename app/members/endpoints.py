@@ -11,18 +11,18 @@ from pydantic import Field
 
 from app.core.db import WriteDb
 from app.core.http import IDEMPOTENT, IfMatch, resource_headers, resource_response, written
-from app.core.negotiation import NegotiatedRoute
 from app.core.openapi import READ, WRITE, responses
 from app.core.pagination import PageQuery
 from app.core.permissions import AdminOnly, CanEditMembers, CanReadDirectory
 from app.core.query import query_openapi, read_query
+from app.core.routes import ContractRoute
 from app.members import service
 from app.members.models import MemberSource, MemberStatus, Participation
 from app.members.schemas import MemberCreate, MemberPage, MemberRead, MemberUpdate
 
 MemberId = Annotated[uuid.UUID, Path(alias="memberId")]
 
-router = APIRouter(prefix="/v1/members", tags=["members"], route_class=NegotiatedRoute)
+router = APIRouter(prefix="/v1/members", tags=["members"], route_class=ContractRoute)
 
 
 class MemberListQuery(PageQuery):

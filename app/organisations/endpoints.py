@@ -10,10 +10,10 @@ from fastapi.responses import Response
 
 from app.core.db import ReadDb, WriteDb
 from app.core.http import IDEMPOTENT, IfMatch, resource_headers, resource_response, written
-from app.core.negotiation import NegotiatedRoute
 from app.core.openapi import READ, WRITE, responses
 from app.core.pagination import PageRequest
 from app.core.permissions import AdminOnly, CanReadCommunity
+from app.core.routes import ContractRoute
 from app.organisations import service
 from app.organisations.models import OrganisationKind
 from app.organisations.schemas import (
@@ -25,7 +25,7 @@ from app.organisations.schemas import (
 
 OrganisationId = Annotated[uuid.UUID, Path(alias="organisationId")]
 
-router = APIRouter(prefix="/v1/organisations", tags=["organisations"], route_class=NegotiatedRoute)
+router = APIRouter(prefix="/v1/organisations", tags=["organisations"], route_class=ContractRoute)
 
 
 @router.get(

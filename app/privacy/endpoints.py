@@ -10,15 +10,15 @@ from fastapi.responses import Response
 
 from app.core.db import WriteDb
 from app.core.http import IDEMPOTENT, IfMatch, json_response, written
-from app.core.negotiation import NegotiatedRoute
 from app.core.openapi import READ, WRITE, responses
 from app.core.permissions import AdminOnly, Authenticated
+from app.core.routes import ContractRoute
 from app.privacy import service
 from app.privacy.schemas import Erasure, PersonalData
 
 MemberId = Annotated[uuid.UUID, Path(alias="memberId")]
 
-router = APIRouter(prefix="/v1/members", tags=["members"], route_class=NegotiatedRoute)
+router = APIRouter(prefix="/v1/members", tags=["members"], route_class=ContractRoute)
 
 
 @router.get(

@@ -16,17 +16,20 @@ from pydantic import ValidationError
 
 from app.core.db import ReadDb, WriteDb
 from app.core.http import PUBLIC_DOCUMENT, json_response
-from app.core.negotiation import NegotiatedRoute
 from app.core.permissions import CanSync
+from app.core.routes import ContractRoute
 from app.scim import service
 from app.scim.errors import ScimProblem
 from app.scim.openapi import scim_document
 from app.scim.schemas import MAX_RESULTS, PROVIDER, SCIM_JSON, Group, UserResource
 
 
-class ScimRoute(NegotiatedRoute):
+class ScimRoute(ContractRoute):
     """Turns the refusals scim2-models raises into errors the SCIM application's handlers
     render (app/scim/errors.py) once the request's transaction has ended."""
+
+    # Identity providers send parameters of their own; RFC 7644 has them ignored.
+    strict_query = False
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()

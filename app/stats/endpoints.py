@@ -9,13 +9,13 @@ from app.core import moments
 from app.core.db import ReadDb
 from app.core.http import json_response
 from app.core.moments import AsOf
-from app.core.negotiation import NegotiatedRoute
 from app.core.openapi import READ, responses
 from app.core.permissions import CanReadCommunity
+from app.core.routes import ContractRoute
 from app.stats import service
 from app.stats.schemas import CommunityStats
 
-router = APIRouter(prefix="/v1/stats", tags=["stats"], route_class=NegotiatedRoute)
+router = APIRouter(prefix="/v1/stats", tags=["stats"], route_class=ContractRoute)
 
 
 @router.get(

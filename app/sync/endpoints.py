@@ -16,11 +16,11 @@ from app.core.context import require_caller
 from app.core.db import ReadDb, WriteDb, read_connection
 from app.core.errors import InvalidInput, InvalidParam
 from app.core.http import IDEMPOTENT, json_response, written
-from app.core.negotiation import NegotiatedRoute
 from app.core.openapi import READ, WRITE, responses
 from app.core.pagination import PageRequest
 from app.core.permissions import CanSync, ensure_role
 from app.core.problems import validation_params
+from app.core.routes import ContractRoute
 from app.sync import service
 from app.sync.models import SyncMode, SyncStatus
 from app.sync.schemas import MAX_MEMBERS, MemberSyncCreate, MemberSyncPage, MemberSyncRead
@@ -73,7 +73,7 @@ async def _with_complete_problems(
         raise InvalidInput(_unique(params)) from None
 
 
-class CompleteProblemsRoute(NegotiatedRoute):
+class CompleteProblemsRoute(ContractRoute):
     """When a sync body fails schema validation, the 400 also names what the service would
     have refused (unknown or out-of-scope codes, duplicates, addresses held by others), so a
     script learns about every bad entry from one answer. The whole request, body parsing

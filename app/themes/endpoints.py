@@ -10,17 +10,17 @@ from fastapi.responses import Response
 
 from app.core.db import ReadDb, WriteDb
 from app.core.http import IDEMPOTENT, IfMatch, resource_headers, resource_response, written
-from app.core.negotiation import NegotiatedRoute
 from app.core.openapi import READ, WRITE, responses
 from app.core.pagination import PageRequest
 from app.core.permissions import AdminOnly, CanReadCommunity
+from app.core.routes import ContractRoute
 from app.members.models import TransitionRole
 from app.themes import service
 from app.themes.schemas import ThemeCreate, ThemePage, ThemeRead, ThemeUpdate
 
 ThemeId = Annotated[uuid.UUID, Path(alias="themeId")]
 
-router = APIRouter(prefix="/v1/themes", tags=["themes"], route_class=NegotiatedRoute)
+router = APIRouter(prefix="/v1/themes", tags=["themes"], route_class=ContractRoute)
 
 
 @router.get(

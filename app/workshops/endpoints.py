@@ -17,10 +17,10 @@ from app.core.http import (
     resource_response,
     written,
 )
-from app.core.negotiation import NegotiatedRoute
 from app.core.openapi import READ, WRITE, responses
 from app.core.pagination import PageRequest
 from app.core.permissions import AdminOnly, CanReadCommunity
+from app.core.routes import ContractRoute
 from app.core.schemas import Instant
 from app.workshops import service
 from app.workshops.schemas import (
@@ -36,7 +36,7 @@ from app.workshops.schemas import (
 WorkshopId = Annotated[uuid.UUID, Path(alias="workshopId")]
 MemberId = Annotated[uuid.UUID, Path(alias="memberId")]
 
-router = APIRouter(prefix="/v1/workshops", tags=["workshops"], route_class=NegotiatedRoute)
+router = APIRouter(prefix="/v1/workshops", tags=["workshops"], route_class=ContractRoute)
 
 
 @router.get(

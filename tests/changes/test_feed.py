@@ -155,8 +155,10 @@ async def test_wait_answers_as_soon_as_a_change_comes(client):
     assert response.status_code == 200, response.text
     assert [c["change"] for c in response.json()["items"]] == ["created"]
     assert 0.4 < waited < 2.5
-    # Nothing comes: the wait ends empty-handed, at the same position.
+    # `next` keeps the wait. Nothing comes: the wait ends empty-handed, where it began.
+    following = response.json()["next"]
+    assert "wait=10" in following
     started = time.monotonic()
-    response = await client.get(f"{response.json()['next']}&wait=0.5", headers=bearer(reader))
-    assert response.json()["items"] == []
+    response = await client.get(following.replace("wait=10", "wait=0.5"), headers=bearer(reader))
+    assert response.json() == {"items": [], "next": following.replace("wait=10", "wait=0.5")}
     assert 0.4 < time.monotonic() - started < 2

@@ -46,10 +46,10 @@ async def test_a_follower_misses_nothing_while_long_and_short_writes_interleave(
     writing = True
 
     async def follower() -> None:
-        url = f"{URL}?types=member&pageSize=7"
+        url = f"{URL}?types=member&pageSize=7&wait=0.3"  # `next` keeps all three
         while True:
             done = not writing
-            response = await client.get(f"{url}&wait=0.3", headers=bearer(reader))
+            response = await client.get(url, headers=bearer(reader))
             assert response.status_code == 200, response.text
             page = response.json()
             seen.extend(page["items"])

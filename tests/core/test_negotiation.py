@@ -10,7 +10,8 @@ import pytest
 from fastapi.routing import APIRoute
 
 from app.core.config import Settings
-from app.core.negotiation import NegotiatedRoute, choose, parse_accept
+from app.core.negotiation import choose, parse_accept
+from app.core.routes import ContractRoute
 from app.main import create_app
 from tests.core.support import assert_problem, full_paths
 from tests.factories import bearer, make_key
@@ -18,11 +19,11 @@ from tests.factories import bearer, make_key
 SCIM_JSON = "application/scim+json"
 
 
-def _routes() -> list[tuple[NegotiatedRoute, str, str]]:
+def _routes() -> list[tuple[ContractRoute, str, str]]:
     found = []
     for route, path in full_paths(create_app(Settings()).routes):
         if isinstance(route, APIRoute):
-            assert isinstance(route, NegotiatedRoute), path
+            assert isinstance(route, ContractRoute), path
             for method in sorted(route.methods - {"HEAD"}):
                 found.append((route, method, path))
     return found
