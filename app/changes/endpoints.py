@@ -23,14 +23,15 @@ router = APIRouter(prefix="/v1/changes", tags=["changes"], route_class=ContractR
     summary="Follow the changes of every resource",
     description=(
         "Every change of a resource (created, updated, deactivated, erased, a status or "
-        "lifecycle step …), oldest first, in an order a follower can rely on: one that follows "
-        "`next` never misses a change and never sees one twice, even when transactions "
-        "commit in another order than they began. Each change names the resource, its new "
-        "`version`, who made it and the `href` of its current representation. Without "
-        "`after` the feed starts at its oldest change (it keeps "
-        "`CHANGE_RETENTION_DAYS`, 90 by default); an older position is a 410, after which a "
-        "follower reads the lists again. A caller sees the changes of what its role may read "
-        "(sync keys: members, departments). `wait` turns an empty page into a long poll."
+        "lifecycle step …), oldest first, in an order a follower can rely on: it never misses "
+        "a change and never sees one twice, even when transactions commit in another order "
+        "than they began. A follower reads `next` while there is one, then asks `resume` "
+        "again later (with `wait`, a long poll that answers as soon as a change comes). Each "
+        "change names the resource, its new `version`, who made it and the `href` of its "
+        "current representation. Without `after` the feed starts at its oldest change (it "
+        "keeps `CHANGE_RETENTION_DAYS`, 90 by default); an older position is a 410, after "
+        "which a follower reads the lists again. A caller sees the changes of what its role "
+        "may read (sync keys: members and departments)."
     ),
     response_model=ChangePage,
     responses=responses(200, "One page of changes.", *READ, 410, headers=("Link",)),
@@ -71,4 +72,5 @@ async def list_changes(
         page_size=page_size,
         wait=wait,
     )
-    return json_response(page, headers={"Link": f'<{page["next"]}>; rel="next"'})
+    links = {"Link": f'<{page["next"]}>; rel="next"'} if page["next"] else None
+    return json_response(page, headers=links)

@@ -10,6 +10,7 @@ from pydantic import Field
 from typing_extensions import TypedDict
 
 from app.audit.feed import ChangeKind
+from app.core.schemas import ListPage
 
 
 class ChangeActor(TypedDict):
@@ -38,12 +39,13 @@ class ChangeRead(TypedDict):
     href: Annotated[str, Field(description="The resource's URL: its current representation.")]
 
 
-class ChangePage(TypedDict):
+class ChangePage(ListPage):
     items: list[ChangeRead]
-    next: Annotated[
+    resume: Annotated[
         str,
         Field(
-            description="Where to continue: this feed after the last change shown. Always "
-            "present; on the newest page it shows what comes later."
+            description="Where to ask again for the changes that come later: this feed after "
+            "the last change shown (after none: where this page began). Always present; with "
+            "`wait`, a long poll. `next` is null once a page holds every change there is now."
         ),
     ]

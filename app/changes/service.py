@@ -156,4 +156,6 @@ async def changes(
         await asyncio.sleep(min(POLL_SECONDS, remaining))
     items = [_item(row) for row in rows]
     position = items[-1]["position"] if items else (after or _position(*_START[:2], utcnow()))
-    return {"items": items, "next": next_page_url(request, position, "after")}
+    resume = next_page_url(request, position, "after")
+    # A full page may have more behind it; a shorter one holds every change there is now.
+    return {"items": items, "next": resume if len(items) == page_size else None, "resume": resume}

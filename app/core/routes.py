@@ -6,13 +6,15 @@ no query string and no Accept header to look at."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NoReturn
 
 from fastapi.routing import APIRoute
 from starlette.types import Message, Receive, Scope, Send
 
-from app.core.errors import InvalidInput
+from app.core.context import require_caller
+from app.core.errors import DomainError, InvalidInput
 from app.core.negotiation import CHOSEN, NotAcceptable, acceptable, choose, declared_media_types
+from app.core.permissions import requires_caller
 from app.core.query import declared_query, undeclared
 
 
@@ -31,13 +33,14 @@ class ContractRoute(APIRoute):
         # Accept values that need no parsing (bytes, as they arrive): the first type wins.
         self._fast = frozenset({b"*/*", self.media_types[0].encode("latin-1")})
         self._query, self._repeatable = declared_query(self)
+        self._needs_caller = requires_caller(self)
 
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["method"] in self._methods:  # a wrong method is a 405, whatever it asks
             if self.strict_query and scope["query_string"]:
                 problems = undeclared(scope["query_string"], self._query, self._repeatable)
                 if problems:
-                    raise InvalidInput(problems)
+                    self._refuse(scope, InvalidInput(problems))
             for name, value in scope["headers"]:
                 if name == b"accept":
                     if value not in self._fast:
@@ -48,7 +51,7 @@ class ContractRoute(APIRoute):
     def _negotiate(self, accept: str, scope: Scope, send: Send) -> Send:
         media_type = choose(accept, self._offered)
         if media_type is None:
-            raise NotAcceptable(accept, self.media_types)
+            self._refuse(scope, NotAcceptable(accept, self.media_types))
         if media_type in self.media_types:
             if media_type != self.media_types[0]:
                 scope[CHOSEN] = media_type
@@ -65,3 +68,10 @@ class ContractRoute(APIRoute):
 
         scope[CHOSEN] = media_type
         return relabelled
+
+    def _refuse(self, scope: Scope, error: DomainError) -> NoReturn:
+        """Refuse the request; a caller the edge refused hears that first (401, 429), as it
+        would from the route, so that nobody learns an operation's shape without a key."""
+        if self._needs_caller:
+            require_caller(scope)
+        raise error

@@ -16,10 +16,7 @@ import itertools
 import json
 import os
 import shutil
-import signal
-import socket
 import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -31,7 +28,8 @@ import httpx
 import pytest
 from websockets.asyncio.client import ClientConnection, connect
 
-CLI = Path(sys.executable).with_name("leergemeenschap")
+from tests.live import cli, served, stop
+
 BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 REQUIRED = os.environ.get("DOCS_CHECK") == "1"
 STEP_TIMEOUT = 20.0
@@ -50,23 +48,6 @@ if _browser() is None:
     pytest.skip("no Chromium (make docs-check installs it)", allow_module_level=True)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _stop(process: subprocess.Popen[Any]) -> None:
-    """Stop one process we started (and its children: it leads a session of its own)."""
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=10)
-
-
 @dataclass
 class Server:
     base_url: str
@@ -83,39 +64,10 @@ def server() -> Iterator[Server]:
             "PYTHONUNBUFFERED": "1",
         }
         for command in (["migrate"], ["seed-demo", "--if-empty"]):
-            subprocess.run([str(CLI), *command], env=env, check=True, capture_output=True)
-        created = subprocess.run(
-            [str(CLI), "api-keys", "create", "--role", "admin", "--name", "docs-check"],
-            env=env,
-            check=True,
-            capture_output=True,
-            text=True,
-        )
-        key = created.stdout.strip().splitlines()[-1]
-        port = _free_port()
-        with Path(work, "serve.log").open("wb") as log:
-            process = subprocess.Popen(
-                [str(CLI), "serve", "--host", "127.0.0.1", "--port", str(port)],
-                env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        try:
-            base_url = f"http://127.0.0.1:{port}"
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    if httpx.get(base_url + "/v1/health", timeout=2).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(Path(work, "serve.log").read_text(errors="replace"))
-                time.sleep(0.2)
-            yield Server(base_url, key)
-        finally:
-            _stop(process)
+            cli(env, *command)
+        key = cli(env, "api-keys", "create", "--role", "admin", "--name", "docs-check")
+        with served(env, Path(work, "serve.log")) as base_url:
+            yield Server(base_url, key.strip().splitlines()[-1])
 
 
 class Page:
@@ -194,7 +146,7 @@ def _start_chromium(profile: str) -> tuple[subprocess.Popen[bytes], str]:
         tab = next(t for t in targets if t.get("type") == "page")
         return process, str(tab["webSocketDebuggerUrl"])
     except BaseException:
-        _stop(process)
+        stop(process)
         raise
 
 
@@ -206,7 +158,7 @@ async def page() -> AsyncIterator[Page]:
             async with connect(url, max_size=None) as socket_:
                 yield Page(socket_)
         finally:
-            _stop(process)
+            stop(process)
 
 
 async def test_try_it_out_answers_200_from_the_local_server(server: Server, page: Page):

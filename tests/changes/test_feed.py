@@ -16,16 +16,19 @@ URL = "/v1/changes"
 
 
 async def follow(client, key: str, url: str = URL) -> tuple[list[dict], str]:
-    """Every change from `url` on, page by page; and where to continue."""
+    """Every change from `url` on, page by page while there is a `next`; and `resume`, where
+    to ask again later."""
     seen: list[dict] = []
     while True:
         response = await client.get(url, headers=bearer(key))
         assert response.status_code == 200, response.text
         page = response.json()
-        assert response.headers["Link"] == f'<{page["next"]}>; rel="next"'
         seen.extend(page["items"])
-        if not page["items"]:
-            return seen, page["next"]
+        if page["next"] is None:
+            assert "Link" not in response.headers
+            return seen, page["resume"]
+        assert page["next"] == page["resume"]
+        assert response.headers["Link"] == f'<{page["next"]}>; rel="next"'
         url = page["next"]
 
 
@@ -155,10 +158,14 @@ async def test_wait_answers_as_soon_as_a_change_comes(client):
     assert response.status_code == 200, response.text
     assert [c["change"] for c in response.json()["items"]] == ["created"]
     assert 0.4 < waited < 2.5
-    # `next` keeps the wait. Nothing comes: the wait ends empty-handed, where it began.
-    following = response.json()["next"]
+    # `resume` keeps the wait. Nothing comes: the wait ends empty-handed, where it began.
+    following = response.json()["resume"]
     assert "wait=10" in following
     started = time.monotonic()
     response = await client.get(following.replace("wait=10", "wait=0.5"), headers=bearer(reader))
-    assert response.json() == {"items": [], "next": following.replace("wait=10", "wait=0.5")}
+    assert response.json() == {
+        "items": [],
+        "next": None,
+        "resume": following.replace("wait=10", "wait=0.5"),
+    }
     assert 0.4 < time.monotonic() - started < 2

@@ -46,14 +46,14 @@ async def test_a_follower_misses_nothing_while_long_and_short_writes_interleave(
     writing = True
 
     async def follower() -> None:
-        url = f"{URL}?types=member&pageSize=7&wait=0.3"  # `next` keeps all three
+        url = f"{URL}?types=member&pageSize=7&wait=0.3"  # `next` and `resume` keep all three
         while True:
             done = not writing
             response = await client.get(url, headers=bearer(reader))
             assert response.status_code == 200, response.text
             page = response.json()
             seen.extend(page["items"])
-            url = page["next"]
+            url = page["next"] or page["resume"]
             if done and not page["items"]:
                 return
 

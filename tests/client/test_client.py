@@ -24,8 +24,8 @@ from app.client.api import Api, ClientError, ExitCode, Failed, Refused, Unreacha
 from app.core.models import utcnow
 from tests.agenda.api import item, publish_agenda
 from tests.agenda.factories import make_group, make_question, make_theme, set_question_status
-from tests.client.conftest import command, free_port
 from tests.factories import bearer, make_key, make_member
+from tests.live import command, free_port
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 

@@ -17,8 +17,8 @@ import pytest
 
 from tests.agenda.api import item, publish_agenda
 from tests.agenda.factories import make_group, make_question, make_theme
-from tests.client.conftest import ROOT
 from tests.factories import make_key, make_member
+from tests.live import ROOT
 
 PACKAGE = "leergemeenschap_client"
 

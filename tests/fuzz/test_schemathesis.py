@@ -28,8 +28,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import time
@@ -37,10 +35,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 import pytest
 
 from tests.conftest import _make_postgres, postgres_available
+from tests.live import cli, served
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -106,38 +104,6 @@ def _tool(name: str) -> str:
     return found
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _cli(env: dict[str, str], *args: str) -> str:
-    done = subprocess.run(
-        [_tool("leergemeenschap"), *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=180,
-        check=False,
-    )
-    assert done.returncode == 0, f"leergemeenschap {' '.join(args)}:\n{done.stdout}{done.stderr}"
-    return done.stdout
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is not None:
-        return
-    # SIGTERM first: uvicorn finishes what is in flight and disposes of the engine.
-    os.killpg(process.pid, signal.SIGTERM)
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=10)
-
-
 @pytest.fixture(scope="module", params=["sqlite", "postgres"])
 def live_server(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
@@ -160,39 +126,15 @@ def live_server(
         # purpose; the failed-authentication limit is tested in tests/core/test_ratelimit.py.
         "AUTH_FAILURE_LIMIT": "100000000",
     }
-    process: subprocess.Popen[bytes] | None = None
     try:
-        _cli(env, "migrate")
-        _cli(env, "seed-demo")
-        key = _cli(env, "api-keys", "create", "--role", "admin", "--name", "contract fuzzing")
-        port = _free_port()
+        cli(env, "migrate")
+        cli(env, "seed-demo")
+        key = cli(env, "api-keys", "create", "--role", "admin", "--name", "contract fuzzing")
         log = work / "server.log"
-        with log.open("wb") as sink:
-            process = subprocess.Popen(
-                [_tool("leergemeenschap"), "serve", "--port", str(port), "--no-access-log"],
-                cwd=ROOT,
-                env=env,
-                stdout=sink,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        base_url = f"http://127.0.0.1:{port}/v1"
-        deadline = time.monotonic() + 60
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"the server exited:\n{log.read_text(errors='replace')[-4000:]}")
-            try:
-                if httpx.get(f"{base_url}/health/ready", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"the server was not ready in 60 s:\n{log.read_text()[-4000:]}")
-            time.sleep(0.2)
-        yield LiveServer(base_url, key.strip().splitlines()[-1], log, work, request.param)
+        with served(env, log) as url:
+            key = key.strip().splitlines()[-1]
+            yield LiveServer(f"{url}/v1", key, log, work, request.param)
     finally:
-        if process is not None:
-            _stop(process)
         if cleanup is not None:
             cleanup()
 
