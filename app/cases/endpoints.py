@@ -16,6 +16,7 @@ from app.core.http import IDEMPOTENT, IfMatch, resource_headers, resource_respon
 from app.core.openapi import READ, WRITE, responses
 from app.core.pagination import PageRequest
 from app.core.permissions import CanManageGroups, CanReadCommunity
+from app.core.query import ONE_OR_MORE, ONE_OR_MORE_HELP
 from app.core.routes import ContractRoute
 
 CaseId = Annotated[uuid.UUID, Path(alias="caseId")]
@@ -38,7 +39,9 @@ async def list_cases(
     conn: ReadDb,
     page: Annotated[PageRequest, Depends(service.SORTING.params)],
     learning_group_id: Annotated[uuid.UUID | None, Query(alias="learningGroupId")] = None,
-    status: Annotated[CaseStatus | None, Query()] = None,
+    status: Annotated[
+        list[CaseStatus] | None, ONE_OR_MORE, Query(description=ONE_OR_MORE_HELP)
+    ] = None,
     department_id: Annotated[uuid.UUID | None, Query(alias="departmentId")] = None,
     partner_organisation_id: Annotated[
         uuid.UUID | None,

@@ -16,7 +16,7 @@ from app.cases.schemas import CaseRead
 from app.core.lifecycle import allowed_next
 from app.core.models import new_id, table_of
 from app.core.pagination import Sorting
-from app.core.repository import one_row, update_versioned
+from app.core.repository import matches, one_row, update_versioned
 from app.core.text import contains
 from app.departments.models import Department
 from app.learning_groups.models import LearningGroup
@@ -106,7 +106,7 @@ def to_item(row: Row[Any]) -> CaseRead:
 def list_query(
     *,
     learning_group_id: uuid.UUID | None = None,
-    status: str | None = None,
+    status: Sequence[str] | None = None,
     department_id: uuid.UUID | None = None,
     partner_organisation_id: uuid.UUID | None = None,
     presented_at_workshop_id: uuid.UUID | None = None,
@@ -116,7 +116,7 @@ def list_query(
     if learning_group_id is not None:
         query = query.where(c.learning_group_id == learning_group_id)
     if status is not None:
-        query = query.where(c.status == status)
+        query = query.where(matches(c.status, status))
     if department_id is not None:
         query = query.where(c.department_id == department_id)
     if partner_organisation_id is not None:

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 from fastapi import Request
@@ -41,7 +42,7 @@ async def list_cases(
     page: PageRequest,
     *,
     learning_group_id: uuid.UUID | None,
-    status: str | None,
+    status: Sequence[str] | None,
     department_id: uuid.UUID | None,
     partner_organisation_id: uuid.UUID | None,
     presented_at_workshop_id: uuid.UUID | None,

@@ -97,7 +97,9 @@ def _loc_to_param(loc: Iterable[Any]) -> tuple[str, str]:
         for p in rest:
             name += f"[{p}]" if p.isdigit() else (f".{p}" if name else p)
         return where, name or "body"
-    return where, ".".join(rest) or where
+    # A query parameter is named as it is written, also for one value of several (`status`,
+    # not `status.1`): that is what the client sent and can correct.
+    return where, (rest[0] if rest else where)
 
 
 def validation_params(exc: RequestValidationError) -> list[InvalidParam]:

@@ -21,7 +21,7 @@ from fastapi import Request, params
 from fastapi.dependencies.utils import get_flat_params
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError
 
 from app.core.errors import InvalidParam
 
@@ -149,3 +149,27 @@ def undeclared(
         for key in repeated
     )
     return problems
+
+
+# --- filters that take several values -------------------------------------------------------
+
+
+def _each_value(value: Any) -> Any:
+    """`status=open,exploring` and `status=open&status=exploring` alike: every value of every
+    occurrence, split at its commas."""
+    if isinstance(value, list):
+        values = [
+            part.strip()
+            for item in value
+            for part in (item.split(",") if isinstance(item, str) else [item])
+            if not isinstance(part, str) or part.strip()
+        ]
+        if not values:
+            raise ValueError("Give at least one value (comma-separated for several).")
+        return values
+    return value
+
+
+# A filter of one or more values (`Annotated[list[Status] | None, ONE_OR_MORE, Query(...)]`).
+ONE_OR_MORE = BeforeValidator(_each_value)
+ONE_OR_MORE_HELP = "One or more: comma-separated (`a,b`) or the parameter repeated."

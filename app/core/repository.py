@@ -11,7 +11,7 @@ from typing import Any
 import orjson
 from fastapi import Request
 from fastapi.responses import Response
-from sqlalchemy import Select, Table, select, update
+from sqlalchemy import ColumnElement, Select, Table, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -141,3 +141,11 @@ def copy_value(value: Any) -> Any:
     if isinstance(value, enum.Enum):
         return value.value
     return value
+
+
+def matches(column: ColumnElement[Any], value: Any) -> ColumnElement[bool]:
+    """A list filter: the column holds the value, or one of them (`ONE_OR_MORE` filters)."""
+    if isinstance(value, list | tuple | set | frozenset):
+        return column.in_(value)
+    equal: ColumnElement[bool] = column == value
+    return equal

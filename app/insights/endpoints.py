@@ -13,6 +13,7 @@ from app.core.http import IDEMPOTENT, IfMatch, resource_headers, resource_respon
 from app.core.openapi import READ, WRITE, responses
 from app.core.pagination import PageRequest
 from app.core.permissions import CanContribute, CanReadCommunity
+from app.core.query import ONE_OR_MORE, ONE_OR_MORE_HELP
 from app.core.routes import ContractRoute
 from app.insights import service
 from app.insights.models import Adoption
@@ -43,7 +44,9 @@ async def list_insights(
     _: CanReadCommunity,
     conn: ReadDb,
     page: Annotated[PageRequest, Depends(service.SORTING.params)],
-    adoption: Annotated[Adoption | None, Query()] = None,
+    adoption: Annotated[
+        list[Adoption] | None, ONE_OR_MORE, Query(description=ONE_OR_MORE_HELP)
+    ] = None,
     department_id: Annotated[
         uuid.UUID | None,
         Query(alias="departmentId", description="Insights this department adopted."),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from typing import Any
 
 from sqlalchemy import Select, delete, exists, insert, or_, select
@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from app.core.lifecycle import allowed_next
 from app.core.models import new_id, table_of, utcnow
 from app.core.pagination import Sorting
-from app.core.repository import one_row, update_versioned
+from app.core.repository import matches, one_row, update_versioned
 from app.core.text import contains
 from app.departments.models import Department
 from app.insights.lifecycle import TRANSITIONS
@@ -95,7 +95,7 @@ async def with_adopters(conn: AsyncConnection, items: list[InsightRead]) -> list
 
 def list_query(
     *,
-    adoption: str | None = None,
+    adoption: Sequence[str] | None = None,
     department_id: uuid.UUID | None = None,
     source_case_id: uuid.UUID | None = None,
     source_group_id: uuid.UUID | None = None,
@@ -111,7 +111,7 @@ def list_query(
     }
     for column, value in filters.items():
         if value is not None:
-            query = query.where(column == value)
+            query = query.where(matches(column, value))
     if department_id is not None:
         query = query.where(exists().where(a.insight_id == c.id, a.department_id == department_id))
     if q:

@@ -4,7 +4,7 @@ capture, edit and advance them."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from fastapi import Request
@@ -40,7 +40,7 @@ async def list_insights(
     request: Request,
     page: PageRequest,
     *,
-    adoption: str | None,
+    adoption: Sequence[str] | None,
     department_id: uuid.UUID | None,
     source_case_id: uuid.UUID | None,
     source_group_id: uuid.UUID | None,

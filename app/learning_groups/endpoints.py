@@ -20,6 +20,7 @@ from app.core.http import (
 from app.core.openapi import READ, WRITE, responses
 from app.core.pagination import PageRequest
 from app.core.permissions import AdminOnly, CanJoinGroups, CanManageGroups, CanReadCommunity
+from app.core.query import ONE_OR_MORE, ONE_OR_MORE_HELP
 from app.core.routes import ContractRoute
 from app.learning_groups import service
 from app.learning_groups.models import GroupMode, GroupStatus, MembershipRole
@@ -57,8 +58,12 @@ async def list_groups(
     conn: ReadDb,
     page: Annotated[PageRequest, Depends(service.SORTING.params)],
     theme_id: Annotated[uuid.UUID | None, Query(alias="themeId")] = None,
-    mode: Annotated[GroupMode | None, Query()] = None,
-    status: Annotated[GroupStatus | None, Query()] = None,
+    mode: Annotated[
+        list[GroupMode] | None, ONE_OR_MORE, Query(description=ONE_OR_MORE_HELP)
+    ] = None,
+    status: Annotated[
+        list[GroupStatus] | None, ONE_OR_MORE, Query(description=ONE_OR_MORE_HELP)
+    ] = None,
     member_id: Annotated[
         uuid.UUID | None,
         Query(alias="memberId", description="Only groups this member is in now."),

@@ -16,7 +16,7 @@ from app.core.fastread import reader
 from app.core.lifecycle import allowed_next
 from app.core.models import new_id, table_of
 from app.core.pagination import Sorting
-from app.core.repository import one_row, update_versioned
+from app.core.repository import matches, one_row, update_versioned
 from app.core.text import contains
 from app.learning_groups.lifecycle import TRANSITIONS
 from app.learning_groups.models import GroupMembership, LearningGroup, MembershipRole
@@ -137,8 +137,8 @@ def to_item(row: Sequence[Any]) -> GroupRead:
 def list_query(
     *,
     theme_id: uuid.UUID | None = None,
-    mode: str | None = None,
-    status: str | None = None,
+    mode: Sequence[str] | None = None,
+    status: Sequence[str] | None = None,
     member_id: uuid.UUID | None = None,
     facilitator_organisation_id: uuid.UUID | None = None,
     formed_at_workshop_id: uuid.UUID | None = None,
@@ -148,9 +148,9 @@ def list_query(
     if theme_id is not None:
         query = query.where(c.theme_id == theme_id)
     if mode is not None:
-        query = query.where(c.mode == mode)
+        query = query.where(matches(c.mode, mode))
     if status is not None:
-        query = query.where(c.status == status)
+        query = query.where(matches(c.status, status))
     if member_id is not None:
         query = query.where(
             select(ms.id)

@@ -4,6 +4,7 @@ memberships that end instead of disappearing."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -59,8 +60,8 @@ async def list_groups(
     page: PageRequest,
     *,
     theme_id: uuid.UUID | None,
-    mode: str | None,
-    status: str | None,
+    mode: Sequence[str] | None,
+    status: Sequence[str] | None,
     member_id: uuid.UUID | None,
     facilitator_organisation_id: uuid.UUID | None,
     formed_at_workshop_id: uuid.UUID | None,

@@ -13,6 +13,7 @@ from app.core.http import IDEMPOTENT, IfMatch, resource_headers, resource_respon
 from app.core.openapi import READ, WRITE, responses
 from app.core.pagination import PageRequest
 from app.core.permissions import CanContribute, CanReadCommunity
+from app.core.query import ONE_OR_MORE, ONE_OR_MORE_HELP
 from app.core.routes import ContractRoute
 from app.learning_questions import lifecycle, service
 from app.learning_questions.models import QuestionKind, QuestionStatus
@@ -53,9 +54,13 @@ async def list_questions(
     conn: ReadDb,
     page: Annotated[PageRequest, Depends(service.SORTING.params)],
     theme_id: Annotated[uuid.UUID | None, Query(alias="themeId")] = None,
-    status: Annotated[QuestionStatus | None, Query()] = None,
+    status: Annotated[
+        list[QuestionStatus] | None, ONE_OR_MORE, Query(description=ONE_OR_MORE_HELP)
+    ] = None,
     owner_group_id: Annotated[uuid.UUID | None, Query(alias="ownerGroupId")] = None,
-    kind: Annotated[QuestionKind | None, Query()] = None,
+    kind: Annotated[
+        list[QuestionKind] | None, ONE_OR_MORE, Query(description=ONE_OR_MORE_HELP)
+    ] = None,
     raised_by_member_id: Annotated[uuid.UUID | None, Query(alias="raisedByMemberId")] = None,
     origin_workshop_id: Annotated[uuid.UUID | None, Query(alias="originWorkshopId")] = None,
     origin_group_id: Annotated[uuid.UUID | None, Query(alias="originGroupId")] = None,

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from app.core.lifecycle import allowed_next
 from app.core.models import new_id, table_of, utcnow
 from app.core.pagination import Sorting
-from app.core.repository import one_row, update_versioned
+from app.core.repository import matches, one_row, update_versioned
 from app.core.text import contains
 from app.learning_groups.models import LearningGroup
 from app.learning_questions.lifecycle import TRANSITIONS
@@ -147,9 +147,9 @@ async def with_merged(conn: AsyncConnection, items: list[QuestionRead]) -> list[
 def list_query(
     *,
     theme_id: uuid.UUID | None = None,
-    status: str | None = None,
+    status: Sequence[str] | None = None,
     owner_group_id: uuid.UUID | None = None,
-    kind: str | None = None,
+    kind: Sequence[str] | None = None,
     raised_by_member_id: uuid.UUID | None = None,
     origin_workshop_id: uuid.UUID | None = None,
     origin_group_id: uuid.UUID | None = None,
@@ -171,7 +171,7 @@ def list_query(
     }
     for column, value in filters.items():
         if value is not None:
-            query = query.where(column == value)
+            query = query.where(matches(column, value))
     if q:
         query = query.where(or_(contains(c.title, q), contains(c.description, q)))
     return query

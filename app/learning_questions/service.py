@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 from fastapi import Request
@@ -60,9 +61,9 @@ async def list_questions(
     page: PageRequest,
     *,
     theme_id: uuid.UUID | None,
-    status: str | None,
+    status: Sequence[str] | None,
     owner_group_id: uuid.UUID | None,
-    kind: str | None,
+    kind: Sequence[str] | None,
     raised_by_member_id: uuid.UUID | None,
     origin_workshop_id: uuid.UUID | None,
     origin_group_id: uuid.UUID | None,

@@ -13,7 +13,7 @@ from app.core.query import declared_query
 from app.core.routes import ContractRoute
 from app.main import create_api
 from tests.core.support import assert_problem, full_paths, invalid_params
-from tests.factories import bearer, make_key, make_member
+from tests.factories import bearer, make_key, make_member, make_question
 
 
 @pytest.mark.parametrize(
@@ -38,11 +38,9 @@ async def test_an_unknown_parameter_is_refused_by_name(client, query):
 
 async def test_a_single_valued_parameter_given_twice_is_refused(client):
     key = await make_key("reader")
-    response = await client.get(
-        "/v1/learning-questions?status=open&status=exploring", headers=bearer(key)
-    )
+    response = await client.get("/v1/learning-questions?q=afval&q=hout", headers=bearer(key))
     problem = assert_problem(response, 400)
-    assert ("query", "status") in invalid_params(problem)
+    assert ("query", "q") in invalid_params(problem)
     assert problem["invalidParams"][0]["code"] == "repeated_parameter"
 
 
@@ -73,3 +71,21 @@ def test_every_operation_takes_what_its_document_lists():
             assert names == listed, f"{method} {path}"
             checked += 1
     assert checked > 70
+
+
+async def test_a_filter_of_several_values_takes_commas_or_repeats(client):
+    key = await make_key("reader")
+    for title, status in (("Open", "open"), ("Verkennen", "exploring"), ("Geparkeerd", "parked")):
+        await make_question(title=title, status=status)
+
+    async def titles(query: str) -> list[str]:
+        response = await client.get(f"/v1/learning-questions?{query}", headers=bearer(key))
+        assert response.status_code == 200, response.text
+        return sorted(item["title"] for item in response.json()["items"])
+
+    assert await titles("status=open,exploring") == ["Open", "Verkennen"]
+    assert await titles("status=open&status=exploring") == ["Open", "Verkennen"]
+    assert await titles("status=parked") == ["Geparkeerd"]
+    for bad in ("status=open,nonsense", "status=", "status=,"):
+        response = await client.get(f"/v1/learning-questions?{bad}", headers=bearer(key))
+        assert ("query", "status") in invalid_params(assert_problem(response, 400)), bad
