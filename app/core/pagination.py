@@ -21,6 +21,7 @@ from sqlalchemy.sql.elements import KeyedColumnElement
 
 from app.core.errors import InvalidInput, InvalidParam
 from app.core.query import QueryModel
+from app.core.schemas import Instant
 
 # An item of a list: its resource's TypedDict (app/core/schemas.py), or any mapping with an id.
 Item = TypeVar("Item", bound=Mapping[str, Any])
@@ -34,6 +35,8 @@ class PageRequest:
     cursor: str | None
     size: int
     sort: str | None
+    # Only what changed at or after this moment (`updatedSince`), on lists that have it.
+    updated_since: datetime | None = None
 
 
 def _well_formed_cursor(cursor: str | None) -> str | None:
@@ -66,16 +69,38 @@ PageSizeParam = Annotated[
 ]
 
 
-def _page_dependency(pattern: str, description: str) -> Any:
-    """The paging parameters of one list. Its sort keys are part of the parameter's own
-    validation, so an unknown key is reported together with every other invalid parameter."""
+UPDATED_SINCE_HELP = (
+    "Only items changed at or after this moment (RFC 3339 with its offset): what a script that "
+    "ran before asks. The change feed (`/v1/changes`) says what changed, in order."
+)
+UpdatedSinceParam = Annotated[
+    Instant | None, Query(alias="updatedSince", description=UPDATED_SINCE_HELP)
+]
 
-    async def page_request(
-        cursor: CursorParam = None,
-        page_size: PageSizeParam = DEFAULT_PAGE_SIZE,
-        sort: str | None = None,
-    ) -> PageRequest:
-        return PageRequest(cursor=cursor, size=page_size, sort=sort)
+
+def _page_dependency(pattern: str, description: str, updated: bool) -> Any:
+    """The paging parameters of one list (with `updatedSince` when its items have an
+    `updatedAt`). Its sort keys are part of the parameter's own validation, so an unknown key
+    is reported together with every other invalid parameter."""
+
+    if updated:
+
+        async def page_request(
+            cursor: CursorParam = None,
+            page_size: PageSizeParam = DEFAULT_PAGE_SIZE,
+            sort: str | None = None,
+            updated_since: UpdatedSinceParam = None,
+        ) -> PageRequest:
+            return PageRequest(cursor, page_size, sort, updated_since)
+
+    else:
+
+        async def page_request(  # type: ignore[misc]
+            cursor: CursorParam = None,
+            page_size: PageSizeParam = DEFAULT_PAGE_SIZE,
+            sort: str | None = None,
+        ) -> PageRequest:
+            return PageRequest(cursor, page_size, sort)
 
     # Annotations are strings under `from __future__ import annotations`, and a string cannot
     # name this closure's pattern: hand FastAPI the real annotation instead.
@@ -102,10 +127,13 @@ class PageQuery(QueryModel):
         description=f"Items per page, 1 to {MAX_PAGE_SIZE}.",
     )
     sort: str | None = None
+    updated_since: Instant | None = Field(
+        None, alias="updatedSince", description=UPDATED_SINCE_HELP
+    )
 
     @property
     def page(self) -> PageRequest:
-        return PageRequest(cursor=self.cursor, size=self.page_size, sort=self.sort)
+        return PageRequest(self.cursor, self.page_size, self.sort, self.updated_since)
 
     def filters(self) -> dict[str, Any]:
         """The list's own parameters (everything but paging), by field name."""
@@ -139,8 +167,15 @@ class Sorting:
         self.default = default
         self.folds = dict(folds or {})
         self.pattern = "^-?(" + "|".join(sorted(keys)) + ")$"
+        # What `updatedSince` compares with: the items' own `updated_at`, if they have one.
+        table = getattr(id_column, "table", None)
+        self.updated_column: KeyedColumnElement[Any] | None = (
+            table.c.get("updated_at") if table is not None else None
+        )
         # Use as `page: Annotated[PageRequest, Depends(SORTING.params)]` in a list endpoint.
-        self.params = _page_dependency(self.pattern, self.description)
+        self.params = _page_dependency(
+            self.pattern, self.description, self.updated_column is not None
+        )
 
     def sort_field(self) -> Any:
         """The `sort` field of a `PageQuery` subclass for this list."""
@@ -244,6 +279,8 @@ def paginate(
     """Apply order, keyset position and limit (one extra row tells whether a next page exists)."""
     name, column, descending = sorting.resolve(page.sort)
     id_column = sorting.id_column
+    if page.updated_since is not None and sorting.updated_column is not None:
+        query = query.where(sorting.updated_column >= page.updated_since)
     if page.cursor:
         value, last_id = _position(page, name, column, sorting)
         condition: ColumnElement[bool]
@@ -285,13 +322,23 @@ def paginate_named(
     params = {**params, "page_limit": page.size + 1}
     if page.cursor:
         params["after_value"], params["after_id"] = _position(page, name, column, sorting)
-    return _paged(query, sorting, name, bool(page.cursor)), params, name
+    since = page.updated_since is not None and sorting.updated_column is not None
+    if since:
+        params["updated_since"] = page.updated_since
+    return _paged(query, sorting, name, bool(page.cursor), since), params, name
 
 
 @functools.lru_cache(maxsize=512)
-def _paged(query: Select[Any], sorting: Sorting, name: str, after: bool) -> Select[Any]:
+def _paged(
+    query: Select[Any], sorting: Sorting, name: str, after: bool, since: bool
+) -> Select[Any]:
     _, column, descending = sorting.resolve(name)
     id_column = sorting.id_column
+    if since:
+        assert sorting.updated_column is not None
+        query = query.where(
+            sorting.updated_column >= bindparam("updated_since", type_=sorting.updated_column.type)
+        )
     if after:
         value = bindparam("after_value", type_=column.type)
         last_id = bindparam("after_id", type_=id_column.type)

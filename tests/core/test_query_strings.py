@@ -1,5 +1,6 @@
-"""Query strings are strict: a parameter the operation does not declare, or a single-valued one
-given twice, is a 400 that names it; nothing is answered for a question nobody asked."""
+"""Query strings: strict (a parameter the operation does not declare, or a single-valued one
+given twice, is a 400 that names it: nothing is answered for a question nobody asked), filters
+of several values, and `updatedSince` on every list."""
 
 from __future__ import annotations
 
@@ -9,11 +10,12 @@ from pathlib import Path
 import pytest
 
 from app.core.config import Settings
+from app.core.models import utcnow
 from app.core.query import declared_query
 from app.core.routes import ContractRoute
 from app.main import create_api
 from tests.core.support import assert_problem, full_paths, invalid_params
-from tests.factories import bearer, make_key, make_member, make_question
+from tests.factories import bearer, make_department, make_key, make_member, make_question
 
 
 @pytest.mark.parametrize(
@@ -89,3 +91,39 @@ async def test_a_filter_of_several_values_takes_commas_or_repeats(client):
     for bad in ("status=open,nonsense", "status=", "status=,"):
         response = await client.get(f"/v1/learning-questions?{bad}", headers=bearer(key))
         assert ("query", "status") in invalid_params(assert_problem(response, 400)), bad
+
+
+async def test_updated_since_lists_only_what_changed_since(client):
+    key = await make_key("admin")
+    before = await make_member(givenName="Voor")
+    await make_department(name="Oud")
+    moment = utcnow()
+    after = await make_member(givenName="Na")
+    department = await make_department(name="Nieuw")
+    since = {"updatedSince": moment.isoformat()}
+
+    async def ids(path: str, **params: str) -> set[str]:
+        response = await client.get(path, params={**since, **params}, headers=bearer(key))
+        assert response.status_code == 200, response.text
+        return {item["id"] for item in response.json()["items"]}
+
+    assert await ids("/v1/members") == {str(after["id"])}  # the hot list
+    assert await ids("/v1/members", pageSize="1", sort="-givenName") == {str(after["id"])}
+    assert await ids("/v1/departments") == {str(department["id"])}
+    # A change brings an older item back.
+    changed = await client.patch(
+        f"/v1/members/{before['id']}",
+        json={"discipline": "inkoop"},
+        headers={
+            **bearer(key),
+            "Content-Type": "application/merge-patch+json",
+            "If-Match": '"1"',
+        },
+    )
+    assert changed.status_code == 200, changed.text
+    assert await ids("/v1/members") == {str(after["id"]), str(before["id"])}
+    # Without its offset the moment is not one: a 400, as for any instant.
+    response = await client.get(
+        "/v1/members", params={"updatedSince": "2026-01-01T00:00:00"}, headers=bearer(key)
+    )
+    assert ("query", "updatedSince") in invalid_params(assert_problem(response, 400))
