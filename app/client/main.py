@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 import typer
 
-from app.client import agenda, members, sync
+from app.client import agenda, changes, members, sync
 from app.client.api import ExitCode
 
 EXIT_CODES = (
@@ -29,6 +29,7 @@ cli = typer.Typer(
     pretty_exceptions_enable=False,
 )
 cli.add_typer(agenda.app, name="agenda")
+cli.add_typer(changes.app, name="changes")
 cli.add_typer(members.app, name="members")
 cli.add_typer(sync.app, name="sync")
 # The change feed's `changes follow` joins here (a module like these) once the API has one.

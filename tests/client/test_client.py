@@ -485,3 +485,28 @@ def test_an_answer_that_is_not_json_is_no_traceback():
         api.get_json("/agenda")
     assert raised.value.exit_code == ExitCode.UNAVAILABLE
     assert "not JSON" in raised.value.lines()[0]
+
+
+async def test_changes_follow_once_and_resume(client, cli):
+    key = await make_key("reader")
+    first = await make_member()
+    ran = cli(key, "changes", "follow", "--once", "--types", "member")
+    assert ran.code == 0, ran.err
+    lines = [json.loads(line) for line in ran.out.splitlines()]
+    assert [(c["type"], c["change"], c["resourceId"]) for c in lines] == [
+        ("member", "created", str(first["id"]))
+    ]
+    resume = ran.err.split("resume: ", 1)[1].strip()
+    after = resume.split("after=", 1)[1].split("&", 1)[0]
+    second = await make_member()
+    ran = cli(key, "changes", "follow", "--once", "--after", after, "--format", "csv")
+    assert ran.code == 0, ran.err
+    rows = ran.csv()
+    assert rows[0][:5] == ["position", "occurredAt", "type", "resourceId", "change"]
+    assert [(row[2], row[3], row[4]) for row in rows[1:]] == [
+        ("member", str(second["id"]), "created")
+    ]
+    # A position the feed never handed out: the API's 400, exit code 1.
+    ran = cli(key, "changes", "follow", "--once", "--after", "nonsense")
+    assert ran.code == 1
+    assert "after" in ran.err
