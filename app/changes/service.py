@@ -6,7 +6,8 @@ import asyncio
 import base64
 import binascii
 import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -120,6 +121,57 @@ def _item(row: Sequence[Any]) -> ChangeRead:
     }
 
 
+@dataclass
+class Follower:
+    """Where one reader of the feed stands, and what it may see."""
+
+    types: tuple[str, ...]
+    txid: int
+    event_id: int
+    kept_since: datetime
+
+    @classmethod
+    def start(
+        cls, principal: Principal, after: str | None, types: Sequence[str] | None
+    ) -> Follower:
+        """A reader at `after` (the start of the feed when None): 400 for a position the
+        feed did not hand out, 410 for one older than it keeps, 403/400 for `types`."""
+        txid, event_id, seconds = read_position(after)
+        shown = readable(principal, types)
+        days = database.settings.change_retention_days
+        kept_since = utcnow() - timedelta(days=days)
+        if after is not None and datetime.fromtimestamp(seconds, UTC) < kept_since:
+            raise Gone(
+                f"The feed keeps changes for {days} days and this position is older. Read "
+                "the lists again, then follow the feed from a new position."
+            )
+        return cls(shown, txid, event_id, kept_since)
+
+    async def read(
+        self, limit: int, wait: float, gone: Callable[[], Awaitable[bool]]
+    ) -> list[ChangeRead]:
+        """Up to `limit` changes after the reader's position, which moves past them; with
+        `wait`, the first to come within that many seconds (or none; sooner when `gone`
+        says the reader left). Each look is one statement on a connection held only for it,
+        so a waiting reader holds none."""
+        deadline = time.monotonic() + min(wait, MAX_WAIT_SECONDS)
+        while True:
+            rows = await repository.page(
+                postgres=not database.sqlite,
+                types=self.types,
+                after=(self.txid, self.event_id),
+                kept_since=self.kept_since,
+                limit=limit,
+            )
+            remaining = deadline - time.monotonic()
+            if rows or remaining <= 0 or await gone():
+                break
+            await asyncio.sleep(min(POLL_SECONDS, remaining))
+        if rows:
+            self.event_id, self.txid = rows[-1][0], rows[-1][1]
+        return [_item(row) for row in rows]
+
+
 async def changes(
     request: Request,
     principal: Principal,
@@ -129,32 +181,9 @@ async def changes(
     page_size: int,
     wait: float,
 ) -> ChangePage:
-    """One page of changes after `after`; with `wait`, the first changes to come within that
-    many seconds when there are none yet. Each look is one statement on a connection held
-    only for it, so a waiting follower holds none."""
-    txid, event_id, seconds = read_position(after)
-    shown = readable(principal, types)
-    kept_since = utcnow() - timedelta(days=database.settings.change_retention_days)
-    if after is not None and datetime.fromtimestamp(seconds, UTC) < kept_since:
-        raise Gone(
-            f"The feed keeps changes for {database.settings.change_retention_days} days and "
-            "this position is older. Read the lists again, then follow the feed from a new "
-            "position."
-        )
-    deadline = time.monotonic() + min(wait, MAX_WAIT_SECONDS)
-    while True:
-        rows = await repository.page(
-            postgres=not database.sqlite,
-            types=shown,
-            after=(txid, event_id),
-            kept_since=kept_since,
-            limit=page_size,
-        )
-        remaining = deadline - time.monotonic()
-        if rows or remaining <= 0 or await request.is_disconnected():
-            break
-        await asyncio.sleep(min(POLL_SECONDS, remaining))
-    items = [_item(row) for row in rows]
+    """One page of changes after `after`; with `wait`, a long poll."""
+    follower = Follower.start(principal, after, types)
+    items = await follower.read(page_size, wait, request.is_disconnected)
     position = items[-1]["position"] if items else (after or _position(*_START[:2], utcnow()))
     resume = next_page_url(request, position, "after")
     # A full page may have more behind it; a shorter one holds every change there is now.
