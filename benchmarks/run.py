@@ -408,16 +408,10 @@ UNITS = [
 ]
 
 
-async def load_data(url: str, members: int, departments: int) -> Fixture:
-    """Departments and members by bulk Core inserts (seeding through the API would take
-    minutes), an admin key through the service, then ANALYZE so plans match a live system."""
-    from app.auth.service import issue_key
-    from app.core.context import SYSTEM
-    from app.core.models import table_of
-    from app.core.permissions import Role
-    from app.departments.models import Department
+def bench_rows(members: int, departments: int) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The department and member rows of a benchmark database, by column: the same on every
+    run (fixed seed) except the ids and timestamps."""
     from app.members import rules
-    from app.members.models import Member
 
     rng = random.Random(20261128)  # the same data every run
     now = datetime.now(UTC)
@@ -474,6 +468,22 @@ async def load_data(url: str, members: int, departments: int) -> Fixture:
             }
         )
 
+    return department_rows, member_rows
+
+
+async def load_data(url: str, members: int, departments: int) -> Fixture:
+    """Departments and members by bulk Core inserts (seeding through the API would take
+    minutes), an admin key through the service, then ANALYZE so plans match a live system."""
+    from app.auth.service import issue_key
+    from app.core.context import SYSTEM
+    from app.core.models import table_of
+    from app.core.permissions import Role
+    from app.departments.models import Department
+    from app.members.models import Member
+
+    department_rows, member_rows = bench_rows(members, departments)
+    department_ids = [row["id"] for row in department_rows]
+    member_ids = [row["id"] for row in member_rows]
     engine = create_async_engine(url)
     try:
         async with engine.begin() as conn:
