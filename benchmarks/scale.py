@@ -33,6 +33,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -353,7 +354,7 @@ def measure_syncs(args: argparse.Namespace) -> list[dict[str, Any]]:
             output = Path(tmp) / f"sync-{members}.json"
             print(f"sync of {members} members ({args.sync_rounds} rounds) …", flush=True)
             argv = [sys.executable, "-m", "benchmarks.sync_bench", "--members", str(members)]
-            argv += ["--rounds", str(args.sync_rounds), "--output", str(output)]
+            argv += ["--rounds", str(args.sync_rounds), "--output", str(output), "--analyze"]
             # Exit status 1 means a target of sync_bench (set for 10,000 members) was missed:
             # reported, not fatal here. No output file means the sync itself failed.
             done = subprocess.run(
@@ -365,6 +366,64 @@ def measure_syncs(args: argparse.Namespace) -> list[dict[str, Any]]:
                 continue
             results.append(json.loads(output.read_text()))
     return results
+
+
+async def _time_members_concerned(
+    url: str, fixture: Fixture, lengths: list[int], timeout_s: int
+) -> dict[str, Any]:
+    """`app.sync.repository.members_concerned` as the first sync of a new department scope
+    calls it (a department no member is in yet, `length` external ids and e-mail addresses
+    that the table does not hold), under the app's generic plans and under custom plans."""
+    from app.core.db import SESSION_SETTINGS
+    from app.sync.repository import members_concerned
+
+    found: dict[str, Any] = {}
+    for mode in ("force_generic_plan", "force_custom_plan"):
+        settings = {**SESSION_SETTINGS, "plan_cache_mode": mode}
+        settings["statement_timeout"] = str(timeout_s * 1000)
+        engine = create_async_engine(url, connect_args={"server_settings": settings})
+        try:
+            for length in lengths:
+                external_ids = [f"NEW-{n:08d}" for n in range(length)]
+                email_keys = [f"new.{n}@amsterdam.example" for n in range(length)]
+                async with engine.connect() as conn:
+                    started = time.perf_counter()
+                    try:
+                        rows = await members_concerned(
+                            conn, [uuid.uuid4()], external_ids, email_keys
+                        )
+                        outcome: Any = round((time.perf_counter() - started) * 1000, 1)
+                    except Exception as exc:
+                        outcome = (
+                            f"failed after {time.perf_counter() - started:.1f} s: "
+                            + (str(exc).splitlines()[0][:120])
+                        )
+                        rows = []
+                found[f"{mode}/{length}"] = {"ms": outcome, "rows": len(rows)}
+        finally:
+            await engine.dispose()
+    return found
+
+
+def diagnose_sync(args: argparse.Namespace) -> dict[str, Any]:
+    """What a strict sync's lookup of the members concerned costs when the table holds
+    members outside the sync's scope (see benchmarks/README.md)."""
+    from app.cli import migrate
+
+    members = args.diagnose_members
+    lookups: dict[str, Any] = {}
+    # The members of the table in one department (as after the first run of a sync of
+    # 100,000 in two scopes), and spread over 60.
+    for departments in (1, args.departments):
+        with run.bench_database(False) as url:
+            print(f"sync lookup, {members} members in {departments} departments …", flush=True)
+            migrate(url=url)
+            fixture, _ = asyncio.run(seed(url, members, departments))
+            timings = asyncio.run(
+                _time_members_concerned(url, fixture, args.diagnose_lengths, timeout_s=30)
+            )
+        lookups.update({f"{departments} dept/{key}": value for key, value in timings.items()})
+    return {"tableMembers": members, "lookups": lookups}
 
 
 def sync_growth(results: list[dict[str, Any]]) -> dict[str, Any] | None:
@@ -437,6 +496,13 @@ def print_tables(document: dict[str, Any]) -> None:
             f"{s['noop_members_per_s']:>11}{s['bare_copy_s']:>8.2f}{s['first_vs_copy']:>10.1f}x"
         )
     print()
+    if document.get("syncLookup"):
+        lookup = document["syncLookup"]
+        print(
+            f"sync lookup of the members concerned, {lookup['tableMembers']} members in the table:"
+        )
+        for name, figures in lookup["lookups"].items():
+            print(f"  {name:<36} {figures['ms']} ms")
     print("growth, largest over smallest size:", json.dumps(document["growth"], indent=1))
     print()
 
@@ -447,7 +513,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
     parser = argparse.ArgumentParser(prog="python -m benchmarks.scale", description=__doc__)
     parser.add_argument("--sizes", type=sizes, default=[1_000, 10_000, 100_000])
-    parser.add_argument("--sync-sizes", type=sizes, default=[10_000, 100_000])
+    parser.add_argument("--sync-sizes", type=sizes, default=[10_000, 50_000, 100_000])
     parser.add_argument("--sync-rounds", type=int, default=2)
     parser.add_argument("--duration", type=float, default=4.0, help="seconds per scenario")
     parser.add_argument("--warmup", type=float, default=2.0, help="seconds before measuring")
@@ -459,8 +525,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--departments", type=int, default=60)
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT)
     parser.add_argument("--keep-database", action="store_true")
+    parser.add_argument("--diagnose-members", type=int, default=50_000)
+    parser.add_argument("--diagnose-lengths", type=sizes, default=[1_000, 5_000])
     parser.add_argument("--skip-reads", action="store_true")
     parser.add_argument("--skip-syncs", action="store_true")
+    parser.add_argument("--skip-diagnosis", action="store_true")
     return parser.parse_args(argv)
 
 
@@ -472,6 +541,7 @@ def main(argv: list[str] | None = None) -> int:
         info = run.machine_info()
         reads = [] if args.skip_reads else measure_reads(args, info)
         syncs = [] if args.skip_syncs else measure_syncs(args)
+        diagnosis = None if args.skip_diagnosis else diagnose_sync(args)
     except HarnessError as exc:
         print(f"benchmark harness error: {exc}", file=sys.stderr)
         return 2
@@ -496,6 +566,7 @@ def main(argv: list[str] | None = None) -> int:
         },
         "reads": reads,
         "syncs": syncs,
+        "syncLookup": diagnosis,
         "growth": {"reads": growth(reads), "sync": sync_growth(syncs)},
     }
     args.output.parent.mkdir(parents=True, exist_ok=True)
