@@ -173,10 +173,12 @@ def _database_url() -> str:
     )
 
 
-# The API's pool: one fixed pool of DB_POOL_SIZE + DB_MAX_OVERFLOW connections (20), so the
-# comparison is about the code and not the pool (with SQLAlchemy's default of 5 + 10
-# overflow, connections are closed and reopened under this load).
-engine = create_async_engine(_database_url(), pool_size=20, max_overflow=0)
+# One fixed pool of 10 connections per worker, as the ceiling's: with SQLAlchemy's default of
+# 5 + 10 overflow, connections are closed and reopened under this load, which would measure
+# the pool rather than the code. (The API's 20 would take the three servers of one run past
+# Postgres's default max_connections of 100; a worker that spends milliseconds of CPU per
+# request has no use for more than 10.)
+engine = create_async_engine(_database_url(), pool_size=10, max_overflow=0)
 SessionLocal = async_sessionmaker(engine, expire_on_commit=False)
 
 
