@@ -383,6 +383,8 @@ async def _time_members_concerned(
         settings["statement_timeout"] = str(timeout_s * 1000)
         engine = create_async_engine(url, connect_args={"server_settings": settings})
         try:
+            async with engine.connect() as conn:  # opens the connection, loads the codecs
+                await members_concerned(conn, [uuid.uuid4()], ["NEW-x"], ["new.x@example"])
             for length in lengths:
                 external_ids = [f"NEW-{n:08d}" for n in range(length)]
                 email_keys = [f"new.{n}@amsterdam.example" for n in range(length)]
