@@ -948,6 +948,10 @@ def judge(results: list[dict[str, Any]]) -> None:
             continue
         ratio = statistics.median(ratios)
         result["ratioToIdiomatic"] = round(ratio, 4)
+        # The same comparison in server CPU per request (the reference's over ours), which
+        # moves less with the machine's load than requests/s.
+        ours_cpu, their_cpu = result["serverCpuMsPerRequest"], reference["serverCpuMsPerRequest"]
+        result["idiomaticCpuRatio"] = round(their_cpu / ours_cpu, 3) if ours_cpu else None
 
 
 def machine_info() -> dict[str, Any]:
