@@ -223,6 +223,13 @@ async def explain(url: str, fixture: Fixture, repeats: int = 5) -> dict[str, Any
                 "rowsRemovedByFilter": _rows_removed(last),
                 "plan": _plan_nodes(last),
             }
+            ids = [row["id"] for row in await conn.fetch(compiled.string, *positional)]
+            result[name]["ids"] = [str(member_id) for member_id in ids]
+        # The row comparison must find the very page the API's position finds.
+        variant = result["list-middle-row-comparison"]
+        variant["samePageAsTheApi"] = variant.pop("ids") == result["list-middle"]["ids"]
+        for figures in result.values():
+            figures.pop("ids", None)
     finally:
         await conn.close()
     return result
@@ -491,7 +498,7 @@ def print_tables(document: dict[str, Any]) -> None:
         print(
             f"(the middle page as a row comparison, EXPLAIN only, {members} members: "
             f"{ex['executionMs']:.3f} ms, {ex['sharedBuffers']} buffers, "
-            f"{ex['rowsRemovedByFilter']} rows filtered)"
+            f"{ex['rowsRemovedByFilter']} rows filtered, the same page: {ex['samePageAsTheApi']})"
         )
     print()
     header = (
