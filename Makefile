@@ -81,12 +81,17 @@ migrate: $(STAMP)
 seed: $(STAMP)
 	$(BIN)/leergemeenschap seed-demo
 
-## Load test against Postgres (see benchmarks/README.md); writes benchmarks/results.json,
-## then times 10,000-member syncs against a bare COPY.
+## Load test against Postgres (see benchmarks/README.md): the API beside a bare endpoint, the
+## raw-asyncpg ceiling and the idiomatic ORM reference (benchmarks/results.json); 10,000-member
+## syncs against a bare COPY; then how reads and syncs grow to 100,000 members (benchmarks/scale.json).
 bench: $(STAMP)
 	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
-	$(BIN)/python -m benchmarks.run
-	$(BIN)/python -m benchmarks.sync_bench
+	@# All three run; the make fails afterwards if any of them did (a missed target included).
+	status=0; \
+	$(BIN)/python -m benchmarks.run --ceiling || status=$$?; \
+	$(BIN)/python -m benchmarks.sync_bench --output benchmarks/sync.json || status=$$?; \
+	$(BIN)/python -m benchmarks.scale || status=$$?; \
+	exit $$status
 
 clean:
 	rm -rf $(VENV) $(UV_VENV) data/*.db data/*.db-* $(TS_CLIENT)/node_modules

@@ -35,7 +35,7 @@ from sqlalchemy import insert, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 
-from benchmarks import bare, ceiling
+from benchmarks import bare, ceiling, idiomatic
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_ADMIN_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
@@ -78,13 +78,16 @@ class Scenario:
     starts."""
 
     name: str
-    server: str  # "api", "bare" or "ceiling"
+    server: str  # "api", "bare", "ceiling" or "idiomatic"
     paths: Callable[[Fixture], list[str]]
     target: float | None = None
     check: Check | None = None
     prepare: Prepare | None = None
     description: str = ""
     calibration: bool = False  # runs only with --ceiling
+    # The scenario of benchmarks/idiomatic.py doing the same work: the result also reports
+    # `ratioToIdiomatic`, this scenario's requests/s over that one's (median of the rounds).
+    idiomatic: str | None = None
 
 
 def _check_member_list(body: Any) -> str | None:
@@ -218,6 +221,7 @@ SCENARIOS: list[Scenario] = [
         target=0.15,
         check=_check_member_list,
         description="GET /v1/members?pageSize=50",
+        idiomatic="idiomatic-list",
     ),
     Scenario(
         name="members-get",
@@ -227,6 +231,7 @@ SCENARIOS: list[Scenario] = [
         target=0.20,
         check=_check_member,
         description="GET /v1/members/{id}",
+        idiomatic="idiomatic-get",
     ),
     Scenario(
         name="learning-group-get",
@@ -245,6 +250,24 @@ SCENARIOS: list[Scenario] = [
         check=_check_agenda,
         prepare=_prepare_agenda,
         description="GET /v1/agenda, a revision of 60 items",
+    ),
+    # The reference: the same two endpoints as a typical team writes them (ORM, eager loads,
+    # Pydantic response models; benchmarks/idiomatic.py), same URLs, auth and JSON.
+    Scenario(
+        name="idiomatic-list",
+        server="idiomatic",
+        paths=lambda fx: [idiomatic.LIST_PATH + "?pageSize=50"],
+        check=_check_member_list,
+        description="idiomatic ORM + response_model, GET /v1/members?pageSize=50",
+    ),
+    Scenario(
+        name="idiomatic-get",
+        server="idiomatic",
+        paths=lambda fx: [
+            idiomatic.GET_PATH.format(memberId=member_id) for member_id in fx.member_ids[:1000]
+        ],
+        check=_check_member,
+        description="idiomatic ORM + response_model, GET /v1/members/{id}",
     ),
     # Calibration: the same queries without the app around them (benchmarks/ceiling.py).
     Scenario(
@@ -385,16 +408,10 @@ UNITS = [
 ]
 
 
-async def load_data(url: str, members: int, departments: int) -> Fixture:
-    """Departments and members by bulk Core inserts (seeding through the API would take
-    minutes), an admin key through the service, then ANALYZE so plans match a live system."""
-    from app.auth.service import issue_key
-    from app.core.context import SYSTEM
-    from app.core.models import table_of
-    from app.core.permissions import Role
-    from app.departments.models import Department
+def bench_rows(members: int, departments: int) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The department and member rows of a benchmark database, by column: the same on every
+    run (fixed seed) except the ids and timestamps."""
     from app.members import rules
-    from app.members.models import Member
 
     rng = random.Random(20261128)  # the same data every run
     now = datetime.now(UTC)
@@ -451,6 +468,22 @@ async def load_data(url: str, members: int, departments: int) -> Fixture:
             }
         )
 
+    return department_rows, member_rows
+
+
+async def load_data(url: str, members: int, departments: int) -> Fixture:
+    """Departments and members by bulk Core inserts (seeding through the API would take
+    minutes), an admin key through the service, then ANALYZE so plans match a live system."""
+    from app.auth.service import issue_key
+    from app.core.context import SYSTEM
+    from app.core.models import table_of
+    from app.core.permissions import Role
+    from app.departments.models import Department
+    from app.members.models import Member
+
+    department_rows, member_rows = bench_rows(members, departments)
+    department_ids = [row["id"] for row in department_rows]
+    member_ids = [row["id"] for row in member_rows]
     engine = create_async_engine(url)
     try:
         async with engine.begin() as conn:
@@ -608,6 +641,14 @@ def ceiling_server(database_url: str, workers: int, logs: Path) -> Server:
     return Server("ceiling", argv, env, port, ceiling.LIST_PATH + "?pageSize=1", logs)
 
 
+def idiomatic_server(database_url: str, workers: int, logs: Path) -> Server:
+    port = free_port()
+    argv = [sys.executable, "-m", "benchmarks.idiomatic", "--host", HOST, "--port", str(port)]
+    argv += ["--workers", str(workers)]
+    env = {**os.environ, "IDIOMATIC_DATABASE_URL": database_url, "PYTHONUNBUFFERED": "1"}
+    return Server("idiomatic", argv, env, port, idiomatic.READY_PATH, logs)
+
+
 def bare_server(workers: int, logs: Path) -> Server:
     port = free_port()
     argv = [
@@ -725,6 +766,48 @@ def run_wrk(url: str, script: Path, load: Load, duration: float) -> dict[str, An
 # --------------------------------------------------------------------------- measuring
 
 
+def _instants(value: Any) -> Any:
+    """The answer with its date-times as instants: the API writes `+00:00` (orjson), Pydantic
+    writes `Z`; both are the same instant and the same JSON type."""
+    if isinstance(value, dict):
+        return {key: _instants(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_instants(item) for item in value]
+    if isinstance(value, str) and len(value) >= 20 and value[4:5] == "-" and value[10:11] == "T":
+        with contextlib.suppress(ValueError):
+            return datetime.fromisoformat(value)
+    return value
+
+
+def same_answers(api: Server, other: Server, fixture: Fixture) -> list[str]:
+    """Raise unless `other` answers what the API answers: the first two pages of the member
+    list (the second reached through each one's own `next` link) and a few members. Returns
+    the requests compared."""
+    headers = {"Authorization": f"Bearer {fixture.api_key}"}
+    checked = []
+    with httpx.Client(headers=headers, timeout=10.0) as client:
+        ours = client.get(api.base_url + "/v1/members?pageSize=50").json()
+        theirs = client.get(other.base_url + "/v1/members?pageSize=50").json()
+        for page in (1, 2):
+            if _instants(ours["items"]) != _instants(theirs["items"]):
+                raise HarnessError(f"{other.name}: page {page} of the member list differs")
+            if (ours["next"] is None) != (theirs["next"] is None):
+                raise HarnessError(f"{other.name}: page {page} differs in having a next page")
+            checked.append(f"GET /v1/members?pageSize=50 (page {page})")
+            if ours["next"] is None:
+                break
+            ours, theirs = client.get(ours["next"]).json(), client.get(theirs["next"]).json()
+        for member_id in fixture.member_ids[:5]:
+            path = f"/v1/members/{member_id}"
+            a, b = client.get(api.base_url + path), client.get(other.base_url + path)
+            if _instants(a.json()) != _instants(b.json()) or a.headers.get("etag") != b.headers.get(
+                "etag"
+            ):
+                raise HarnessError(f"{other.name}: GET {path} differs")
+            checked.append(f"GET {path}")
+    return checked
+
+
 def verify(base_url: str, paths: list[str], headers: dict[str, str], check: Check | None) -> None:
     """A few requests by hand first: wrk counts non-2xx answers but never looks inside."""
     with httpx.Client(base_url=base_url, headers=headers, timeout=10.0) as client:
@@ -752,7 +835,8 @@ class Prepared:
 
 def prepare(scenario: Scenario, server: Server, fixture: Fixture, tmp: Path) -> Prepared:
     paths = scenario.paths(fixture)
-    headers = {"Authorization": f"Bearer {fixture.api_key}"} if scenario.server == "api" else {}
+    authenticated = scenario.server in ("api", "idiomatic")
+    headers = {"Authorization": f"Bearer {fixture.api_key}"} if authenticated else {}
     verify(server.base_url, paths, headers, scenario.check)
     script = tmp / f"{scenario.name}.lua"
     script.write_text(wrk_script(paths, headers))
@@ -774,7 +858,12 @@ def measure_once(
     error = None
     if figures["status"]:
         error = f"{figures['status']} responses were not 2xx/3xx"
-    elif any(socket_errors.values()):
+    elif any(socket_errors.values()) and not (
+        # The reference's own slow tail (wrk gives up on a request after 5 s) is one of its
+        # figures, kept in `socketErrors`; its requests/s still count. Any of ours is an error.
+        prepared.scenario.server == "idiomatic"
+        and not any(v for k, v in socket_errors.items() if k != "timeout")
+    ):
         error = f"socket errors: {socket_errors}"
     return {
         "requests": figures["requests"],
@@ -812,6 +901,7 @@ def summarise(
         "kind": "http-load",
         "request": request,
         "target": scenario.target,
+        "idiomatic": scenario.idiomatic,
     }
     errors = [r["error"] for r in rounds if r["error"]]
     if error or errors or not rounds:
@@ -820,6 +910,7 @@ def summarise(
         values = [r[key] for r in rounds if r[key] is not None]
         result[key] = round(statistics.median(values), 3) if values else None
     result["requests"] = sum(r["requests"] for r in rounds)
+    result["timeouts"] = sum(r["socketErrors"]["timeout"] for r in rounds)
     result["non2xx"] = sum(r["non2xx"] for r in rounds)
     result["error"] = None
     result["rounds"] = rounds
@@ -846,6 +937,27 @@ def judge(results: list[dict[str, Any]]) -> None:
             assert ratio is not None
             result["outcome"] = "pass" if ratio >= result["target"] else "MISS"
         result["passed"] = result["outcome"] == "pass" if result["target"] is not None else None
+    by_name = {r["name"]: r for r in results}
+    for result in results:
+        reference = by_name.get(result.get("idiomatic") or "")
+        if reference is None or result.get("error") or reference.get("error") is not None:
+            result["ratioToIdiomatic"] = None
+            continue
+        pairs = zip(result["rounds"], reference["rounds"], strict=True)
+        ratios = [
+            r["requestsPerSecond"] / i["requestsPerSecond"]
+            for r, i in pairs
+            if i["requestsPerSecond"] > 0
+        ]
+        if not ratios:
+            result["ratioToIdiomatic"] = None
+            continue
+        ratio = statistics.median(ratios)
+        result["ratioToIdiomatic"] = round(ratio, 4)
+        # The same comparison in server CPU per request (the reference's over ours), which
+        # moves less with the machine's load than requests/s.
+        ours_cpu, their_cpu = result["serverCpuMsPerRequest"], reference["serverCpuMsPerRequest"]
+        result["idiomaticCpuRatio"] = round(their_cpu / ours_cpu, 3) if ours_cpu else None
 
 
 def machine_info() -> dict[str, Any]:
@@ -878,6 +990,7 @@ def print_table(results: list[dict[str, Any]]) -> None:
         ("p99 ms", ">9"),
         ("ratio", ">8"),
         ("target", ">8"),
+        ("vs idiom", ">9"),
         ("cpu/req", ">9"),
         ("pg/req", ">8"),
     )
@@ -895,6 +1008,7 @@ def print_table(results: list[dict[str, Any]]) -> None:
             continue
         ratio = f"{r['ratioToBare']:.1%}" if r.get("ratioToBare") is not None else "-"
         target = f"{r['target']:.0%}" if r["target"] is not None else "-"
+        vs = r.get("ratioToIdiomatic")
         pg = r["postgresCpuMsPerRequest"]
         outcome = r["outcome"] if r["outcome"] != "MISS" else "MISS  <-- below target"
         cells = (
@@ -904,17 +1018,21 @@ def print_table(results: list[dict[str, Any]]) -> None:
             f"{r['p99Ms']:.2f}",
             ratio,
             target,
+            f"{vs:.2f}x" if vs is not None else "-",
             f"{r['serverCpuMsPerRequest']:.3f}",
             f"{pg:.3f}" if pg is not None else "-",
         )
         print(row(*cells) + f"  {outcome}")
     print(
+        "vs idiom: requests/s over the same endpoint's idiomatic reference (benchmarks/idiomatic.py).\n"
         "cpu/req, pg/req: CPU milliseconds per request spent by the server's processes and by\n"
         "the benchmark database's backends; steadier than req/s when other work shares the CPUs."
     )
     for r in results:
         if r.get("error"):
             print(f"\n{r['name']}: {r['error']}")
+        elif r.get("timeouts"):
+            print(f"\n{r['name']}: {r['timeouts']} requests took longer than wrk's 5 s timeout")
     print()
 
 
@@ -1007,6 +1125,10 @@ def run(args: argparse.Namespace) -> int:
             servers["ceiling"] = stack.enter_context(
                 ceiling_server(database_url, args.workers, tmp)
             )
+        if any(s.server == "idiomatic" for s in chosen):
+            servers["idiomatic"] = stack.enter_context(
+                idiomatic_server(database_url, args.workers, tmp)
+            )
         for server in servers.values():
             server.wait_ready()
         print(
@@ -1020,6 +1142,16 @@ def run(args: argparse.Namespace) -> int:
         # the same conditions; the first round starts each scenario with a warm-up.
         prepared: dict[str, Prepared] = {}
         failed: dict[str, str] = {}
+        if "idiomatic" in servers:
+            # The reference counts only if it answers what the API answers.
+            try:
+                info["idiomaticAnswersChecked"] = same_answers(
+                    servers["api"], servers["idiomatic"], fixture
+                )
+            except HarnessError as exc:
+                for scenario in chosen:
+                    if scenario.server == "idiomatic":
+                        failed[scenario.name] = str(exc)
         for scenario in chosen:
             try:
                 prepared[scenario.name] = prepare(scenario, servers[scenario.server], fixture, tmp)
