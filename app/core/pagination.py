@@ -16,7 +16,7 @@ import orjson
 from fastapi import Query, Request
 from pydantic import AfterValidator, Field
 from pydantic_core import PydanticCustomError
-from sqlalchemy import ColumnElement, Integer, Select, and_, bindparam, or_
+from sqlalchemy import ColumnElement, Integer, Select, bindparam, tuple_
 from sqlalchemy.sql.elements import KeyedColumnElement
 
 from app.core.errors import InvalidInput, InvalidParam
@@ -273,6 +273,21 @@ class Page(Generic[Item]):
     next_cursor: str | None
 
 
+def _after(
+    column: KeyedColumnElement[Any],
+    id_column: KeyedColumnElement[Any],
+    value: Any,
+    last_id: Any,
+    descending: bool,
+) -> ColumnElement[bool]:
+    """The rows after a position, as one row comparison: `(key, id) > (value, id)`. Unlike
+    `key > value OR (key = value AND id > id)`, the database starts its index scan at the
+    position, so a page deep in a long list costs what the first one does."""
+    position = tuple_(column, id_column)
+    after = tuple_(value, last_id)
+    return position < after if descending else position > after
+
+
 def paginate(
     query: Select[Any], page: PageRequest, sorting: Sorting
 ) -> tuple[Select[Any], str, KeyedColumnElement[Any], bool]:
@@ -283,12 +298,7 @@ def paginate(
         query = query.where(sorting.updated_column >= page.updated_since)
     if page.cursor:
         value, last_id = _position(page, name, column, sorting)
-        condition: ColumnElement[bool]
-        if descending:
-            condition = or_(column < value, and_(column == value, id_column < last_id))
-        else:
-            condition = or_(column > value, and_(column == value, id_column > last_id))
-        query = query.where(condition)
+        query = query.where(_after(column, id_column, value, last_id, descending))
     if descending:
         query = query.order_by(column.desc(), id_column.desc())
     else:
@@ -342,10 +352,7 @@ def _paged(
     if after:
         value = bindparam("after_value", type_=column.type)
         last_id = bindparam("after_id", type_=id_column.type)
-        if descending:
-            query = query.where(or_(column < value, and_(column == value, id_column < last_id)))
-        else:
-            query = query.where(or_(column > value, and_(column == value, id_column > last_id)))
+        query = query.where(_after(column, id_column, value, last_id, descending))
     if descending:
         query = query.order_by(column.desc(), id_column.desc())
     else:
