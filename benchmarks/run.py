@@ -153,8 +153,9 @@ async def _prepare_agenda(conn: AsyncConnection, fixture: Fixture) -> None:
     from app.agenda.schemas import AgendaItemInput, RevisionCreate
     from app.agenda.service import create_draft, publish_revision, replace_items
     from app.core.context import SYSTEM
-    from app.learning_questions.schemas import QuestionCreate
-    from app.learning_questions.service import create_question
+    from app.core.models import utcnow
+    from app.learning_questions.schemas import QuestionCreate, QuestionUpdate
+    from app.learning_questions.service import create_question, update_question
 
     if "theme_id" not in fixture.extra:
         await _prepare_group(conn, fixture)
@@ -187,6 +188,22 @@ async def _prepare_agenda(conn: AsyncConnection, fixture: Fixture) -> None:
     ]
     await replace_items(conn, SYSTEM, draft["number"], items, None)
     await publish_revision(conn, SYSTEM, draft["number"], None)
+    # The agenda as of a moment after publication, before a third of its questions moved on
+    # and were renamed: `agenda-as-of` shows them as they were, from their histories.
+    fixture.extra["agenda_as_of"] = utcnow().isoformat().replace("+00:00", "Z")
+    for question_id in question_ids[::3]:
+        await update_question(
+            conn,
+            SYSTEM,
+            question_id,
+            QuestionUpdate.model_validate({"status": "exploring", "title": "Hernoemd"}),
+            None,
+        )
+
+
+async def _prepare_agenda_as_of(conn: AsyncConnection, fixture: Fixture) -> None:
+    if "agenda_as_of" not in fixture.extra:
+        await _prepare_agenda(conn, fixture)
 
 
 def _check_group(body: Any) -> str | None:
@@ -198,6 +215,16 @@ def _check_group(body: Any) -> str | None:
 def _check_agenda(body: Any) -> str | None:
     if not isinstance(body, dict) or len(body.get("items") or []) != 60:
         return "expected the current agenda with 60 items"
+    return None
+
+
+def _check_agenda_as_of(body: Any) -> str | None:
+    problem = _check_agenda(body)
+    if problem is not None:
+        return problem
+    questions = [item.get("question") or {} for item in body["items"]]
+    if any(q.get("title") == "Hernoemd" or q.get("status") != "open" for q in questions):
+        return "expected every question as it was at asOf (open, its first title)"
     return None
 
 
@@ -250,6 +277,15 @@ SCENARIOS: list[Scenario] = [
         check=_check_agenda,
         prepare=_prepare_agenda,
         description="GET /v1/agenda, a revision of 60 items",
+    ),
+    Scenario(
+        name="agenda-as-of",
+        server="api",
+        paths=lambda fx: [f"/v1/agenda?asOf={fx.extra['agenda_as_of']}"],
+        target=0.08,
+        check=_check_agenda_as_of,
+        prepare=_prepare_agenda_as_of,
+        description="GET /v1/agenda?asOf=…, the same revision with 20 questions as they were",
     ),
     # The reference: the same two endpoints as a typical team writes them (ORM, eager loads,
     # Pydantic response models; benchmarks/idiomatic.py), same URLs, auth and JSON.
