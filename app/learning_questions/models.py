@@ -100,8 +100,16 @@ class QuestionStatusChange(Base):
     to_status: Mapped[str] = mapped_column(String(32), nullable=False)
     changed_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
 
+    # "Its status at moment X" is one backward step in this index, in the order the query
+    # asks for (changed_at, then id) and without visiting the table (the status is in it).
     __table_args__ = (
-        Index("ix_question_status_changes_question_id_changed_at", "question_id", "changed_at"),
+        Index(
+            "ix_question_status_changes_question_id_changed_at",
+            "question_id",
+            "changed_at",
+            "id",
+            postgresql_include=["to_status"],
+        ),
     )
 
 
@@ -119,6 +127,13 @@ class QuestionTitleChange(Base):
     title: Mapped[str] = mapped_column(String(300), nullable=False)
     changed_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
 
+    # As for statuses: "its title at moment X" is one backward step in this index.
     __table_args__ = (
-        Index("ix_question_title_changes_question_id_changed_at", "question_id", "changed_at"),
+        Index(
+            "ix_question_title_changes_question_id_changed_at",
+            "question_id",
+            "changed_at",
+            "id",
+            postgresql_include=["title"],
+        ),
     )
