@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -227,6 +228,53 @@ def forbid_nul_in_input(paths: dict[str, Any], schemas: dict[str, Any]) -> None:
                 _forbid_nul(media.get("schema"), schemas, seen)
 
 
+def _refs(schema: Any, schemas: dict[str, Any], found: set[str]) -> set[str]:
+    """The component schemas `schema` names, directly or through others."""
+    if isinstance(schema, list):
+        for item in schema:
+            _refs(item, schemas, found)
+    elif isinstance(schema, dict):
+        ref = schema.get("$ref", "")
+        if ref.startswith("#/components/schemas/"):
+            name = ref.rsplit("/", 1)[-1]
+            if name not in found:
+                found.add(name)
+                _refs(schemas.get(name), schemas, found)
+        for value in schema.values():
+            if isinstance(value, dict | list):
+                _refs(value, schemas, found)
+    return found
+
+
+def defaults_in_words(paths: dict[str, Any], schemas: dict[str, Any]) -> None:
+    """A request property that has a default says so in words, not as `default`: the server
+    fills it in, so a client may leave it out, yet openapi-typescript (by default) types every
+    property with a `default` as required. Schemas that answers use too keep theirs."""
+    sent: set[str] = set()
+    answered: set[str] = set()
+    for item in paths.values():
+        for method, operation in item.items():
+            if method not in _METHODS:
+                continue
+            for media in operation.get("requestBody", {}).get("content", {}).values():
+                _refs(media.get("schema"), schemas, sent)
+            for response in operation.get("responses", {}).values():
+                for media in response.get("content", {}).values():
+                    _refs(media.get("schema"), schemas, answered)
+    for name in sorted(sent - answered):
+        for prop in schemas.get(name, {}).get("properties", {}).values():
+            if "default" in prop and prop["default"] is not None:
+                default = prop.pop("default")
+                said = f"Default: `{json.dumps(default, ensure_ascii=False)}`."
+                text = prop.get("description", "").rstrip()
+                # After a table (an enum's meanings), a paragraph of its own.
+                prop["description"] = (
+                    f"{text}{chr(10) * 2 if chr(10) in text else ' '}{said}".strip()
+                )
+            else:
+                prop.pop("default", None)
+
+
 def _drop_titles_below(schema: Any) -> None:
     """Drop the titles Pydantic derives from property names ("Ownergroupid") from every
     property of `schema`, however deep; a schema's own title (its class name) stays."""
@@ -409,6 +457,7 @@ def build_document(
         schemas[name] = definition
     schemas["Problem"] = problem_schema
     forbid_nul_in_input(paths, schemas)
+    defaults_in_words(paths, schemas)
     drop_derived_titles(paths, schemas)
     add_examples(schemas, examples or {})
     add_path_examples(paths, path_examples or {})
