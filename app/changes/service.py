@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import base64
-import binascii
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import orjson
 from fastapi import Request
 
 from app.audit import feed
@@ -21,7 +18,7 @@ from app.core.context import Principal
 from app.core.db import database
 from app.core.errors import Forbidden, Gone, InvalidInput, InvalidParam
 from app.core.models import utcnow
-from app.core.pagination import next_page_url
+from app.core.pagination import decode_cursor, encode_cursor, next_page_url
 
 # How often a long poll looks again: a follower sees a change within this (plus the time the
 # oldest transaction still running takes to end).
@@ -34,9 +31,9 @@ _MARK = "changes"
 
 
 def _position(txid: int, event_id: int, occurred_at: datetime) -> str:
-    """An opaque position: the change's place in the feed, and its time (for retention)."""
-    raw = orjson.dumps([_MARK, txid, event_id, int(occurred_at.timestamp())])
-    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+    """An opaque position, in the lists' cursor form: the change's place in the feed, and its
+    time (for retention)."""
+    return encode_cursor(_MARK, [txid, int(occurred_at.timestamp())], event_id)
 
 
 def _bad_position() -> InvalidInput:
@@ -57,17 +54,15 @@ def read_position(after: str | None) -> tuple[int, int, int]:
     if after is None:
         return _START
     try:
-        data = orjson.loads(base64.urlsafe_b64decode(after + "=" * (-len(after) % 4)))
-    except (binascii.Error, ValueError, orjson.JSONDecodeError):
+        mark, value, event_id = decode_cursor(after)
+    except InvalidInput:
         raise _bad_position() from None
-    if (
-        not isinstance(data, list)
-        or len(data) != 4
-        or data[0] != _MARK
-        or not all(type(value) is int and value >= 0 for value in data[1:])
-    ):
+    if mark != _MARK or not isinstance(value, list) or len(value) != 2:
         raise _bad_position()
-    return data[1], data[2], data[3]
+    txid, seconds = value
+    if not all(type(number) is int and number >= 0 for number in (txid, event_id, seconds)):
+        raise _bad_position()
+    return txid, event_id, seconds
 
 
 def readable(principal: Principal, asked: Sequence[str] | None) -> tuple[str, ...]:
