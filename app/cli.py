@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import logging
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -236,6 +237,31 @@ def _draining_supervisor(config: Any) -> None:
     DrainingMultiprocess(config, sockets=[sock]).run()
 
 
+def _cmd_worker(_: argparse.Namespace) -> int:
+    """Deliver webhooks until SIGTERM or SIGINT; then finish the deliveries in flight."""
+    import signal
+
+    from app.core.db import database
+    from app.webhooks.delivery import run_worker
+
+    settings = get_settings()
+
+    async def run() -> None:
+        database.configure(settings)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for number in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(number, stop.set)
+        try:
+            await run_worker(settings, stop)
+        finally:
+            await database.dispose()
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    asyncio.run(run())
+    return 0
+
+
 def _cmd_client(args: argparse.Namespace) -> int:
     from app.client.main import run
 
@@ -269,6 +295,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--no-access-log", action="store_true")
     serve.set_defaults(func=_cmd_serve)
+
+    sub.add_parser(
+        "worker", help="deliver webhooks (beside or instead of the API processes' own)"
+    ).set_defaults(func=_cmd_worker)
 
     keys = sub.add_parser("api-keys", help="manage API keys")
     keys_sub = keys.add_subparsers(dest="keys_command", required=True)

@@ -4,6 +4,8 @@ error renderer, input checks, Idempotency-Key handling, exception handlers and r
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import gc
 import logging
 from collections.abc import AsyncIterator
@@ -56,6 +58,8 @@ from app.scim.errors import scim_error
 from app.stats.endpoints import router as stats_router
 from app.sync.endpoints import router as member_syncs_router
 from app.themes.endpoints import router as themes_router
+from app.webhooks.delivery import run_worker
+from app.webhooks.endpoints import router as webhooks_router
 from app.workshops.endpoints import router as workshops_router
 
 TITLE = "Leergemeenschap API"
@@ -111,6 +115,10 @@ TAGS = [
         "description": "The change feed: what changed, in an order a follower can rely on.",
     },
     {
+        "name": "webhooks",
+        "description": "Signed deliveries of the change feed to receivers (admins only).",
+    },
+    {
         "name": "member-syncs",
         "description": "Declarative department syncs from the intranet or an HR export "
         "(sync and admin keys).",
@@ -155,9 +163,21 @@ async def lifespan(app: Service) -> AsyncIterator[None]:
     gc.collect()
     gc.freeze()
     gc.set_threshold(7_000, 20, 20)
+    # Webhook deliveries, in this process too unless a `leergemeenschap worker` does them
+    # alone (any number of both share the work; docs/operations.md).
+    stop = asyncio.Event()
+    worker = (
+        asyncio.create_task(run_worker(settings, stop))
+        if settings.webhook_worker_in_process
+        else None
+    )
     try:
         yield
     finally:
+        stop.set()
+        if worker is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(worker, timeout=settings.webhook_timeout_seconds + 5)
         await database.dispose()
 
 
@@ -235,6 +255,7 @@ def create_api(settings: Settings) -> FastAPI:
         api_keys_router,
         audit_router,
         changes_router,
+        webhooks_router,
     ):
         _include(api, router)
     _install_meta_routes(api)

@@ -18,6 +18,7 @@ from app.organisations import models as organisations_models
 from app.scim import models as scim_models
 from app.sync import models as sync_models
 from app.themes import models as themes_models
+from app.webhooks import models as webhooks_models
 from app.workshops import models as workshops_models
 
 metadata = Base.metadata
@@ -38,5 +39,6 @@ __all__ = [
     "scim_models",
     "sync_models",
     "themes_models",
+    "webhooks_models",
     "workshops_models",
 ]

@@ -41,6 +41,8 @@ _MEANINGS = {
     "attendee-added": "Aangemeld: a member was added to a workshop's attendees.",
     "attendee-removed": "Afgemeld: a member was removed from a workshop's attendees.",
     "items-updated": "Agendapunten gewijzigd: a draft agenda revision's items changed.",
+    "disabled": "Uitgeschakeld: the API switched a webhook subscription off (its deliveries "
+    "kept failing).",
 }
 ChangeKind = Annotated[
     Literal[
@@ -57,6 +59,7 @@ ChangeKind = Annotated[
         "attendee-added",
         "attendee-removed",
         "items-updated",
+        "disabled",
     ],
     DescribedValues("The kind of change.", _MEANINGS),
 ]
@@ -74,12 +77,14 @@ _VERBS: dict[str, ChangeKind] = {
     "publish": "published",
     "merge": "merged",
     "end": "ended",
+    "disable": "disabled",
 }
 # Actions whose last word does not say it alone.
 _ACTIONS: dict[str, ChangeKind] = {
     "workshop-attendees-create": "attendee-added",
     "workshop-attendees-delete": "attendee-removed",
     "agenda-revisions-items-update": "items-updated",
+    "webhook-subscriptions-rotate-secret": "updated",
     # SCIM's DELETE deprovisions: the member stays, deactivated; the department, archived.
     "scim-users-delete": "deactivated",
     "scim-groups-delete": "archived",

@@ -4,6 +4,7 @@ present) by pydantic-settings, built once by the entry point and passed to `crea
 
 from __future__ import annotations
 
+import ipaddress
 from functools import lru_cache
 from typing import Annotated
 
@@ -37,6 +38,27 @@ class Settings(BaseSettings):
     idempotency_lock_seconds: int = 60
     # How long the change feed (/v1/changes) keeps a change; an older cursor is a 410.
     change_retention_days: int = Field(90, ge=1)
+    # Webhooks: where deliveries run (a `leergemeenschap worker` process, and/or each API
+    # process), how many receivers are called at once, how long one may take, the waits
+    # between attempts (seconds; after the last the subscription is disabled), how long a
+    # rotated secret keeps signing, and the networks a receiver may be in besides public ones.
+    webhook_worker_in_process: bool = True
+    webhook_concurrency: int = Field(8, ge=1, le=100)
+    webhook_timeout_seconds: float = Field(5.0, gt=0, le=30)
+    webhook_retry_seconds: CommaList = (
+        "5",
+        "30",
+        "120",
+        "600",
+        "1800",
+        "3600",
+        "7200",
+        "14400",
+        "28800",
+        "28800",
+    )
+    webhook_secret_overlap_hours: float = Field(24, ge=0, le=720)
+    webhook_allowed_networks: CommaList = ()
     auth_failure_limit: int = 20
     auth_failure_window_seconds: int = 300
     oidc_issuer: str | None = None
@@ -50,7 +72,13 @@ class Settings(BaseSettings):
     # FastAPI's native OpenTelemetry (traces, metrics, logs through the global providers).
     telemetry: bool = Field(False, validation_alias=AliasChoices("OTEL_ENABLED", "telemetry"))
 
-    @field_validator("cors_origins", "oidc_algorithms", mode="before")
+    @field_validator(
+        "cors_origins",
+        "oidc_algorithms",
+        "webhook_retry_seconds",
+        "webhook_allowed_networks",
+        mode="before",
+    )
     @classmethod
     def _comma_list(cls, value: object) -> object:
         if isinstance(value, str):
@@ -61,6 +89,20 @@ class Settings(BaseSettings):
     @classmethod
     def _at_most_a_minute(cls, value: int) -> int:
         return min(value, 60)
+
+    @field_validator("webhook_retry_seconds")
+    @classmethod
+    def _seconds(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        if not value or not all(item.isdigit() for item in value):
+            raise ValueError("a comma-separated list of whole seconds, at least one")
+        return value
+
+    @field_validator("webhook_allowed_networks")
+    @classmethod
+    def _networks(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for item in value:
+            ipaddress.ip_network(item, strict=False)  # a ValueError names the bad one
+        return value
 
     @property
     def oidc_enabled(self) -> bool:

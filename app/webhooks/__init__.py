@@ -1,0 +1,1 @@
+"""Webhooks: subscriptions of receivers to the change feed, and their signed deliveries."""

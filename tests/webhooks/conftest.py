@@ -1,0 +1,37 @@
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from app.core.db import database
+from app.webhooks.delivery import Dispatcher
+
+# The local receivers of these tests, allowed by the setting an operator would use.
+LOCAL = ("127.0.0.1/32",)
+
+
+@pytest.fixture
+def allow_local(app: Any) -> Iterator[None]:
+    """WEBHOOK_ALLOWED_NETWORKS=127.0.0.1/32 for the test (registration and delivery)."""
+    before = database.settings
+    database._settings = before.model_copy(update={"webhook_allowed_networks": LOCAL})
+    yield
+    database._settings = before
+
+
+@pytest.fixture
+def dispatcher(allow_local: None) -> Iterator[Callable[..., Dispatcher]]:
+    """A webhook worker with the test's settings (and any changed), closed afterwards."""
+    made: list[Dispatcher] = []
+
+    def make(**changes: Any) -> Dispatcher:
+        worker = Dispatcher(database.settings.model_copy(update=changes))
+        made.append(worker)
+        return worker
+
+    yield make
+    for worker in made:
+        # The client's connections; any task still running is cancelled.
+        worker._tasks.clear()
