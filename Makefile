@@ -86,11 +86,12 @@ seed: $(STAMP)
 ## syncs against a bare COPY; then how reads and syncs grow to 100,000 members (benchmarks/scale.json).
 bench: $(STAMP)
 	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
-	@# All three run; the make fails afterwards if any of them did (a missed target included).
+	@# All of them run; the make fails afterwards if any of them did (a missed target included).
 	status=0; \
 	$(BIN)/python -m benchmarks.run --ceiling || status=$$?; \
 	$(BIN)/python -m benchmarks.sync_bench --output benchmarks/sync.json || status=$$?; \
 	$(BIN)/python -m benchmarks.scale || status=$$?; \
+	$(BIN)/python -m benchmarks.webhook_bench --output benchmarks/webhooks.json || status=$$?; \
 	exit $$status
 
 clean:
