@@ -241,6 +241,8 @@ def _cmd_worker(_: argparse.Namespace) -> int:
     """Deliver webhooks until SIGTERM or SIGINT; then finish the deliveries in flight."""
     import signal
 
+    # The application, for every domain's registration in the change feed (app/audit/feed.py).
+    import app.main  # noqa: F401
     from app.core.db import database
     from app.webhooks.delivery import run_worker
 
