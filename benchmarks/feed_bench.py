@@ -149,6 +149,8 @@ class Following:
 
     seen: list[Seen] = field(default_factory=list)
     pages: list[int] = field(default_factory=list)
+    full_page_seconds: list[float] = field(default_factory=list)  # request to answer
+    log: list[tuple[float, float, int]] = field(default_factory=list)  # asked, answered, items
     stop: asyncio.Event = field(default_factory=asyncio.Event)
     # Set once the follower has seen `target` changes (when a target is set).
     target: int | None = None
@@ -166,6 +168,7 @@ async def follow(client: httpx.AsyncClient, wait: float, state: Following) -> No
     url = f"/v1/changes?pageSize=100&wait={wait:g}"
     while True:
         done = state.stop.is_set()
+        asked = time.monotonic()
         response = await client.get(url, timeout=wait + 30)
         arrived = time.monotonic()
         if response.status_code != 200:
@@ -173,6 +176,9 @@ async def follow(client: httpx.AsyncClient, wait: float, state: Following) -> No
         page = orjson.loads(response.content)
         state.seen.extend(Seen(_key(item), item["position"], arrived) for item in page["items"])
         state.pages.append(len(page["items"]))
+        state.log.append((asked, arrived, len(page["items"])))
+        if len(page["items"]) == 100:
+            state.full_page_seconds.append(arrived - asked)
         if state.target is not None and len(state.seen) >= state.target:
             state.caught_up.set()
         url = page["next"] or page["resume"]
@@ -293,21 +299,22 @@ async def measure(base_url: str, database_url: str, keys: Keys, args: argparse.N
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await task
     in_database = await changes_in_database(database_url)
-    return state.seen, state.pages, writes, syncs, in_database
+    return state, writes, syncs, in_database
 
 
 def report(
-    seen: list[Seen],
-    pages: list[int],
-    writes: list[Write],
-    syncs: list[Sync],
-    in_database: Counter[ChangeKey],
+    state: Following, writes: list[Write], syncs: list[Sync], in_database: Counter[ChangeKey]
 ) -> dict[str, Any]:
+    seen, pages = state.seen, state.pages
     first_seen: dict[ChangeKey, float] = {}
     for item in seen:
         first_seen.setdefault(item.key, item.at)
     failed_writes = [w for w in writes if w.status != 200]
     latencies: dict[str, list[float]] = {"duringSync": [], "idle": []}
+    # A write that commits while a sync runs: the part of its latency until the sync's answer
+    # (its change shows once every transaction older than it has ended), and the part after.
+    until_sync_ends: list[float] = []
+    after_sync_ends: list[float] = []
     unseen = 0
     for write in writes:
         if write.status != 200:
@@ -317,6 +324,10 @@ def report(
             unseen += 1
             continue
         latencies["duringSync" if write.during_sync else "idle"].append(at - write.committed)
+        overlapped = [s for s in syncs if s.started <= write.committed <= s.finished]
+        if overlapped:
+            until_sync_ends.append(overlapped[0].finished - write.committed)
+            after_sync_ends.append(at - overlapped[0].finished)
     every = latencies["duringSync"] + latencies["idle"]
 
     seen_keys = Counter(item.key for item in seen)
@@ -346,6 +357,7 @@ def report(
                 else None,
             }
         )
+    origin = syncs[0].started if syncs else 0.0
     during = _figures(latencies["duringSync"])
     p99 = percentile(latencies["duringSync"], 0.99)
     return {
@@ -360,12 +372,26 @@ def report(
             "idle": _figures(latencies["idle"]),
             "all": _figures(every),
         },
+        "duringSyncBreakdown": {
+            "untilSyncAnswered": _figures(until_sync_ends),
+            "afterSyncAnswered": _figures(after_sync_ends),
+        },
         "syncs": sync_figures,
         "follower": {
             "pages": len(pages),
             "changesSeen": len(seen),
             "fullPages": sum(1 for n in pages if n == 100),
+            "fullPageRequest": _figures(state.full_page_seconds),
         },
+        # Every look at the feed, in ms since the first sync was sent: [asked, took, changes].
+        "followerLog": [
+            [round((asked - origin) * 1000, 1), round((answered - asked) * 1000, 1), items]
+            for asked, answered, items in state.log
+        ],
+        "syncLog": [
+            [round((s.started - origin) * 1000, 1), round((s.finished - origin) * 1000, 1)]
+            for s in syncs
+        ],
         "exactlyOnce": {
             "inDatabase": sum(in_database.values()),
             "seen": len(seen),
@@ -425,10 +451,10 @@ def main_run(args: argparse.Namespace) -> int:
             f"every {args.interval * 1000:.0f} ms, follower long-polling wait={args.wait:g}",
             flush=True,
         )
-        seen, pages, writes, syncs, in_database = asyncio.run(
+        state, writes, syncs, in_database = asyncio.run(
             measure(server.base_url, database_url, keys, args)
         )
-    result = report(seen, pages, writes, syncs, in_database)
+    result = report(state, writes, syncs, in_database)
     machine["loadAverageAtEnd"] = [round(x, 2) for x in os.getloadavg()]
     document = {
         "scenario": "change-feed-follower",
@@ -459,6 +485,18 @@ def print_summary(document: dict[str, Any]) -> None:
         f = latency[name]
         cells = [f[k] if f[k] is not None else "-" for k in ("p50Ms", "p90Ms", "p99Ms", "maxMs")]
         print(f"{name:<22}{f['count']:>7}" + "".join(f"{c!s:>10}" for c in cells))
+    breakdown = document["duringSyncBreakdown"]
+    print(
+        "during a sync, p50 / p99 ms: until the sync answered "
+        f"{breakdown['untilSyncAnswered']['p50Ms']} / {breakdown['untilSyncAnswered']['p99Ms']},"
+        f" after it {breakdown['afterSyncAnswered']['p50Ms']} / "
+        f"{breakdown['afterSyncAnswered']['p99Ms']}"
+    )
+    page = document["follower"]["fullPageRequest"]
+    print(
+        f"follower: {document['follower']['pages']} pages, a full page of 100 took "
+        f"{page['p50Ms']} ms (p50), {page['p99Ms']} ms (p99) from request to answer"
+    )
     for sync in document["syncs"]:
         print(
             f"sync {sync['department']}: {sync['seconds']:.2f} s, {sync['changes']} changes, "
