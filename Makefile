@@ -83,13 +83,16 @@ seed: $(STAMP)
 
 ## Load test against Postgres (see benchmarks/README.md): the API beside a bare endpoint, the
 ## raw-asyncpg ceiling and the idiomatic ORM reference (benchmarks/results.json); 10,000-member
-## syncs against a bare COPY; then how reads and syncs grow to 100,000 members (benchmarks/scale.json).
+## syncs against a bare COPY; a change feed follower under a sync's write load (benchmarks/feed.json);
+## how reads and syncs grow to 100,000 members (benchmarks/scale.json); 1,000 webhook deliveries
+## to a local receiver (benchmarks/webhooks.json).
 bench: $(STAMP)
 	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
 	@# All of them run; the make fails afterwards if any of them did (a missed target included).
 	status=0; \
 	$(BIN)/python -m benchmarks.run --ceiling || status=$$?; \
 	$(BIN)/python -m benchmarks.sync_bench --output benchmarks/sync.json || status=$$?; \
+	$(BIN)/python -m benchmarks.feed_bench --output benchmarks/feed.json || status=$$?; \
 	$(BIN)/python -m benchmarks.scale || status=$$?; \
 	$(BIN)/python -m benchmarks.webhook_bench --output benchmarks/webhooks.json || status=$$?; \
 	exit $$status

@@ -206,6 +206,59 @@ async def _prepare_agenda_as_of(conn: AsyncConnection, fixture: Fixture) -> None
         await _prepare_agenda(conn, fixture)
 
 
+CHANGES_BEFORE = 1_000  # the feed page starts after this many changes
+
+
+async def _prepare_changes(conn: AsyncConnection, fixture: Fixture) -> None:
+    """The change rows a sync of every member writes (one `created` per member, through the
+    trail's own bulk writer, COPY on Postgres), beside a refused write now and then (an audit
+    event that is no change, as a live trail holds); and the feed position after the first
+    CHANGES_BEFORE changes, so each request reads a full page of 100 from the same place."""
+    from sqlalchemy import select
+
+    from app.audit import trail
+    from app.audit.models import AuditEvent
+    from app.changes.service import _position
+    from app.core.context import SYSTEM
+    from app.core.models import table_of
+
+    events = table_of(AuditEvent)
+    for start in range(0, len(fixture.member_ids), 500):
+        chunk = fixture.member_ids[start : start + 500]
+        await trail.record_changes(
+            conn,
+            "member-syncs-create",
+            "member",
+            [(member_id, "created", 1) for member_id in chunk],
+            principal=SYSTEM,
+        )
+        # A refusal: an event of the trail that the feed skips.
+        await trail.record(
+            conn, "members-update", "member", chunk[0], result="denied", status_code=403
+        )
+    row = (
+        await conn.execute(
+            select(events.c.id, events.c.txid, events.c.occurred_at)
+            .where(events.c.change.is_not(None))
+            .order_by(events.c.txid, events.c.id)
+            .offset(CHANGES_BEFORE - 1)
+            .limit(1)
+        )
+    ).one()
+    fixture.extra["changes_after"] = _position(row.txid, row.id, row.occurred_at)
+
+
+def _check_changes(body: Any) -> str | None:
+    items = body.get("items") if isinstance(body, dict) else None
+    if not isinstance(items, list) or len(items) != 100:
+        return "expected a full page of 100 changes"
+    if any(item.get("type") != "member" or item.get("change") != "created" for item in items):
+        return "expected the sync's member changes"
+    if not body.get("next") or not body.get("resume"):
+        return "a full page has a next page and a resume position"
+    return None
+
+
 def _check_group(body: Any) -> str | None:
     if not isinstance(body, dict) or len(body.get("members") or []) != 40:
         return "expected a group embedding its 40 current members"
@@ -286,6 +339,15 @@ SCENARIOS: list[Scenario] = [
         check=_check_agenda_as_of,
         prepare=_prepare_agenda_as_of,
         description="GET /v1/agenda?asOf=…, the same revision with 20 questions as they were",
+    ),
+    Scenario(
+        name="changes-page",
+        server="api",
+        paths=lambda fx: [f"/v1/changes?pageSize=100&after={fx.extra['changes_after']}"],
+        target=0.12,
+        check=_check_changes,
+        prepare=_prepare_changes,
+        description="GET /v1/changes?pageSize=100, a full page from a fixed position",
     ),
     # The reference: the same two endpoints as a typical team writes them (ORM, eager loads,
     # Pydantic response models; benchmarks/idiomatic.py), same URLs, auth and JSON.

@@ -8,10 +8,11 @@ an organisation of that size has to do); their times are added up.
 
 Requests go through the whole application in-process (httpx's ASGI transport: middleware,
 validation, the write transaction and the commit), so the figures are the server's own cost
-without the network. Statements are counted on the engine (the sync's one COPY of new members
-goes to the driver directly and is not among them: add one for the first sync); "member rows
-written" compares every member row's xmin before and after the re-sync, so it counts
-rewritten rows exactly.
+without the network. Statements are counted on the engine and at the driver's COPY (the sync's
+COPY of new members and those of its change rows, the feed's `audit_events`, go to asyncpg
+directly), so `statements` is every statement a run sends, its change rows included;
+`copies` says how many of them were COPYs. "member rows written" compares every member row's
+xmin before and after the re-sync, so it counts rewritten rows exactly.
 
     .venv/bin/python -m benchmarks.sync_bench [--members 10000] [--rounds 3] [--output PATH]
 """
@@ -167,6 +168,17 @@ async def _analyze(url: str) -> None:
         await conn.close()
 
 
+async def _change_rows(url: str) -> int:
+    """The change rows of the change feed (audit events with a `change`) the database holds."""
+    conn = await _connect(url)
+    try:
+        return int(
+            await conn.fetchval("SELECT count(*) FROM audit_events WHERE change IS NOT NULL")
+        )
+    finally:
+        await conn.close()
+
+
 async def _row_versions(url: str) -> dict[Any, str]:
     conn = await _connect(url)
     try:
@@ -204,6 +216,9 @@ async def sync_scenario(
     bodies = [(orjson.dumps(p), len(p["members"])) for p in payloads]
     figures: dict[str, list[float]] = {"first": [], "noop": [], "copy": []}
     statements: dict[str, int] = {}
+    copies: dict[str, int] = {}
+    change_rows = 0
+    copy_records = asyncpg.connection.Connection.copy_records_to_table
     rows_written_by_noop = 0
     try:
         await asyncio.to_thread(migrate, url=url)
@@ -216,6 +231,14 @@ async def sync_scenario(
             counted.append(statement)
 
         event.listen(database.engine.sync_engine, "before_cursor_execute", count)
+        # The sync's COPYs bypass the engine: count them where they reach the driver.
+        copy_records = asyncpg.connection.Connection.copy_records_to_table
+
+        async def copy_counted(self: Any, table_name: str, **kwargs: Any) -> Any:
+            counted.append(f"COPY {table_name}")
+            return await copy_records(self, table_name, **kwargs)
+
+        asyncpg.connection.Connection.copy_records_to_table = copy_counted
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
             for _ in range(rounds):
@@ -229,6 +252,7 @@ async def sync_scenario(
                 headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
                 await client.get("/v1/member-syncs", headers=headers)  # verify the key once
 
+                rows_before = await _change_rows(url)
                 counted.clear()
                 elapsed = 0.0
                 for part, (body, _count) in enumerate(bodies, start=1):
@@ -245,6 +269,8 @@ async def sync_scenario(
                         )
                 figures["first"].append(elapsed)
                 statements["first"] = len(counted)
+                copies["first"] = sum(1 for sql in counted if sql.startswith("COPY "))
+                change_rows = await _change_rows(url) - rows_before
 
                 before = await _row_versions(url)
                 counted.clear()
@@ -259,6 +285,7 @@ async def sync_scenario(
                         raise RuntimeError(f"re-sync was not a no-op: {noop.text[:300]}")
                 figures["noop"].append(elapsed)
                 statements["noop"] = len(counted)
+                copies["noop"] = sum(1 for sql in counted if sql.startswith("COPY "))
                 after = await _row_versions(url)
                 rows_written_by_noop = max(
                     rows_written_by_noop, sum(1 for k, v in after.items() if before.get(k) != v)
@@ -271,6 +298,7 @@ async def sync_scenario(
                     )
         await database.dispose()
     finally:
+        asyncpg.connection.Connection.copy_records_to_table = copy_records
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         await admin.close()
 
@@ -294,6 +322,9 @@ async def sync_scenario(
         "noop_members_per_s": round(members / noop_s),
         "copy_members_per_s": round(members / copy_s),
         "statements": statements,
+        "copies": copies,
+        "change_rows_written_by_first": change_rows,
+        "first_statements_per_1000_members": round(statements["first"] / members * 1000, 2),
         "statement_limit": limit,
         "noop_member_rows_written": rows_written_by_noop,
         "targets": {
