@@ -110,8 +110,14 @@ class Dispatcher:
         )
         self._tasks: set[asyncio.Task[None]] = set()
         self._pruned_at = 0.0
+        # Set on the way out: no new attempt starts, the ones in flight finish.
+        self.stopping = False
 
     async def close(self) -> None:
+        """Let the attempts in flight finish (each is bounded by the timeout), then close."""
+        self.stopping = True
+        if self._tasks:
+            await asyncio.wait(list(self._tasks), timeout=self.timeout + 2)
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
@@ -166,7 +172,7 @@ class Dispatcher:
         worked = False
         try:
             worked = await self._file(subscription) > 0
-            while time.monotonic() < deadline:
+            while time.monotonic() < deadline and not self.stopping:
                 async with _reading() as conn:
                     due = await repository.due(conn, subscription.id, DUE_BATCH)
                 went_through, attempted = await self._deliver(subscription, due, deadline)
@@ -233,7 +239,7 @@ class Dispatcher:
                 now = utcnow()
                 if delivery.next_attempt_at is not None and delivery.next_attempt_at > now:
                     return False, tried
-                if time.monotonic() >= deadline:
+                if time.monotonic() >= deadline or self.stopping:
                     return False, tried
                 tried += 1
                 attempt = await self.attempt(subscription, delivery)

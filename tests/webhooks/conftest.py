@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
 import pytest
@@ -22,7 +22,7 @@ def allow_local(app: Any) -> Iterator[None]:
 
 
 @pytest.fixture
-def dispatcher(allow_local: None) -> Iterator[Callable[..., Dispatcher]]:
+async def dispatcher(allow_local: None) -> AsyncIterator[Callable[..., Dispatcher]]:
     """A webhook worker with the test's settings (and any changed), closed afterwards."""
     made: list[Dispatcher] = []
 
@@ -33,5 +33,4 @@ def dispatcher(allow_local: None) -> Iterator[Callable[..., Dispatcher]]:
 
     yield make
     for worker in made:
-        # The client's connections; any task still running is cancelled.
-        worker._tasks.clear()
+        await worker.close()
