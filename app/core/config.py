@@ -37,6 +37,11 @@ class Settings(BaseSettings):
     idempotency_lock_seconds: int = 60
     # How long the change feed (/v1/changes) keeps a change; an older cursor is a 410.
     change_retention_days: int = Field(90, ge=1)
+    # How long one event stream of the change feed stays open; then the client resumes it
+    # (EventSource does, with Last-Event-ID).
+    change_stream_seconds: float = Field(1800, gt=0)
+    # How long a stream ticket (a browser's EventSource credential) may open streams.
+    stream_ticket_seconds: int = Field(300, ge=10, le=3600)
     auth_failure_limit: int = 20
     auth_failure_window_seconds: int = 300
     oidc_issuer: str | None = None

@@ -17,7 +17,15 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from app.core.problems import Problem, Renderer
 
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
-REQUEST_HEADERS = ("Authorization", "Content-Type", "If-Match", "Idempotency-Key", "X-Request-ID")
+# Last-Event-ID: EventSource sends it when it reconnects, and it is not CORS-safelisted.
+REQUEST_HEADERS = (
+    "Authorization",
+    "Content-Type",
+    "If-Match",
+    "Idempotency-Key",
+    "Last-Event-ID",
+    "X-Request-ID",
+)
 EXPOSED_HEADERS = ("API-Version", "ETag", "Location", "Link", "Retry-After", "X-Request-ID")
 
 
