@@ -39,9 +39,7 @@ class StreamTicket(IdMixin, Base):
     # sha256 of the whole ticket (256 random bits, like a key's).
     ticket_hash: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)
     # Who asked for it: the key (a revoked key's tickets stop working), or none (OIDC).
-    key_id: Mapped[uuid.UUID | None] = mapped_column(
-        Uuid, ForeignKey("api_keys.id"), nullable=True
-    )
+    key_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, ForeignKey("api_keys.id"), nullable=True)
     role: Mapped[Role] = mapped_column(str_enum(Role, "stream_ticket_role"), nullable=False)
     name: Mapped[str] = mapped_column(String(200), nullable=False)
     member_id: Mapped[uuid.UUID | None] = mapped_column(

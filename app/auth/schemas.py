@@ -76,7 +76,5 @@ class StreamTicketCreated(TypedDict):
     ]
     href: Annotated[
         str,
-        Field(
-            description="What to open: `new EventSource(href)` (relative to the API's origin)."
-        ),
+        Field(description="What to open: `new EventSource(href)` (relative to the API's origin)."),
     ]

@@ -118,7 +118,7 @@ async def issue_stream_ticket(
     """A stream ticket acting as `principal`, for the types asked (each one the caller may
     read: 400 for an unknown type, 403 for one its role may not read). Expired tickets are
     removed on the way."""
-    shown = sorted(set(readable(principal, types))) if types else None
+    shown = sorted(set(readable(principal, types, "body"))) if types else None
     now = utcnow()
     expires_at = now + timedelta(seconds=database.settings.stream_ticket_seconds)
     await repository.delete_tickets_expired_before(conn, now)

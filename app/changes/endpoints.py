@@ -113,8 +113,7 @@ Types = Annotated[
         "A bad position is still a 400 and an old one a 410, before the stream begins. A "
         "browser's `EventSource` cannot send an Authorization header: it opens the `href` "
         "of a stream ticket (`POST /changes/stream-tickets`, good for a few minutes and for "
-        "this stream only), from an origin in `CORS_ORIGINS`. "
-        + EVENT_FORMAT
+        "this stream only), from an origin in `CORS_ORIGINS`. " + EVENT_FORMAT
     ),
     response_model=ChangePage,
     responses=_responses(),

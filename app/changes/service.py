@@ -88,7 +88,9 @@ def read_position(after: str | None, given: Given = AFTER) -> tuple[int, int, in
     return txid, event_id, seconds
 
 
-def readable(principal: Principal, asked: Sequence[str] | None) -> tuple[str, ...]:
+def readable(
+    principal: Principal, asked: Sequence[str] | None, where: str = "query"
+) -> tuple[str, ...]:
     """The resource types whose changes this caller reads: those asked for (all it may read
     when none are), each one it may read. A stream ticket that names types narrows the caller
     to them."""
@@ -106,7 +108,7 @@ def readable(principal: Principal, asked: Sequence[str] | None) -> tuple[str, ..
                     f"Unknown resource type(s) {', '.join(unknown)}; the feed has "
                     f"{', '.join(sorted(feed.RESOURCES))}.",
                     code="enum",
-                    where="query",
+                    where=where,
                 )
             ]
         )
