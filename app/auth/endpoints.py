@@ -103,6 +103,10 @@ async def revoke_key(
     return await written(conn, request, item)
 
 
+# Without a body: a ticket for every type the caller reads.
+NO_TYPES = StreamTicketCreate()
+
+
 @stream_tickets_router.post(
     "",
     operation_id="stream-tickets-create",
@@ -128,8 +132,8 @@ async def create_stream_ticket(
     request: Request,
     principal: Authenticated,
     conn: WriteDb,
-    data: Annotated[StreamTicketCreate | None, Body()] = None,
+    data: Annotated[StreamTicketCreate, Body()] = NO_TYPES,
 ) -> Response:
-    item = await service.issue_stream_ticket(conn, principal, data.types if data else None)
+    item = await service.issue_stream_ticket(conn, principal, data.types)
     redacted: StreamTicketCreated = {**item, "ticket": item["ticket"][:8] + "…", "href": "…"}
     return await written(conn, request, item, status=201, replay=redacted)

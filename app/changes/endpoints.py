@@ -14,7 +14,7 @@ from app.changes import service
 from app.changes.schemas import ChangePage
 from app.core.http import json_response
 from app.core.negotiation import EVENT_STREAM
-from app.core.openapi import READ, responses
+from app.core.openapi import READ, STREAM_TICKET, responses
 from app.core.permissions import Authenticated
 from app.core.routes import ContractRoute, variant_of
 
@@ -117,7 +117,10 @@ Types = Annotated[
     ),
     response_model=ChangePage,
     responses=_responses(),
-    openapi_extra={"parameters": STREAM_PARAMETERS},
+    openapi_extra={
+        "parameters": STREAM_PARAMETERS,
+        "security": [{"bearerAuth": []}, {STREAM_TICKET: []}],
+    },
 )
 async def list_changes(
     request: Request,
