@@ -82,7 +82,6 @@ async def key_by_digest(conn: AsyncConnection, digest: str) -> Row[Any] | None:
 
 
 tickets = table_of(StreamTicket)
-_members = table_of(Member)
 
 _TICKET_HOLDER = (
     select(
@@ -94,11 +93,11 @@ _TICKET_HOLDER = (
         tickets.c.expires_at,
         c.expires_at.label("key_expires_at"),
         c.revoked_at.label("key_revoked_at"),
-        _members.c.status.label("member_status"),
+        Member.status.label("member_status"),
     )
     .select_from(
         tickets.outerjoin(table, c.id == tickets.c.key_id).outerjoin(
-            _members, _members.c.id == tickets.c.member_id
+            table_of(Member), Member.id == tickets.c.member_id
         )
     )
     .where(tickets.c.ticket_hash == bindparam("digest"))
