@@ -6,6 +6,11 @@ from __future__ import annotations
 import asyncio
 import uuid
 
+import httpx
+
+from app.core.db import database
+from app.main import create_app
+from tests.changes.conftest import EventStream
 from tests.changes.test_stream import SSE, URL, problem_of
 from tests.conftest import raw_sql
 from tests.core.support import assert_problem, invalid_params
@@ -130,3 +135,50 @@ async def test_a_retry_never_shows_the_ticket_again(client):
     assert first.json()["ticket"].startswith("lgs_")
     assert again.json()["ticket"].endswith("…")
     assert first.json()["ticket"] not in again.text
+
+
+async def test_an_event_source_on_an_allowed_origin(client, settings_of):
+    """What a page on another origin does: a ticket with fetch (a preflight, then the POST),
+    then EventSource, whose reconnects send Last-Event-ID (not CORS-safelisted: a preflight)."""
+    intranet = "https://intranet.amsterdam.example"
+    settings_of(cors_origins=(intranet,))
+    app = create_app(database.settings)
+    origin = {"Origin": intranet}
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as page:
+        preflight = await page.options(
+            TICKETS,
+            headers={
+                **origin,
+                "Access-Control-Request-Method": "POST",
+                "Access-Control-Request-Headers": "authorization, content-type",
+            },
+        )
+        assert preflight.status_code == 200, preflight.text
+        created = await page.post(TICKETS, json={}, headers={**origin, **bearer(await make_key())})
+        assert created.status_code == 201, created.text
+        assert created.headers["access-control-allow-origin"] == intranet
+        reconnect = await page.options(
+            URL,
+            headers={
+                **origin,
+                "Access-Control-Request-Method": "GET",
+                "Access-Control-Request-Headers": "last-event-id",
+            },
+        )
+        assert reconnect.status_code == 200, reconnect.text
+        assert "last-event-id" in reconnect.headers["access-control-allow-headers"].lower()
+    member = await make_member()
+    stream = await EventStream(app, created.json()["href"], {**SSE, **origin}).open()
+    try:
+        assert stream.status == 200
+        assert stream.headers["access-control-allow-origin"] == intranet
+        assert (await stream.change())["resourceId"] == str(member["id"])
+    finally:
+        await stream.disconnect()
+    stranger = await EventStream(
+        app, created.json()["href"], {**SSE, "Origin": "https://elsewhere.example"}
+    ).open()
+    # Served (CORS is the browser's to enforce), but without the header a browser needs.
+    assert "access-control-allow-origin" not in stranger.headers
+    await stranger.disconnect()

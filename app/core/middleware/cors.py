@@ -17,7 +17,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from app.core.problems import Problem, Renderer
 
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
-# Last-Event-ID: EventSource sends it when it reconnects, and it is not CORS-safelisted.
+# Last-Event-ID resumes the change feed's event stream: it is not a CORS-safelisted header, so
+# a client that sets it itself (a fetch-based SSE library, a polyfill) sends a preflight first.
 REQUEST_HEADERS = (
     "Authorization",
     "Content-Type",
