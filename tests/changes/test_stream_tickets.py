@@ -182,3 +182,17 @@ async def test_an_event_source_on_an_allowed_origin(client, settings_of):
     # Served (CORS is the browser's to enforce), but without the header a browser needs.
     assert "access-control-allow-origin" not in stranger.headers
     await stranger.disconnect()
+
+
+async def test_an_erased_members_tickets_are_gone(client, streams):
+    admin = await make_key("admin")
+    member = await make_member()
+    key = await make_key("member", member_id=member["id"])
+    ticket = await ticket_for(client, key)
+    assert (await streams(ticket["href"], SSE)).status == 200
+    erased = await client.post(f"/v1/members/{member['id']}/_erase", headers=bearer(admin))
+    assert erased.status_code == 200, erased.text
+    stream = await streams(ticket["href"], SSE)
+    assert stream.status == 401
+    await stream.body()
+    assert await raw_sql("SELECT id FROM stream_tickets") == []
