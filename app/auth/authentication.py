@@ -129,7 +129,7 @@ def _credentials_in_query(query_string: bytes) -> bool:
 
 
 def _ticket_in_query(query_string: bytes) -> str | None:
-    if TICKET_PARAMETER.encode() not in query_string:
+    if TICKET_PARAMETER.encode() not in query_string and b"%" not in query_string:
         return None
     pairs = parse_qsl(query_string.decode("latin-1"), keep_blank_values=True)
     return next((value for name, value in pairs if name == TICKET_PARAMETER), None)

@@ -61,7 +61,7 @@ STREAM_PARAMETERS = [
         "Authorization header: a stream ticket (`POST /changes/stream-tickets`), instead of "
         "that header, with `Accept: text/event-stream`. Anywhere else a ticket is refused "
         "(401).",
-        "schema": {"type": "string", "maxLength": 100},
+        "schema": {"type": "string"},
     },
     {
         "name": "Last-Event-ID",
@@ -69,8 +69,8 @@ STREAM_PARAMETERS = [
         "required": False,
         "description": "Event stream only: the `id` of the last event received (EventSource "
         "sends it when it reconnects); the stream continues after it, instead of after "
-        "`after`.",
-        "schema": {"type": "string", "maxLength": 200},
+        "`after`. The JSON page does not read it.",
+        "schema": {"type": "string"},
     },
 ]
 

@@ -11,10 +11,33 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
+from sqlalchemy import text
 
 from app.core.db import database
 
-WAIT = 10.0  # seconds a test waits for what the stream should send well before
+# Seconds a test waits for what the stream should send well before. Generous: on Postgres a
+# change shows only once every older transaction of the cluster has ended, and under `make
+# test` the other worker's databases share the cluster.
+WAIT = 30.0
+
+
+async def settled() -> None:
+    """Wait until the changes written so far are visible to the feed: on Postgres, until every
+    transaction of the cluster that began before now has ended (another test process's too:
+    transaction ids and snapshots are the cluster's). SQLite has nothing to wait for."""
+    if database.sqlite:
+        return
+    async with database.engine.connect() as conn:
+        now = (await conn.execute(text("SELECT pg_current_xact_id()::text::bigint"))).scalar()
+        await conn.commit()
+    deadline = time.monotonic() + WAIT
+    oldest = "SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint"
+    while True:
+        async with database.engine.connect() as conn:
+            if (await conn.execute(text(oldest))).scalar_one() > now:
+                return
+        assert time.monotonic() < deadline, "a transaction of the cluster stayed open"
+        await asyncio.sleep(0.05)
 
 
 class EventStream:
