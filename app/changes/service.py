@@ -229,7 +229,7 @@ def stream_follower(
     """The reader of an event stream: at `Last-Event-ID` (what EventSource sends when it
     reconnects), else at `after`, else at the start of the feed. Every refusal (400, 403, 410)
     happens here, before the stream begins, so that it is still a problem answer."""
-    if last_event_id is not None:
+    if last_event_id and last_event_id.strip():
         return Follower.start(principal, last_event_id.strip(), types, LAST_EVENT_ID)
     return Follower.start(principal, after, types)
 
