@@ -29,6 +29,7 @@ from app.audit import trail
 from app.audit.endpoints import router as audit_router
 from app.auth.authentication import Authenticator
 from app.auth.endpoints import router as api_keys_router
+from app.auth.endpoints import stream_tickets_router
 from app.cases.endpoints import router as cases_router
 from app.changes.endpoints import router as changes_router
 from app.core.config import Settings, get_settings
@@ -258,6 +259,7 @@ def create_api(settings: Settings) -> FastAPI:
         api_keys_router,
         audit_router,
         webhooks_router,
+        stream_tickets_router,
     ):
         _include(api, router)
     _install_meta_routes(api)
@@ -344,7 +346,8 @@ def create_app(settings: Settings | None = None) -> Service:
         # The one way in: credentials are checked here, once.
         Middleware(
             Authentication,
-            authenticate=Authenticator(settings),
+            # Stream tickets open the change feed's event stream, and nothing else.
+            authenticate=Authenticator(settings, ticket_paths=(changes_router.prefix,)),
             public_paths=PUBLIC_PATHS,
             public_prefixes=PUBLIC_PREFIXES,
         ),

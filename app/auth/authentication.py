@@ -1,5 +1,6 @@
 """Who is calling: the request's API key (looked up, then cached briefly per process) or OIDC
-bearer token (verified against the identity provider's keys), checked once at the edge by
+bearer token (verified against the identity provider's keys), or, for a browser's EventSource
+only, a stream ticket in the query string; checked once at the edge by
 app/core/middleware/authentication.py with `Authenticator`."""
 
 from __future__ import annotations
@@ -8,6 +9,7 @@ import hashlib
 import secrets
 import time
 import uuid
+from collections.abc import Iterable
 from urllib.parse import parse_qsl
 
 from app.auth import oidc, repository
@@ -17,15 +19,23 @@ from app.core.context import Principal, Scope
 from app.core.db import database
 from app.core.errors import Forbidden, Unauthenticated
 from app.core.models import utcnow
+from app.core.negotiation import EVENT_STREAM, JSON, asks_for
 from app.core.permissions import Role
 from app.members.models import MemberStatus
 
 KEY_PREFIX = "lgk_"
+TICKET_PREFIX = "lgs_"
 QUERY_TOKEN_NAMES = frozenset({"access_token", "token", "api_key", "apiKey"})
+# The query parameter of a stream ticket, on the paths given to `Authenticator` only.
+TICKET_PARAMETER = "ticket"
 
 
 def generate_key() -> str:
     return KEY_PREFIX + secrets.token_urlsafe(32)  # 32 bytes = 256 random bits
+
+
+def generate_ticket() -> str:
+    return TICKET_PREFIX + secrets.token_urlsafe(32)
 
 
 def hash_key(key: str) -> str:
@@ -118,34 +128,81 @@ def _credentials_in_query(query_string: bytes) -> bool:
     return any(name in QUERY_TOKEN_NAMES for name, _ in pairs)
 
 
-class Authenticator:
-    """Checks a request's credentials: the caller, or the refusal (401, 403, 429, 503)."""
+def _ticket_in_query(query_string: bytes) -> str | None:
+    if TICKET_PARAMETER.encode() not in query_string and b"%" not in query_string:
+        return None
+    pairs = parse_qsl(query_string.decode("latin-1"), keep_blank_values=True)
+    return next((value for name, value in pairs if name == TICKET_PARAMETER), None)
 
-    def __init__(self, settings: Settings) -> None:
+
+def _check_ticket_use(scope: Scope) -> None:
+    """A stream ticket is good for the event stream only (a URL that carries a credential is
+    only ever meant for EventSource, which can send no header), and instead of an
+    Authorization header, never beside one."""
+    if scope["method"] != "GET" or not asks_for(scope, EVENT_STREAM, (JSON, EVENT_STREAM)):
+        raise Unauthenticated(
+            "A stream ticket opens only the event stream: GET with "
+            "'Accept: text/event-stream'. Elsewhere, use the Authorization header.",
+            error="invalid_request",
+        )
+    if _header(scope, b"authorization") is not None:
+        raise Unauthenticated(
+            "Send either the Authorization header or a stream ticket, not both.",
+            error="invalid_request",
+        )
+
+
+class Authenticator:
+    """Checks a request's credentials: the caller, or the refusal (401, 403, 429, 503).
+
+    `ticket_paths` are the paths whose event stream a stream ticket opens (GET, `Accept:
+    text/event-stream`, no Authorization header). On them a ticket used otherwise is refused;
+    on other paths `ticket` is no credential at all (the route refuses an unknown parameter)."""
+
+    def __init__(self, settings: Settings, ticket_paths: Iterable[str] = ()) -> None:
         self.settings = settings
         self.cache_seconds = settings.api_key_cache_seconds
+        self.ticket_paths = frozenset(ticket_paths)
 
     async def __call__(self, scope: Scope) -> Principal:
-        if _credentials_in_query(scope.get("query_string", b"")):
+        query_string = scope.get("query_string", b"")
+        if _credentials_in_query(query_string):
             # URLs end up in logs and browser history; credentials never belong there.
             raise Unauthenticated(
                 "Credentials in the query string are refused; use the Authorization header.",
                 error="invalid_request",
             )
+        if scope["path"] in self.ticket_paths:
+            ticket = _ticket_in_query(query_string)
+            if ticket is not None:
+                _check_ticket_use(scope)
+                return await self._checked(scope, hash_key(ticket), None)
         token = _bearer_token(scope)
+        return await self._checked(scope, hash_key(token), token)
+
+    async def _checked(self, scope: Scope, digest: str, token: str | None) -> Principal:
+        """The caller a bearer `token` (None: the request's stream ticket) with this digest
+        stands for; a credential known to fail is refused at once, a failing one counted."""
         client = scope["client"][0] if scope.get("client") else None
-        digest = hash_key(token)
         failure_limit.refuse_known_failure(client, digest)
         try:
             principal: Principal | None
-            if token.startswith(KEY_PREFIX):
-                principal = await self._principal_for_key(digest)
-            elif self.settings.oidc_enabled and oidc.looks_like_jwt(token):
-                principal = await self._principal_for_token(token)
+            if token is None:
+                principal = await self._principal_for_ticket(digest)
+                refusal = (
+                    "The stream ticket is unknown or expired, or the key that asked for it was "
+                    "revoked: ask POST /v1/changes/stream-tickets for a new one."
+                )
             else:
-                principal = None
+                refusal = "The API key is unknown, revoked or expired."
+                if token.startswith(KEY_PREFIX):
+                    principal = await self._principal_for_key(digest)
+                elif self.settings.oidc_enabled and oidc.looks_like_jwt(token):
+                    principal = await self._principal_for_token(token)
+                else:
+                    principal = None
             if principal is None:
-                raise Unauthenticated("The API key is unknown, revoked or expired.")
+                raise Unauthenticated(refusal)
         except Unauthenticated:
             # Only presented credentials count: guessing is what the limit is for.
             await failure_limit.record_failure(
@@ -156,6 +213,33 @@ class Authenticator:
             )
             raise
         return principal
+
+    async def _principal_for_ticket(self, digest: str) -> Principal | None:
+        """Looked up on every use: a stream is opened once, and reconnects are seconds apart,
+        so a cache would save little and delay a revocation."""
+        async with database.reader.connect() as conn:
+            row = await repository.ticket_by_digest(conn, digest)
+        if (
+            row is None
+            or row.expires_at <= utcnow()
+            or (row.member_id is not None and row.member_status != MemberStatus.ACTIVE)
+            or (
+                row.key_id is not None
+                and (
+                    row.key_revoked_at is not None
+                    or (row.key_expires_at is not None and row.key_expires_at <= utcnow())
+                )
+            )
+        ):
+            return None
+        return Principal(
+            key_id=row.key_id,
+            role=str(Role(row.role).value),
+            name=row.name,
+            member_id=row.member_id,
+            via="stream-ticket",
+            feed_types=tuple(row.types.split(",")) if row.types else None,
+        )
 
     async def _principal_for_key(self, digest: str) -> Principal | None:
         hit, principal = key_cache.get(digest, self.cache_seconds)

@@ -1,25 +1,36 @@
-"""HTTP routes of /v1/api-keys, for admins."""
+"""HTTP routes of /v1/api-keys, for admins, and of /v1/changes/stream-tickets, the change
+feed's credentials for browsers."""
 
 from __future__ import annotations
 
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Request
+from fastapi import APIRouter, Body, Depends, Path, Request
 from fastapi.responses import Response
 
 from app.auth import service
-from app.auth.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyPage, ApiKeyRead
+from app.auth.schemas import (
+    ApiKeyCreate,
+    ApiKeyCreated,
+    ApiKeyPage,
+    ApiKeyRead,
+    StreamTicketCreate,
+    StreamTicketCreated,
+)
 from app.core.db import ReadDb, WriteDb
 from app.core.http import IDEMPOTENT, json_response, written
 from app.core.openapi import READ, WRITE, responses
 from app.core.pagination import PageRequest
-from app.core.permissions import AdminOnly
+from app.core.permissions import AdminOnly, Authenticated
 from app.core.routes import ContractRoute
 
 KeyId = Annotated[uuid.UUID, Path(alias="keyId")]
 
 router = APIRouter(prefix="/v1/api-keys", tags=["api-keys"], route_class=ContractRoute)
+stream_tickets_router = APIRouter(
+    prefix="/v1/changes/stream-tickets", tags=["changes"], route_class=ContractRoute
+)
 
 
 @router.get(
@@ -90,3 +101,39 @@ async def revoke_key(
 ) -> Response:
     item = await service.revoke_key(conn, principal, key_id)
     return await written(conn, request, item)
+
+
+# Without a body: a ticket for every type the caller reads.
+NO_TYPES = StreamTicketCreate()
+
+
+@stream_tickets_router.post(
+    "",
+    operation_id="stream-tickets-create",
+    summary="Get a ticket for the change feed's event stream (browsers' EventSource)",
+    description=(
+        "A browser's `EventSource` cannot send an Authorization header, and this API takes no "
+        "API key or token in a URL. A stream ticket stands in for the caller on one thing "
+        "only: `GET /changes` with `Accept: text/event-stream` (the event stream), opened "
+        "with the answer's `href`: `new EventSource(href)`. It acts with the caller's role "
+        "and member, for the resource types asked (`types`; else all the role reads), for "
+        "`STREAM_TICKET_SECONDS` (5 minutes), reconnects included; it stops working at once "
+        "when the key that asked for it is revoked. Anywhere else it is refused (401). A "
+        "stream that has ended, or a ticket that has expired, needs a new ticket: open its "
+        "`href` with `after` = the last event's `id`. Only a hash of the ticket is kept; a "
+        "retry with the same Idempotency-Key is answered without it. Every role may ask."
+    ),
+    status_code=201,
+    response_model=StreamTicketCreated,
+    responses=responses(201, "The ticket, shown this once.", *WRITE),
+    dependencies=[IDEMPOTENT],
+)
+async def create_stream_ticket(
+    request: Request,
+    principal: Authenticated,
+    conn: WriteDb,
+    data: Annotated[StreamTicketCreate, Body()] = NO_TYPES,
+) -> Response:
+    item = await service.issue_stream_ticket(conn, principal, data.types)
+    redacted: StreamTicketCreated = {**item, "ticket": item["ticket"][:8] + "…", "href": "…"}
+    return await written(conn, request, item, status=201, replay=redacted)

@@ -1,5 +1,5 @@
-"""The tables of authentication: API keys (only a hash of each key is stored) and failed
-attempts per client address."""
+"""The tables of authentication: API keys (only a hash of each key is stored), stream tickets
+(likewise) and failed attempts per client address."""
 
 from __future__ import annotations
 
@@ -28,6 +28,27 @@ class ApiKey(IdMixin, Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class StreamTicket(IdMixin, Base):
+    """A short-lived credential for one thing only: a browser's EventSource on the change feed,
+    which cannot send an Authorization header. It acts as the caller that asked for it."""
+
+    __tablename__ = "stream_tickets"
+
+    # sha256 of the whole ticket (256 random bits, like a key's).
+    ticket_hash: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)
+    # Who asked for it: the key (a revoked key's tickets stop working), or none (OIDC).
+    key_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, ForeignKey("api_keys.id"), nullable=True)
+    role: Mapped[Role] = mapped_column(str_enum(Role, "stream_ticket_role"), nullable=False)
+    name: Mapped[str] = mapped_column(String(200), nullable=False)
+    member_id: Mapped[uuid.UUID | None] = mapped_column(
+        Uuid, ForeignKey("members.id"), nullable=True
+    )
+    # The resource types it is for, comma-separated (none: all the role reads).
+    types: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, index=True)
 
 
 class AuthFailure(Base):

@@ -1,5 +1,5 @@
-"""All SQL of authentication: API keys (the secret itself is never stored or selected), the
-member an OIDC subject is, and the failed-authentication count."""
+"""All SQL of authentication: API keys and stream tickets (the secrets themselves are never
+stored or selected), the member an OIDC subject is, and the failed-authentication count."""
 
 from __future__ import annotations
 
@@ -7,13 +7,13 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, case, insert, select, update
+from sqlalchemy import bindparam, case, delete, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from app.auth.models import ApiKey, AuthFailure
+from app.auth.models import ApiKey, AuthFailure, StreamTicket
 from app.auth.schemas import ApiKeyRead
 from app.core.models import table_of
 from app.core.pagination import Sorting
@@ -79,6 +79,45 @@ _KEY_HOLDER = (
 async def key_by_digest(conn: AsyncConnection, digest: str) -> Row[Any] | None:
     """The key with this hash, with the status of the member it acts for (if any)."""
     return (await conn.execute(_KEY_HOLDER, {"digest": digest})).first()
+
+
+tickets = table_of(StreamTicket)
+
+_TICKET_HOLDER = (
+    select(
+        tickets.c.role,
+        tickets.c.name,
+        tickets.c.key_id,
+        tickets.c.member_id,
+        tickets.c.types,
+        tickets.c.expires_at,
+        c.expires_at.label("key_expires_at"),
+        c.revoked_at.label("key_revoked_at"),
+        Member.status.label("member_status"),
+    )
+    .select_from(
+        tickets.outerjoin(table, c.id == tickets.c.key_id).outerjoin(
+            table_of(Member), Member.id == tickets.c.member_id
+        )
+    )
+    .where(tickets.c.ticket_hash == bindparam("digest"))
+)
+
+
+async def ticket_by_digest(conn: AsyncConnection, digest: str) -> Row[Any] | None:
+    """The stream ticket with this hash, with the state of the key that asked for it and of
+    the member it acts for (if any)."""
+    return (await conn.execute(_TICKET_HOLDER, {"digest": digest})).first()
+
+
+async def create_ticket(conn: AsyncConnection, values: dict[str, Any]) -> uuid.UUID:
+    ticket_id = uuid.uuid4()
+    await conn.execute(insert(tickets).values(id=ticket_id, **values))
+    return ticket_id
+
+
+async def delete_tickets_expired_before(conn: AsyncConnection, when: datetime) -> None:
+    await conn.execute(delete(tickets).where(tickets.c.expires_at < when))
 
 
 async def member_id_for_external_id(conn: AsyncConnection, external_id: str) -> uuid.UUID | None:

@@ -41,3 +41,40 @@ class ApiKeyCreated(ApiKeyRead):
 
 class ApiKeyPage(ListPage):
     items: list[ApiKeyRead]
+
+
+class StreamTicketCreate(InputModel):
+    types: Annotated[
+        list[Annotated[str, Field(pattern=r"^[a-z-]+$", max_length=50)]] | None,
+        Field(
+            default=None,
+            min_length=1,
+            max_length=20,
+            description="Only the changes of these resource types (e.g. `member`); without it, "
+            "every type the caller's role reads.",
+        ),
+    ] = None
+
+
+class StreamTicketCreated(TypedDict):
+    ticket: Annotated[
+        str,
+        Field(
+            description="The ticket (`lgs_…`): the credential of a browser's EventSource on "
+            "the change feed's event stream, and of nothing else. Shown this once."
+        ),
+    ]
+    expiresAt: Annotated[
+        datetime,
+        Field(
+            description="Until when it opens streams (`STREAM_TICKET_SECONDS` after it was "
+            "issued): EventSource's reconnects within that time work; later, ask for another."
+        ),
+    ]
+    types: Annotated[
+        list[str] | None, Field(description="The resource types it is for (null: all).")
+    ]
+    href: Annotated[
+        str,
+        Field(description="What to open: `new EventSource(href)` (relative to the API's origin)."),
+    ]

@@ -1,9 +1,11 @@
-"""Issuing and revoking API keys. The key is returned once, at creation."""
+"""Issuing and revoking API keys, and issuing stream tickets. The secret is returned once, at
+creation."""
 
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
+from urllib.parse import urlencode
 
 from fastapi import Request
 from fastapi.responses import Response
@@ -11,9 +13,17 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.audit import trail
 from app.auth import repository
-from app.auth.authentication import generate_key, hash_key, key_cache
-from app.auth.schemas import ApiKeyCreated, ApiKeyRead
+from app.auth.authentication import (
+    TICKET_PARAMETER,
+    generate_key,
+    generate_ticket,
+    hash_key,
+    key_cache,
+)
+from app.auth.schemas import ApiKeyCreated, ApiKeyRead, StreamTicketCreated
+from app.changes.service import readable
 from app.core.context import Principal
+from app.core.db import database
 from app.core.errors import InvalidInput, InvalidParam
 from app.core.models import table_of, utcnow
 from app.core.pagination import PageRequest
@@ -95,3 +105,49 @@ async def revoke_key(conn: AsyncConnection, principal: Principal, key_id: uuid.U
         # This worker forgets at once; the others within API_KEY_CACHE_SECONDS.
         key_cache.clear()
     return await repository.get(conn, key_id)
+
+
+TICKET_OBJECT = "stream-ticket"
+# Where a ticket is good: the change feed's event stream.
+STREAM_PATH = "/v1/changes"
+
+
+async def issue_stream_ticket(
+    conn: AsyncConnection, principal: Principal, types: list[str] | None
+) -> StreamTicketCreated:
+    """A stream ticket acting as `principal`, for the types asked (each one the caller may
+    read: 400 for an unknown type, 403 for one its role may not read). Expired tickets are
+    removed on the way."""
+    shown = sorted(set(readable(principal, types, "body"))) if types else None
+    now = utcnow()
+    expires_at = now + timedelta(seconds=database.settings.stream_ticket_seconds)
+    await repository.delete_tickets_expired_before(conn, now)
+    ticket = generate_ticket()
+    ticket_id = await repository.create_ticket(
+        conn,
+        {
+            "ticket_hash": hash_key(ticket),
+            "key_id": principal.key_id,
+            "role": Role(principal.role),
+            "name": principal.name[:200],
+            "member_id": principal.member_id,
+            "types": ",".join(shown) if shown else None,
+            "created_at": now,
+            "expires_at": expires_at,
+        },
+    )
+    await trail.record(
+        conn,
+        "stream-tickets-create",
+        TICKET_OBJECT,
+        ticket_id,
+        detail={"types": shown, "expiresAt": expires_at.isoformat()},
+        principal=principal,
+    )
+    query = {TICKET_PARAMETER: ticket, **({"types": ",".join(shown)} if shown else {})}
+    return {
+        "ticket": ticket,
+        "expiresAt": expires_at,
+        "types": shown,
+        "href": f"{STREAM_PATH}?{urlencode(query, safe=',')}",
+    }

@@ -1,15 +1,17 @@
-"""The change feed: positions (cursors), who may read which changes, and the long poll."""
+"""The change feed: positions (cursors), who may read which changes, the long poll and the
+event stream."""
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from fastapi import Request
+from fastapi.sse import ServerSentEvent
 
 from app.audit import feed
 from app.changes import repository
@@ -17,6 +19,7 @@ from app.changes.schemas import ChangePage, ChangeRead
 from app.core.context import Principal
 from app.core.db import database
 from app.core.errors import Forbidden, Gone, InvalidInput, InvalidParam
+from app.core.http import dumps
 from app.core.models import utcnow
 from app.core.pagination import decode_cursor, encode_cursor, next_page_url
 
@@ -29,6 +32,13 @@ MAX_WAIT_SECONDS = 30
 _START = (0, 0, 0)
 _MARK = "changes"
 
+# The event stream: a comment when nothing came for this long (proxies and load balancers
+# close connections that stay silent; FastAPI's own keep-alive, at 15 s, stays underneath),
+# the reconnection delay it asks of EventSource, and the changes it reads per look.
+HEARTBEAT_SECONDS = 10.0
+RETRY_MILLISECONDS = 3000
+STREAM_BATCH = 100
+
 
 def _position(txid: int, event_id: int, occurred_at: datetime) -> str:
     """An opaque position, in the lists' cursor form: the change's place in the feed, and its
@@ -36,39 +46,57 @@ def _position(txid: int, event_id: int, occurred_at: datetime) -> str:
     return encode_cursor(_MARK, [txid, int(occurred_at.timestamp())], event_id)
 
 
-def _bad_position() -> InvalidInput:
+@dataclass(frozen=True)
+class Given:
+    """Where a position came from, for the 400 that names it."""
+
+    name: str
+    where: str
+
+
+AFTER = Given("after", "query")
+LAST_EVENT_ID = Given("Last-Event-ID", "header")
+
+
+def _bad_position(given: Given) -> InvalidInput:
     return InvalidInput(
         [
             InvalidParam(
-                "after",
+                given.name,
                 "This is not a position the change feed handed out; start again without it.",
                 code="invalid_cursor",
-                where="query",
+                where=given.where,
             )
         ]
     )
 
 
-def read_position(after: str | None) -> tuple[int, int, int]:
-    """(transaction id, event id, seconds since the epoch) of an `after` parameter."""
+def read_position(after: str | None, given: Given = AFTER) -> tuple[int, int, int]:
+    """(transaction id, event id, seconds since the epoch) of an `after` parameter (or of a
+    `Last-Event-ID` header: the same positions)."""
     if after is None:
         return _START
     try:
         mark, value, event_id = decode_cursor(after)
     except InvalidInput:
-        raise _bad_position() from None
+        raise _bad_position(given) from None
     if mark != _MARK or not isinstance(value, list) or len(value) != 2:
-        raise _bad_position()
+        raise _bad_position(given)
     txid, seconds = value
     if not all(type(number) is int and number >= 0 for number in (txid, event_id, seconds)):
-        raise _bad_position()
+        raise _bad_position(given)
     return txid, event_id, seconds
 
 
-def readable(principal: Principal, asked: Sequence[str] | None) -> tuple[str, ...]:
+def readable(
+    principal: Principal, asked: Sequence[str] | None, where: str = "query"
+) -> tuple[str, ...]:
     """The resource types whose changes this caller reads: those asked for (all it may read
-    when none are), each one it may read."""
+    when none are), each one it may read. A stream ticket that names types narrows the caller
+    to them."""
     allowed = feed.readable_types(principal.role)
+    if principal.feed_types is not None:
+        allowed = [t for t in allowed if t in principal.feed_types]
     if not asked:
         return tuple(allowed)
     unknown = sorted(set(asked) - set(feed.RESOURCES))
@@ -80,11 +108,13 @@ def readable(principal: Principal, asked: Sequence[str] | None) -> tuple[str, ..
                     f"Unknown resource type(s) {', '.join(unknown)}; the feed has "
                     f"{', '.join(sorted(feed.RESOURCES))}.",
                     code="enum",
-                    where="query",
+                    where=where,
                 )
             ]
         )
     refused = sorted(set(asked) - set(allowed))
+    if refused and principal.feed_types is not None:
+        raise Forbidden(f"This stream ticket is not for {', '.join(refused)}.")
     if refused:
         raise Forbidden(f"The role '{principal.role}' may not read {', '.join(refused)}.")
     return tuple(sorted(set(asked)))
@@ -127,11 +157,15 @@ class Follower:
 
     @classmethod
     def start(
-        cls, principal: Principal, after: str | None, types: Sequence[str] | None
+        cls,
+        principal: Principal,
+        after: str | None,
+        types: Sequence[str] | None,
+        given: Given = AFTER,
     ) -> Follower:
         """A reader at `after` (the start of the feed when None): 400 for a position the
         feed did not hand out, 410 for one older than it keeps, 403/400 for `types`."""
-        txid, event_id, seconds = read_position(after)
+        txid, event_id, seconds = read_position(after, given)
         shown = readable(principal, types)
         days = database.settings.change_retention_days
         kept_since = utcnow() - timedelta(days=days)
@@ -183,3 +217,39 @@ async def changes(
     resume = next_page_url(request, position, "after")
     # A full page may have more behind it; a shorter one holds every change there is now.
     return {"items": items, "next": resume if len(items) == page_size else None, "resume": resume}
+
+
+def stream_follower(
+    principal: Principal,
+    *,
+    last_event_id: str | None,
+    after: str | None,
+    types: Sequence[str] | None,
+) -> Follower:
+    """The reader of an event stream: at `Last-Event-ID` (what EventSource sends when it
+    reconnects), else at `after`, else at the start of the feed. Every refusal (400, 403, 410)
+    happens here, before the stream begins, so that it is still a problem answer."""
+    if last_event_id and last_event_id.strip():
+        return Follower.start(principal, last_event_id.strip(), types, LAST_EVENT_ID)
+    return Follower.start(principal, after, types)
+
+
+async def stream(
+    follower: Follower, gone: Callable[[], Awaitable[bool]]
+) -> AsyncIterator[ServerSentEvent]:
+    """The feed as Server-Sent Events: each change as a `change` event whose id is its
+    position, a comment when nothing came for `HEARTBEAT_SECONDS`; until the reader leaves or
+    `CHANGE_STREAM_SECONDS` have passed (a client then resumes with `Last-Event-ID`). Between
+    looks it holds no database connection (`Follower.read`)."""
+    yield ServerSentEvent(comment="the change feed", retry=RETRY_MILLISECONDS)
+    deadline = time.monotonic() + database.settings.change_stream_seconds
+    while (remaining := deadline - time.monotonic()) > 0:
+        changes = await follower.read(STREAM_BATCH, min(HEARTBEAT_SECONDS, remaining), gone)
+        if await gone():
+            return
+        if not changes:
+            yield ServerSentEvent(comment="heartbeat")
+        for change in changes:
+            yield ServerSentEvent(
+                id=change["position"], event="change", raw_data=dumps(change).decode()
+            )

@@ -59,6 +59,11 @@ class Settings(BaseSettings):
     )
     webhook_secret_overlap_hours: float = Field(24, ge=0, le=720)
     webhook_allowed_networks: CommaList = ()
+    # How long one event stream of the change feed stays open; then the client resumes it
+    # (EventSource does, with Last-Event-ID).
+    change_stream_seconds: float = Field(1800, gt=0)
+    # How long a stream ticket (a browser's EventSource credential) may open streams.
+    stream_ticket_seconds: int = Field(300, ge=10, le=3600)
     auth_failure_limit: int = 20
     auth_failure_window_seconds: int = 300
     oidc_issuer: str | None = None

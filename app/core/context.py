@@ -26,6 +26,8 @@ class Principal:
     name: str
     member_id: uuid.UUID | None = None
     via: str = "api-key"
+    # A stream ticket's resource types: the change feed shows this caller no others.
+    feed_types: tuple[str, ...] | None = None
 
     @property
     def is_admin(self) -> bool:

@@ -22,6 +22,8 @@ from app.core.errors import DomainError
 
 JSON = "application/json"
 PROBLEM_JSON = "application/problem+json"
+# Server-Sent Events: what a browser's EventSource asks for.
+EVENT_STREAM = "text/event-stream"
 
 # The scope key of a media type chosen other than the operation's first (see `chosen`).
 CHOSEN = "leergemeenschap.media_type"
@@ -138,3 +140,17 @@ def chosen(scope: Scope) -> str | None:
     route that declares several for one status would answer in."""
     media_type: str | None = scope.get(CHOSEN)
     return media_type
+
+
+def accept_header(scope: Scope) -> str | None:
+    for name, value in scope["headers"]:
+        if name == b"accept":
+            return bytes(value).decode("latin-1")
+    return None
+
+
+def asks_for(scope: Scope, media_type: str, offered: tuple[str, ...]) -> bool:
+    """Whether content negotiation among `offered` chooses `media_type` for this request, as
+    the route will: for a decision taken before routing (the edge's, on stream tickets)."""
+    accept = accept_header(scope)
+    return accept is not None and choose(accept, offered) == media_type

@@ -16,6 +16,8 @@ from app import __version__
 from app.core.problems import PROBLEM_JSON
 
 BASE_PATH = "/v1"
+# The security scheme of an operation that a browser's EventSource opens with a stream ticket.
+STREAM_TICKET = "streamTicket"
 
 
 class InvalidParamModel(BaseModel):
@@ -468,7 +470,15 @@ def build_document(
             "type": "http",
             "scheme": "bearer",
             "description": "An API key (`lgk_…`) or an OIDC access token.",
-        }
+        },
+        STREAM_TICKET: {
+            "type": "apiKey",
+            "in": "query",
+            "name": "ticket",
+            "description": "A stream ticket (`lgs_…`, `POST /changes/stream-tickets`): for a "
+            "browser's EventSource on the change feed's event stream only, which cannot send "
+            "an Authorization header.",
+        },
     }
     document["security"] = [{"bearerAuth": []}]
     return document

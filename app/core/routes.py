@@ -2,12 +2,19 @@
 declares (app/core/query.py) and serves only the media types it declares
 (app/core/negotiation.py). `create_api` and `create_scim` refuse a router without it. Both
 checks run before the route does, on the raw request, and cost next to nothing when there is
-no query string and no Accept header to look at."""
+no query string and no Accept header to look at.
+
+An operation may serve one of its media types from an endpoint of its own (`variant_of`): the
+change feed's event stream is a generator that FastAPI streams, the JSON page an ordinary
+answer. The operation, its query parameters and its document stay one."""
 
 from __future__ import annotations
 
-from typing import Any, NoReturn
+from collections.abc import Callable
+from typing import Any, NoReturn, TypeVar
 
+from fastapi import APIRouter
+from fastapi.responses import Response
 from fastapi.routing import APIRoute
 from starlette.types import Message, Receive, Scope, Send
 
@@ -16,6 +23,8 @@ from app.core.errors import DomainError, InvalidInput
 from app.core.negotiation import CHOSEN, NotAcceptable, acceptable, choose, declared_media_types
 from app.core.permissions import requires_caller
 from app.core.query import declared_query, undeclared
+
+Endpoint = TypeVar("Endpoint", bound=Callable[..., Any])
 
 
 class ContractRoute(APIRoute):
@@ -34,6 +43,8 @@ class ContractRoute(APIRoute):
         self._fast = frozenset({b"*/*", self.media_types[0].encode("latin-1")})
         self._query, self._repeatable = declared_query(self)
         self._needs_caller = requires_caller(self)
+        # Endpoints that serve this operation in one of its media types (see `variant_of`).
+        self.variants: dict[str, APIRoute] = {}
 
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["method"] in self._methods:  # a wrong method is a 405, whatever it asks
@@ -46,6 +57,11 @@ class ContractRoute(APIRoute):
                     if value not in self._fast:
                         send = self._negotiate(value.decode("latin-1"), scope, send)
                     break
+            if self.variants:
+                variant = self.variants.get(scope.get(CHOSEN, ""))
+                if variant is not None:
+                    await variant.handle(scope, receive, _no_store(send))
+                    return
         await super().handle(scope, receive, send)
 
     def _negotiate(self, accept: str, scope: Scope, send: Send) -> Send:
@@ -75,3 +91,47 @@ class ContractRoute(APIRoute):
         if self._needs_caller:
             require_caller(scope)
         raise error
+
+
+def _no_store(send: Send) -> Send:
+    """Nothing the API answers is stored (app/core/middleware/headers.py): a variant's
+    response class may say otherwise (FastAPI's event streams say `no-cache`)."""
+
+    async def sending(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            message["headers"] = [
+                (k, v) for k, v in message.get("headers", []) if k.lower() != b"cache-control"
+            ]
+        await send(message)
+
+    return sending
+
+
+def variant_of(
+    router: APIRouter, operation_id: str, media_type: str, response_class: type[Response]
+) -> Callable[[Endpoint], Endpoint]:
+    """Serve `media_type`, one of the media types the operation `operation_id` of `router`
+    declares, from the decorated endpoint: a request whose Accept chooses it goes there, after
+    the operation's own checks (query parameters, negotiation). The endpoint declares the
+    parameters it reads; it is not in the document (the operation is)."""
+
+    def register(endpoint: Endpoint) -> Endpoint:
+        route = next(
+            r
+            for r in router.routes
+            if isinstance(r, ContractRoute) and r.operation_id == operation_id
+        )
+        if media_type not in route.media_types:
+            raise ValueError(f"{operation_id} does not declare {media_type}")
+        route.variants[media_type] = APIRoute(
+            route.path,
+            endpoint,
+            methods=route.methods,
+            response_class=response_class,
+            dependencies=route.dependencies,
+            name=f"{route.name}-{media_type}",
+            include_in_schema=False,
+        )
+        return endpoint
+
+    return register

@@ -272,6 +272,7 @@ class _Examples:
                 ]
             },
             "ApiKeyCreate": {"name": "Intranet-koppeling", "role": "sync"},
+            "StreamTicketCreate": {"types": ["member", "learning-question"]},
             "MemberSyncCreate": {
                 "scope": {"departmentCodes": [SYNC_DEPARTMENT]},
                 "mode": "additive",

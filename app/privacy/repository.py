@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.agenda.models import AgendaRevision
 from app.audit.models import AuditEvent
-from app.auth.models import ApiKey
+from app.auth.models import ApiKey, StreamTicket
 from app.core.idempotency import IdempotencyRecord
 from app.core.models import table_of
 from app.core.text import mentions
@@ -215,6 +215,12 @@ async def rename_and_revoke_keys(
         .values(revoked_at=now)
     )
     return old_names
+
+
+async def forget_stream_tickets(conn: AsyncConnection, member_id: uuid.UUID) -> None:
+    """The member's stream tickets go (they name the key or the person that asked)."""
+    tickets = table_of(StreamTicket)
+    await conn.execute(delete(tickets).where(tickets.c.member_id == member_id))
 
 
 async def pseudonymise_scim(conn: AsyncConnection, member_id: uuid.UUID, user_name: str) -> None:

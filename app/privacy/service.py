@@ -140,6 +140,7 @@ async def erase_member(
         ),
     )
     key_names = await repository.rename_and_revoke_keys(conn, member_id, f"{pseudonym} (key)", now)
+    await repository.forget_stream_tickets(conn, member_id)
     await repository.pseudonymise_scim(conn, member_id, pseudo_email)
     for run_id, _created, changes in await repository.sync_runs_mentioning(conn, identifiers):
         await repository.replace_sync_changes(conn, run_id, _scrub(changes, personal, pseudonym))

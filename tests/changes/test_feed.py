@@ -8,6 +8,7 @@ from datetime import timedelta
 
 from app.changes import service
 from app.core.models import utcnow
+from tests.changes.conftest import settled
 from tests.core.support import assert_problem, invalid_params
 from tests.factories import bearer, make_department, make_key, make_member, make_question
 from tests.sync.test_member_syncs import payload, person, post_sync
@@ -17,7 +18,8 @@ URL = "/v1/changes"
 
 async def follow(client, key: str, url: str = URL) -> tuple[list[dict], str]:
     """Every change from `url` on, page by page while there is a `next`; and `resume`, where
-    to ask again later."""
+    to ask again later. (Once what was written is visible: see `settled`.)"""
+    await settled()
     seen: list[dict] = []
     while True:
         response = await client.get(url, headers=bearer(key))

@@ -7,6 +7,7 @@ import pytest
 
 from app.core.db import database
 from app.webhooks.delivery import Dispatcher
+from tests.changes.conftest import settled
 
 # The local receivers of these tests, allowed by the setting an operator would use.
 LOCAL = ("127.0.0.1/32",)
@@ -21,13 +22,21 @@ def allow_local(app: Any) -> Iterator[None]:
     database._settings = before
 
 
+class SettledDispatcher(Dispatcher):
+    async def drain(self, rounds: int = 1000) -> None:
+        """Once what the test wrote is visible in the feed (on Postgres, another test
+        process's transaction in the cluster hides it for a moment), serve until all rest."""
+        await settled()
+        await super().drain(rounds)
+
+
 @pytest.fixture
 async def dispatcher(allow_local: None) -> AsyncIterator[Callable[..., Dispatcher]]:
     """A webhook worker with the test's settings (and any changed), closed afterwards."""
     made: list[Dispatcher] = []
 
     def make(**changes: Any) -> Dispatcher:
-        worker = Dispatcher(database.settings.model_copy(update=changes))
+        worker = SettledDispatcher(database.settings.model_copy(update=changes))
         made.append(worker)
         return worker
 

@@ -17,7 +17,16 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from app.core.problems import Problem, Renderer
 
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
-REQUEST_HEADERS = ("Authorization", "Content-Type", "If-Match", "Idempotency-Key", "X-Request-ID")
+# Last-Event-ID resumes the change feed's event stream: it is not a CORS-safelisted header, so
+# a client that sets it itself (a fetch-based SSE library, a polyfill) sends a preflight first.
+REQUEST_HEADERS = (
+    "Authorization",
+    "Content-Type",
+    "If-Match",
+    "Idempotency-Key",
+    "Last-Event-ID",
+    "X-Request-ID",
+)
 EXPOSED_HEADERS = ("API-Version", "ETag", "Location", "Link", "Retry-After", "X-Request-ID")
 
 
