@@ -5,7 +5,7 @@ change exactly once.
 On a throw-away Postgres database, with the API served as `make bench` serves it (2 uvicorn
 workers, loopback, `benchmarks.run`'s Server helpers), three clients run at once in this process:
 
-- a follower: `GET /v1/changes?pageSize=100&wait=W`, then its `next` while there is one, else its
+- a follower: `GET /v1/changes?pageSize=1000&wait=W`, then its `next` while there is one, else its
   `resume` (a long poll), noting when each change arrived;
 - a writer: one member PATCH after another (a pause of `--interval` between them), each on a
   member of its own, noting when each answer came back (the write has committed by then);
@@ -53,6 +53,8 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from benchmarks import run
 from benchmarks.sync_bench import sync_payload
 
+# The largest page the feed gives: what a follower that fell behind asks for.
+PAGE_SIZE = 1000
 DEFAULT_OUTPUT = run.ROOT / "benchmarks" / "feed.json"
 TARGET_P99_S = 1.0
 
@@ -165,7 +167,7 @@ class Following:
 async def follow(client: httpx.AsyncClient, wait: float, state: Following) -> None:
     """Read the feed from its start, page by page, then long-poll `resume`, until `stop` is set
     and a look finds nothing more."""
-    url = f"/v1/changes?pageSize=100&wait={wait:g}"
+    url = f"/v1/changes?pageSize={PAGE_SIZE}&wait={wait:g}"
     while True:
         done = state.stop.is_set()
         asked = time.monotonic()
@@ -177,7 +179,7 @@ async def follow(client: httpx.AsyncClient, wait: float, state: Following) -> No
         state.seen.extend(Seen(_key(item), item["position"], arrived) for item in page["items"])
         state.pages.append(len(page["items"]))
         state.log.append((asked, arrived, len(page["items"])))
-        if len(page["items"]) == 100:
+        if len(page["items"]) == PAGE_SIZE:
             state.full_page_seconds.append(arrived - asked)
         if state.target is not None and len(state.seen) >= state.target:
             state.caught_up.set()
@@ -380,7 +382,7 @@ def report(
         "follower": {
             "pages": len(pages),
             "changesSeen": len(seen),
-            "fullPages": sum(1 for n in pages if n == 100),
+            "fullPages": sum(1 for n in pages if n == PAGE_SIZE),
             "fullPageRequest": _figures(state.full_page_seconds),
         },
         # Every look at the feed, in ms since the first sync was sent: [asked, took, changes].
@@ -494,7 +496,7 @@ def print_summary(document: dict[str, Any]) -> None:
     )
     page = document["follower"]["fullPageRequest"]
     print(
-        f"follower: {document['follower']['pages']} pages, a full page of 100 took "
+        f"follower: {document['follower']['pages']} pages, a full page of {PAGE_SIZE} took "
         f"{page['p50Ms']} ms (p50), {page['p99Ms']} ms (p99) from request to answer"
     )
     for sync in document["syncs"]:

@@ -109,7 +109,13 @@ class ChangesQuery(QueryModel):
         pattern=r"^[a-z-]+(,[a-z-]+)*$",
         description="Only these resource types, comma-separated, e.g. `member,department`.",
     )
-    page_size: int = Field(100, alias="pageSize", ge=1, le=100)
+    page_size: int = Field(
+        100,
+        alias="pageSize",
+        ge=1,
+        le=1000,
+        description="Up to 1,000: a follower that fell behind (a sync wrote 10,000 changes) catches up in few pages.",
+    )
     wait: float = Field(
         0,
         ge=0,
