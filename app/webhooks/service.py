@@ -14,6 +14,7 @@ from fastapi.responses import Response
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.audit import feed, trail
+from app.changes.service import readable
 from app.core.context import Principal
 from app.core.db import database
 from app.core.errors import InvalidInput, InvalidParam
@@ -61,19 +62,10 @@ async def checked_url(url: str) -> str:
     return url
 
 
-def checked_types(types: Sequence[str]) -> list[str]:
-    unknown = sorted(set(types) - set(feed.RESOURCES))
-    if unknown:
-        raise InvalidInput(
-            [
-                InvalidParam(
-                    "types",
-                    f"Unknown resource type(s) {', '.join(unknown)}; the feed has "
-                    f"{', '.join(sorted(feed.RESOURCES))}.",
-                    code="enum",
-                )
-            ]
-        )
+def checked_types(principal: Principal, types: Sequence[str]) -> list[str]:
+    """The resource types, when the feed has them and the caller may read them (400, 403)."""
+    if types:
+        readable(principal, types, where="body")
     return sorted(set(types))
 
 
@@ -99,7 +91,7 @@ async def create_subscription(
         conn,
         {
             "url": url,
-            "types": checked_types(data.types),
+            "types": checked_types(principal, data.types),
             "description": data.description,
             "active": data.active,
             "secret": secret,
@@ -126,7 +118,7 @@ async def update_subscription(
     if "url" in changes:
         changes["url"] = await checked_url(changes["url"])
     if "types" in changes:
-        changes["types"] = checked_types(changes["types"])
+        changes["types"] = checked_types(principal, changes["types"])
     if changes.get("active"):
         # Switched on again (after the API disabled it, or a pause): the reason is history.
         changes["disabled_reason"] = None
