@@ -273,6 +273,12 @@ class _Examples:
             },
             "ApiKeyCreate": {"name": "Intranet-koppeling", "role": "sync"},
             "StreamTicketCreate": {"types": ["member", "learning-question"]},
+            "SubscriptionCreate": {
+                "url": "https://intranet.amsterdam.example/hooks/leergemeenschap",
+                "types": ["member", "department"],
+                "description": "Intranet: profielen bijwerken",
+            },
+            "SubscriptionUpdate": {"active": False},
             "MemberSyncCreate": {
                 "scope": {"departmentCodes": [SYNC_DEPARTMENT]},
                 "mode": "additive",
