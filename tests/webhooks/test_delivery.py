@@ -12,6 +12,7 @@ from standardwebhooks.webhooks import Webhook
 
 from app.core.db import database
 from app.webhooks.delivery import RESPONSE_CAP
+from tests.changes.conftest import settled
 from tests.conftest import raw_sql
 from tests.factories import bearer, make_department, make_key
 from tests.webhooks.receiver import receiving, verifies
@@ -155,6 +156,7 @@ async def test_after_the_last_attempt_the_subscription_is_disabled(client, dispa
     current = (await client.get(f"{URL}/{subscription['id']}", headers=bearer(admin))).json()
     assert current["active"] is False
     assert "503" in current["disabledReason"]
+    await settled()
     feed = (
         await client.get("/v1/changes?types=webhook-subscription", headers=bearer(admin))
     ).json()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.changes.conftest import settled
 from tests.core.support import assert_problem
 from tests.factories import bearer, make_key
 
@@ -79,6 +80,7 @@ async def test_subscription_changes_are_in_the_feed_for_admins_only(client, allo
     admin = await make_key("admin")
     reader = await make_key("reader")
     created = await register(client, admin, url="http://127.0.0.1:9/hook")
+    await settled()
     feed = (await client.get("/v1/changes", headers=bearer(admin))).json()["items"]
     assert ("webhook-subscription", created["id"], "created") in [
         (c["type"], c["resourceId"], c["change"]) for c in feed
