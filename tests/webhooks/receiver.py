@@ -10,6 +10,7 @@ import base64
 import hashlib
 import hmac
 import json
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -21,6 +22,8 @@ class Received:
     path: str
     headers: dict[str, str]
     body: bytes
+    # When it arrived (time.monotonic()).
+    at: float = field(default_factory=time.monotonic)
 
     @property
     def json(self) -> Any:
