@@ -5,6 +5,7 @@ statements a page takes."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
 from collections.abc import Awaitable, Callable
@@ -475,6 +476,22 @@ async def test_a_member_writes_at_most_the_rate_limit_a_minute(client, monkeypat
         headers=bearer(admin),
     )
     assert [e["statusCode"] for e in events.json()["items"]] == [429]
+
+
+async def test_the_rate_limit_holds_for_requests_at_the_same_time(client, monkeypatch):
+    """Six comments of one member at once, a limit of three: the member's row is taken for
+    each write, so exactly three get through, whichever they are."""
+    monkeypatch.setattr(
+        database, "_settings", database.settings.model_copy(update={"comment_rate_limit": 3})
+    )
+    url = await thread()
+    key, _ = await member_key()
+    answers = await asyncio.gather(
+        *(post(client, url, key, {"body": f"Tegelijk {n}"}) for n in range(6))
+    )
+    assert sorted(a.status_code for a in answers) == [201, 201, 201, 429, 429, 429]
+    rows = await raw_sql("SELECT count(*) FROM comments")
+    assert rows == [(3,)]
 
 
 # --- people, the feed, the audit trail, idempotency ------------------------------------------
