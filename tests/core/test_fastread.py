@@ -21,9 +21,9 @@ from tests.agenda.api import publish_agenda
 from tests.factories import (
     add_membership,
     bearer,
+    make_comment,
     make_department,
     make_group,
-    make_comment,
     make_key,
     make_member,
     make_question,
