@@ -30,8 +30,8 @@ CommentBody = Annotated[
     Field(
         min_length=1,
         max_length=MAX_BODY,
-        description=f"The text, 1 to {MAX_BODY:,} characters, stored and returned exactly as "
-        "written (never as HTML). NUL characters are refused.",
+        description=f"The text, 1 to {MAX_BODY:,} characters and not white space alone, "
+        "stored and returned exactly as written (never as HTML). NUL characters are refused.",
     ),
     AfterValidator(_not_blank),
 ]
