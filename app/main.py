@@ -32,6 +32,7 @@ from app.auth.endpoints import router as api_keys_router
 from app.auth.endpoints import stream_tickets_router
 from app.cases.endpoints import router as cases_router
 from app.changes.endpoints import router as changes_router
+from app.comments.endpoints import router as comments_router
 from app.core.config import Settings, get_settings
 from app.core.db import database
 from app.core.handlers import exception_handlers
@@ -137,6 +138,11 @@ TAGS = [
         "name": "insights",
         "description": "Lessons from cases, groups and questions (inzichten), tracked until "
         "they are the normal way of working.",
+    },
+    {
+        "name": "comments",
+        "description": "The discussion (reacties) on learning questions, cases, insights and "
+        "learning groups: comments, replies one level deep, moderation.",
     },
     {"name": "stats", "description": "The community's numbers (participation, coverage, …)."},
     {"name": "health", "description": "Liveness and readiness (public)."},
@@ -253,6 +259,7 @@ def create_api(settings: Settings) -> FastAPI:
         workshops_router,
         cases_router,
         insights_router,
+        comments_router,
         stats_router,
         privacy_router,
         member_syncs_router,

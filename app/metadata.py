@@ -7,6 +7,7 @@ from app.agenda import models as agenda_models
 from app.audit import models as audit_models
 from app.auth import models as auth_models
 from app.cases import models as cases_models
+from app.comments import models as comments_models
 from app.core import idempotency
 from app.core.models import Base
 from app.departments import models as departments_models
@@ -28,6 +29,7 @@ __all__ = [
     "audit_models",
     "auth_models",
     "cases_models",
+    "comments_models",
     "departments_models",
     "idempotency",
     "insights_models",

@@ -259,6 +259,65 @@ def _check_changes(body: Any) -> str | None:
     return None
 
 
+THREAD_TOP_LEVEL = 20  # a thread of 50 comments: 20 top-level ones, 30 replies
+
+
+async def _prepare_thread(conn: AsyncConnection, fixture: Fixture) -> None:
+    """A learning question with a thread of 50 comments by 50 members, a minute apart: 20
+    top-level comments, the first 10 with one reply and the others with two. Written through
+    the repository (the service's rate limit reads the settings of a configured app)."""
+    from datetime import timedelta
+
+    from app.comments import repository as comments
+    from app.comments.models import CommentFormat, ThreadType
+    from app.core.context import SYSTEM
+    from app.core.models import clock_at, utcnow
+    from app.learning_questions.schemas import QuestionCreate
+    from app.learning_questions.service import create_question
+
+    question = await create_question(
+        conn,
+        SYSTEM,
+        QuestionCreate.model_validate({"title": "Hoe maken we inkoop circulair?"}),
+    )
+    start = utcnow() - timedelta(days=1)
+    authors = iter(fixture.member_ids[:50])
+    minute = 0
+
+    async def write(parent_id: uuid.UUID | None, text: str) -> uuid.UUID:
+        nonlocal minute
+        minute += 1
+        with clock_at(start + timedelta(minutes=minute)):
+            return await comments.create(
+                conn,
+                {
+                    "thread_type": ThreadType.LEARNING_QUESTION,
+                    "thread_id": question["id"],
+                    "parent_id": parent_id,
+                    "author_member_id": next(authors),
+                    "body": text,
+                    "format": CommentFormat.MARKDOWN if minute % 2 else CommentFormat.PLAIN,
+                },
+            )
+
+    for index in range(THREAD_TOP_LEVEL):
+        top = await write(None, f"Bijdrage {index + 1}: zo doen wij het bij ons stadsdeel.")
+        for reply in range(1 if index < 10 else 2):
+            await write(top, f"Reactie {reply + 1}: goed idee, wij proberen het ook.")
+    fixture.extra["thread_question_id"] = question["id"]
+
+
+def _check_thread(body: Any) -> str | None:
+    items = body.get("items") if isinstance(body, dict) else None
+    if not isinstance(items, list) or len(items) != THREAD_TOP_LEVEL:
+        return f"expected the thread's {THREAD_TOP_LEVEL} top-level comments"
+    if sum(1 + len(item.get("replies") or []) for item in items) != 50:
+        return "expected 50 comments in all, replies embedded"
+    if any(not (item.get("author") or {}).get("displayName") for item in items):
+        return "every comment should embed its author's name"
+    return None
+
+
 def _check_group(body: Any) -> str | None:
     if not isinstance(body, dict) or len(body.get("members") or []) != 40:
         return "expected a group embedding its 40 current members"
@@ -348,6 +407,17 @@ SCENARIOS: list[Scenario] = [
         check=_check_changes,
         prepare=_prepare_changes,
         description="GET /v1/changes?pageSize=100, a full page from a fixed position",
+    ),
+    Scenario(
+        name="comments-thread",
+        server="api",
+        paths=lambda fx: [
+            f"/v1/learning-questions/{fx.extra['thread_question_id']}/comments?pageSize=50"
+        ],
+        target=0.12,
+        check=_check_thread,
+        prepare=_prepare_thread,
+        description="GET /v1/learning-questions/{id}/comments?pageSize=50, a thread of 50",
     ),
     # The reference: the same two endpoints as a typical team writes them (ORM, eager loads,
     # Pydantic response models; benchmarks/idiomatic.py), same URLs, auth and JSON.

@@ -9,6 +9,9 @@ from typing import Any
 from app.auth.service import issue_key
 from app.cases import service as cases_service
 from app.cases.schemas import CaseCreate, CaseUpdate
+from app.comments.models import ThreadType
+from app.comments.schemas import CommentCreate
+from app.comments.service import create_comment
 from app.core.context import SYSTEM, Principal
 from app.core.db import database
 from app.core.permissions import Role
@@ -172,3 +175,15 @@ async def make_insight(principal: Principal = SYSTEM, **overrides: Any) -> dict[
     data = {"title": f"Inzicht {next(_seq)}", **overrides}
     async with database.engine.begin() as conn:
         return await create_insight(conn, principal, InsightCreate.model_validate(data))
+
+
+async def make_comment(
+    thread_type: str, thread_id: uuid.UUID, member_id: uuid.UUID, **overrides: Any
+) -> dict[str, Any]:
+    """A comment (or, with `parentId`, a reply) written by that member, as their key would."""
+    author = Principal(key_id=None, role="member", name="test", member_id=member_id)
+    data = {"body": f"Reactie {next(_seq)}", **overrides}
+    async with database.engine.begin() as conn:
+        return await create_comment(
+            conn, author, ThreadType(thread_type), thread_id, CommentCreate.model_validate(data)
+        )

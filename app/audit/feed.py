@@ -33,7 +33,8 @@ _MEANINGS = {
     "deactivated": "Gedeactiveerd: a member left the community; the record stays.",
     "reactivated": "Gereactiveerd: a deactivated member is back (by the intranet sync).",
     "erased": "Gewist: a member's personal data was erased; the record shows a pseudonym.",
-    "deleted": "Verwijderd: the resource is gone (an agenda draft).",
+    "deleted": "Verwijderd: the resource is gone (an agenda draft), or its author withdrew it "
+    "(a comment, which keeps its place in its thread without its text).",
     "archived": "Gearchiveerd: a department is no longer in use.",
     "published": "Gepubliceerd: an agenda revision came into force.",
     "merged": "Samengevoegd: a learning question was merged into another.",
@@ -43,6 +44,8 @@ _MEANINGS = {
     "items-updated": "Agendapunten gewijzigd: a draft agenda revision's items changed.",
     "disabled": "Uitgeschakeld: the API switched a webhook subscription off (its deliveries "
     "kept failing).",
+    "hidden": "Verborgen: a moderator hid a comment (its text is shown to moderators only).",
+    "unhidden": "Weer zichtbaar: a moderator showed a hidden comment again.",
 }
 ChangeKind = Annotated[
     Literal[
@@ -60,6 +63,8 @@ ChangeKind = Annotated[
         "attendee-removed",
         "items-updated",
         "disabled",
+        "hidden",
+        "unhidden",
     ],
     DescribedValues("The kind of change.", _MEANINGS),
 ]
@@ -78,6 +83,8 @@ _VERBS: dict[str, ChangeKind] = {
     "merge": "merged",
     "end": "ended",
     "disable": "disabled",
+    "hide": "hidden",
+    "unhide": "unhidden",
 }
 # Actions whose last word does not say it alone.
 _ACTIONS: dict[str, ChangeKind] = {

@@ -64,6 +64,9 @@ class Settings(BaseSettings):
     change_stream_seconds: float = Field(1800, gt=0)
     # How long a stream ticket (a browser's EventSource credential) may open streams.
     stream_ticket_seconds: int = Field(300, ge=10, le=3600)
+    # Comments and replies one member may write per minute (counted in the database, so
+    # across workers); beyond it, 429.
+    comment_rate_limit: int = Field(10, ge=1, le=10_000)
     auth_failure_limit: int = 20
     auth_failure_window_seconds: int = 300
     oidc_issuer: str | None = None

@@ -77,6 +77,8 @@ CanContribute = Annotated[Principal, Depends(RoleCheck(Role.ADMIN, Role.FACILITA
 # service checks which). Joining and leaving: members too, for themself (the service checks).
 CanManageGroups = Annotated[Principal, Depends(RoleCheck(Role.ADMIN, Role.FACILITATOR))]
 CanJoinGroups = Annotated[Principal, Depends(RoleCheck(Role.ADMIN, Role.FACILITATOR, Role.MEMBER))]
+# Moderating the discussion: hiding a comment (and showing it again), reading hidden text.
+CanModerate = Annotated[Principal, Depends(RoleCheck(Role.ADMIN, Role.FACILITATOR))]
 
 
 def ensure_admin(principal: Principal, action: str) -> None:

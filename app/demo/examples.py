@@ -271,6 +271,18 @@ class _Examples:
                     for item in revision.items[:3]
                 ]
             },
+            "CommentCreate": {
+                "body": "Bij Stadsdeel Oost nemen we **circulaire eisen** nu standaard op in "
+                "elke uitvraag. Wie wil de uitvraagteksten zien?",
+                "format": "markdown",
+            },
+            "CommentUpdate": {
+                "body": "Bij Stadsdeel Oost nemen we **circulaire eisen** sinds dit voorjaar "
+                "standaard op in elke uitvraag. Wie wil de uitvraagteksten zien?"
+            },
+            "CommentHide": {
+                "reason": "Bevat persoonsgegevens van een collega; verborgen tot die eruit zijn."
+            },
             "ApiKeyCreate": {"name": "Intranet-koppeling", "role": "sync"},
             "StreamTicketCreate": {"types": ["member", "learning-question"]},
             "SubscriptionCreate": {

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from app.agenda.models import AgendaRevision
 from app.audit.models import AuditEvent
 from app.auth.models import ApiKey, StreamTicket
+from app.comments.models import Comment
 from app.core.idempotency import IdempotencyRecord
 from app.core.models import table_of
 from app.core.text import mentions
@@ -33,6 +34,7 @@ syncs = table_of(MemberSync).c
 audit = table_of(AuditEvent).c
 revisions = table_of(AgendaRevision).c
 idempotency = table_of(IdempotencyRecord).c
+comments = table_of(Comment).c
 
 
 async def api_keys(conn: AsyncConnection, member_id: uuid.UUID) -> list[dict[str, Any]]:
@@ -131,6 +133,40 @@ async def insights_captured(conn: AsyncConnection, member_id: uuid.UUID) -> list
     )
     return [
         {"id": r.id, "title": r.title, "adoption": r.adoption, "createdAt": r.created_at}
+        for r in rows
+    ]
+
+
+async def comments_written(conn: AsyncConnection, member_id: uuid.UUID) -> list[dict[str, Any]]:
+    rows = await conn.execute(
+        select(
+            comments.id,
+            comments.thread_type,
+            comments.thread_id,
+            comments.parent_id,
+            comments.body,
+            comments.format,
+            comments.created_at,
+            comments.edited_at,
+            comments.deleted_at,
+            comments.hidden_at,
+        )
+        .where(comments.author_member_id == member_id)
+        .order_by(comments.created_at, comments.id)
+    )
+    return [
+        {
+            "id": r.id,
+            "threadType": r.thread_type,
+            "threadId": r.thread_id,
+            "parentId": r.parent_id,
+            "body": r.body,
+            "format": r.format,
+            "createdAt": r.created_at,
+            "editedAt": r.edited_at,
+            "deletedAt": r.deleted_at,
+            "hiddenAt": r.hidden_at,
+        }
         for r in rows
     ]
 

@@ -26,6 +26,13 @@ class PersonalData(TypedDict):
     workshopsAttended: list[dict[str, Any]]
     learningQuestionsRaised: list[dict[str, Any]]
     insightsCaptured: list[dict[str, Any]]
+    commentsWritten: Annotated[
+        list[dict[str, Any]],
+        Field(
+            description="Their comments and replies, with the text as stored: none once they "
+            "deleted one, still there when a moderator hid it."
+        ),
+    ]
     scimIdentity: dict[str, Any] | None
     syncChanges: Annotated[
         list[dict[str, Any]],

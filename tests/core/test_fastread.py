@@ -21,6 +21,7 @@ from tests.agenda.api import publish_agenda
 from tests.factories import (
     add_membership,
     bearer,
+    make_comment,
     make_department,
     make_group,
     make_key,
@@ -71,6 +72,10 @@ async def test_every_hot_statement_reads_the_same_rows_both_ways(client, monkeyp
         await add_membership(group["id"], member["id"])
     question = await make_question()
     await publish_agenda(client, key, [agenda_item(question["id"], 1)])
+    first = await make_comment("learning-question", question["id"], members[0]["id"])
+    await make_comment("learning-question", question["id"], members[1]["id"], parentId=first["id"])
+    second = await make_comment("learning-question", question["id"], members[2]["id"])
+    await make_comment("learning-question", question["id"], members[0]["id"], parentId=second["id"])
     auth = bearer(key)
     for path in (
         "/v1/members?pageSize=2",
@@ -80,6 +85,7 @@ async def test_every_hot_statement_reads_the_same_rows_both_ways(client, monkeyp
         "/v1/agenda",
         "/v1/agenda?asOf=2999-01-01T00:00:00Z",
         "/v1/agenda/revisions/1",
+        f"/v1/learning-questions/{question['id']}/comments?pageSize=1",
     ):
         response = await client.get(path, headers=auth)
         assert response.status_code == 200, (path, response.text)
