@@ -1,6 +1,6 @@
 """comments: the discussion on learning questions, cases, insights and learning groups
 
-Revision ID: 0015
+Revision ID: 0012
 Revises: 0011
 Create Date: 2026-12-03 16:50:00.000000
 """
@@ -13,7 +13,7 @@ from alembic import op
 import app.core.models
 
 
-revision: str = '0015'
+revision: str = '0012'
 down_revision: str | Sequence[str] | None = '0011'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
