@@ -52,6 +52,7 @@ from app.departments.endpoints import router as departments_router
 from app.insights.endpoints import router as insights_router
 from app.learning_groups.endpoints import router as learning_groups_router
 from app.learning_questions.endpoints import router as learning_questions_router
+from app.me.endpoints import router as me_router
 from app.members.endpoints import router as members_router
 from app.organisations.endpoints import router as organisations_router
 from app.privacy.endpoints import router as privacy_router
@@ -102,6 +103,11 @@ of the community (the one explained deviation, "leg uit", from the API Design Ru
 TAGS = [
     {"name": "departments", "description": "Units of the municipality (organisatieonderdelen)."},
     {"name": "members", "description": "People of the community (deelnemers and volgers)."},
+    {
+        "name": "me",
+        "description": "Yourself: the member your key or token acts for, and what you take "
+        "part in.",
+    },
     {"name": "themes", "description": "The central themes, each with its transition role."},
     {
         "name": "organisations",
@@ -251,6 +257,7 @@ def create_api(settings: Settings) -> FastAPI:
         changes_router,
         agenda_router,
         learning_groups_router,
+        me_router,
         health_router,
         departments_router,
         learning_questions_router,

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -189,3 +190,134 @@ def test_every_migration_steps_up_and_down_on_its_own_also_over_data(empty_datab
     assert _tables(empty_database) <= {"alembic_version"}
     command.upgrade(config, "heads")
     command.check(config)
+
+
+def test_0013_ends_what_members_who_left_before_still_held(empty_database):
+    """Members deactivated before departures ended anything leave their groups (at their
+    deactivation) and the werkplaatsen ahead when 0013 runs, as deactivating them now would,
+    and the change feed says so. The state before it can only be made by hand: no door of the
+    API leaves it any more."""
+    import sqlalchemy as sa
+
+    from app.core.models import UTCDateTime
+
+    config = _config(empty_database)
+    command.upgrade(config, "0012")
+    _seed_demo(empty_database)
+    left = datetime.now(UTC) - timedelta(days=3)
+    ahead = datetime.now(UTC) + timedelta(days=30)
+    memberships = sa.table(
+        "group_memberships",
+        sa.column("id", sa.Uuid()),
+        sa.column("member_id", sa.Uuid()),
+        sa.column("left_at", UTCDateTime()),
+    )
+    members = sa.table(
+        "members",
+        sa.column("id", sa.Uuid()),
+        sa.column("status", sa.String()),
+        sa.column("deactivated_at", UTCDateTime()),
+    )
+    attendees = sa.table(
+        "workshop_attendees", sa.column("workshop_id", sa.Uuid()), sa.column("member_id", sa.Uuid())
+    )
+    workshops = sa.table(
+        "workshops", sa.column("id", sa.Uuid()), sa.column("starts_at", UTCDateTime())
+    )
+
+    async def prepare() -> tuple[Any, Any, Any]:
+        engine = build_engine(get_settings(), empty_database)
+        try:
+            async with engine.begin() as conn:
+                member_id = (
+                    await conn.execute(
+                        sa.select(attendees.c.member_id)
+                        .where(
+                            attendees.c.member_id.in_(
+                                sa.select(memberships.c.member_id).where(
+                                    memberships.c.left_at.is_(None)
+                                )
+                            )
+                        )
+                        .limit(1)
+                    )
+                ).scalar_one()
+                workshop_id = (
+                    await conn.execute(
+                        sa.select(attendees.c.workshop_id)
+                        .where(attendees.c.member_id == member_id)
+                        .limit(1)
+                    )
+                ).scalar_one()
+                await conn.execute(
+                    sa.update(members)
+                    .where(members.c.id == member_id)
+                    .values(status="inactive", deactivated_at=left)
+                )
+                await conn.execute(
+                    sa.update(workshops)
+                    .where(workshops.c.id == workshop_id)
+                    .values(starts_at=ahead)
+                )
+                current = (
+                    (
+                        await conn.execute(
+                            sa.select(memberships.c.id).where(
+                                memberships.c.member_id == member_id,
+                                memberships.c.left_at.is_(None),
+                            )
+                        )
+                    )
+                    .scalars()
+                    .all()
+                )
+                return member_id, workshop_id, current
+        finally:
+            await engine.dispose()
+
+    async def after(member_id: Any, workshop_id: Any) -> tuple[list[Any], int, list[Any]]:
+        engine = build_engine(get_settings(), empty_database)
+        try:
+            async with engine.connect() as conn:
+                ends = (
+                    (
+                        await conn.execute(
+                            sa.select(memberships.c.left_at).where(
+                                memberships.c.member_id == member_id
+                            )
+                        )
+                    )
+                    .scalars()
+                    .all()
+                )
+                signed = (
+                    await conn.execute(
+                        sa.select(sa.func.count())
+                        .select_from(attendees)
+                        .where(
+                            attendees.c.member_id == member_id,
+                            attendees.c.workshop_id == workshop_id,
+                        )
+                    )
+                ).scalar_one()
+                events = (
+                    await conn.execute(
+                        text(
+                            "SELECT change, object_type FROM audit_events "
+                            "WHERE change IN ('ended', 'attendee-removed') AND actor_role IS NULL"
+                        )
+                    )
+                ).all()
+                return list(ends), int(signed), [tuple(row) for row in events]
+        finally:
+            await engine.dispose()
+
+    member_id, workshop_id, current = asyncio.run(prepare())
+    assert current
+    command.upgrade(config, "0013")
+    ends, signed, events = asyncio.run(after(member_id, workshop_id))
+    assert all(end is not None for end in ends)
+    assert signed == 0
+    assert sorted(events) == sorted(
+        [("ended", "group-membership")] * len(current) + [("attendee-removed", "workshop")]
+    )

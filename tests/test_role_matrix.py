@@ -1,5 +1,6 @@
 """The README's role matrix is the contract: every route is in it, and every allowed and
-forbidden cell holds for a key of that role (conditional cells are tested in the domains' own tests)."""
+forbidden cell holds for a key of that role (conditional cells are tested in the domains' own tests;
+the "me" cells, which hold for any credential bound to a member, here too)."""
 
 from __future__ import annotations
 
@@ -13,9 +14,10 @@ from fastapi.routing import APIRoute
 from app.core.config import Settings
 from app.main import create_app
 from tests.core.support import full_paths
-from tests.factories import bearer, make_key
+from tests.factories import bearer, make_key, make_member
 
 ALLOWED, FORBIDDEN = "\u2713", "\u2013"  # the README's check mark and en dash
+BOUND = "own\u2078"  # footnote 8: only with a credential bound to a member, else 404
 ROLES = ("admin", "facilitator", "member", "reader", "sync")
 README = Path(__file__).resolve().parents[1] / "README.md"
 
@@ -86,3 +88,35 @@ async def test_cell(client, operation, role, cell):
         # Allowed: the role gate lets it through, whatever the (empty) request then gets.
         assert response.status_code not in (401, 403), (operation, role, response.text)
         assert response.status_code < 500, (operation, role, response.text)
+
+
+BOUND_CELLS = [
+    (op, role)
+    for op in sorted(OPERATIONS)
+    if op in MATRIX
+    for role in ROLES
+    if MATRIX[op][role] == BOUND
+]
+
+
+@pytest.mark.parametrize(("operation", "role"), BOUND_CELLS)
+async def test_bound_cell(client, operation, role):
+    """A key of the role bound to a member passes; one bound to none is a 404 (member and
+    facilitator keys are always bound)."""
+    method, path = OPERATIONS[operation]
+    member = await make_member()
+    keys = {"bound": await make_key(role, member["id"])}
+    if role not in ("member", "facilitator"):
+        keys["unbound"] = await make_key(role)
+    for kind, key in keys.items():
+        headers = bearer(key)
+        kwargs: dict[str, object] = {"headers": headers}
+        if method == "PATCH":
+            kwargs["json"] = {}
+            headers["Content-Type"] = "application/merge-patch+json"
+        response = await client.request(method, _concrete(path), **kwargs)
+        if kind == "bound":
+            assert response.status_code not in (401, 403, 404), (operation, role, response.text)
+            assert response.status_code < 500, (operation, role, response.text)
+        else:
+            assert response.status_code == 404, (operation, role, response.text)

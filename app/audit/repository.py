@@ -43,7 +43,11 @@ async def insert_events(
     shared = {name: value for name, value in shared.items() if name not in rows[0]}
     columns = (*shared, *rows[0])
     common = tuple(copy_value(value) for value in shared.values())
-    records = [(*common, *row.values()) for row in rows]
+    if "detail" in rows[0]:
+        # Each event's own detail: JSON as COPY takes it, as text.
+        records = [(*common, *map(copy_value, row.values())) for row in rows]
+    else:
+        records = [(*common, *row.values()) for row in rows]
     raw = await conn.get_raw_connection()
     driver = raw.driver_connection
     assert driver is not None

@@ -105,20 +105,23 @@ async def record_changes(
     changes: Sequence[tuple[object, feed.ChangeKind, int | None]],
     *,
     principal: Principal | None = None,
+    details: Sequence[dict[str, Any]] | None = None,
 ) -> None:
     """Append one change event per (id, kind of change, version) of a bulk write (the
-    intranet sync's members), in the caller's transaction, in one statement however many."""
+    intranet sync's members, the memberships a departure ends), in the caller's transaction,
+    in one statement however many. `details`, when given, holds each event's own detail, in
+    the order of `changes` (a membership's names its group: the feed's link needs it)."""
     if not changes:
         return
     values = _event_values(action, object_type, None, "success", None, None, principal)
-    await repository.insert_events(
-        conn,
-        values,
-        [
-            {"object_id": str(object_id), "change": change, "object_version": version}
-            for object_id, change, version in changes
-        ],
-    )
+    rows: list[dict[str, Any]] = [
+        {"object_id": str(object_id), "change": change, "object_version": version}
+        for object_id, change, version in changes
+    ]
+    if details is not None:
+        for row, detail in zip(rows, details, strict=True):
+            row["detail"] = _scrub(detail)
+    await repository.insert_events(conn, values, rows)
 
 
 def _object_type(route: object) -> str | None:

@@ -53,6 +53,10 @@ async def list_keys(
     "",
     operation_id="api-keys-create",
     summary="Issue an API key (the key is shown once)",
+    description=(
+        "A member or facilitator key acts for one member (`memberId`), any other may. A key "
+        "acts for its member only while they are active: one for an inactive member is a 409."
+    ),
     status_code=201,
     response_model=ApiKeyCreated,
     responses=responses(201, "The key, shown this once.", *WRITE, headers=("Location",)),

@@ -24,12 +24,13 @@ from app.auth.schemas import ApiKeyCreated, ApiKeyRead, StreamTicketCreated
 from app.changes.service import readable
 from app.core.context import Principal
 from app.core.db import database
-from app.core.errors import InvalidInput, InvalidParam
+from app.core.errors import Conflict, InvalidInput, InvalidParam
 from app.core.models import table_of, utcnow
 from app.core.pagination import PageRequest
 from app.core.permissions import Role, ensure_admin
 from app.core.repository import list_page, require_references
-from app.members.models import Member
+from app.members import repository as members
+from app.members.models import Member, MemberStatus
 
 OBJECT = "api-key"
 # Roles whose rights depend on who the caller is (own profile, facilitated groups).
@@ -69,6 +70,8 @@ async def issue_key(
             ]
         )
     await require_references(conn, {"memberId": (table_of(Member), member_id)})
+    if member_id is not None:
+        await _ensure_active(conn, member_id)
     if expires_at is not None and expires_at <= utcnow():
         raise InvalidInput([InvalidParam("expiresAt", "The expiry must lie in the future.")])
     key = generate_key()
@@ -94,6 +97,21 @@ async def issue_key(
     )
     item = await repository.get(conn, key_id)
     return {**item, "key": key}
+
+
+async def _ensure_active(conn: AsyncConnection, member_id: uuid.UUID) -> None:
+    """A key acts for its member only while they are active: one for an inactive member
+    would be refused at every request."""
+    member = await members.get(conn, member_id)
+    if member["status"] != MemberStatus.ACTIVE:
+        erased = member["erasedAt"] is not None
+        raise Conflict(
+            "This member's personal data was erased; no key can act for them."
+            if erased
+            else "This member is inactive, and a key acts for its member only while they are "
+            "active; reactivate the member first.",
+            extra={"memberId": str(member_id), "memberStatus": str(member["status"])},
+        )
 
 
 async def revoke_key(conn: AsyncConnection, principal: Principal, key_id: uuid.UUID) -> ApiKeyRead:

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import enum
 import uuid
-from collections.abc import Awaitable, Callable, Collection, Mapping
+from collections.abc import Awaitable, Callable, Collection, Iterator, Mapping, Sequence
 from typing import Any
 
 import orjson
 from fastapi import Request
 from fastapi.responses import Response
-from sqlalchemy import ColumnElement, Select, Table, select, update
+from sqlalchemy import ColumnElement, Select, Table, any_, bindparam, select, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -38,12 +39,16 @@ async def list_page(
     sorting: Sorting,
     to_item: Callable[[Row[Any]], Item],
     enrich: Callable[[AsyncConnection, list[Item]], Awaitable[object]] | None = None,
+    *,
+    fields: Mapping[str, str] | None = None,
 ) -> Response:
     """One statement per page, whatever its size; `enrich` may add one statement more that
-    fills in a collection for all the page's items at once."""
+    fills in a collection for all the page's items at once. `fields` says where an item holds
+    the value of a sort key that is not its own top-level key (a dotted path)."""
     paged, sort_name, _column, _desc = paginate(query, page, sorting)
     rows = [to_item(row) for row in (await conn.execute(paged)).all()]
-    result = page_from_rows(rows, page, sort_name, sort_name.lstrip("-"))
+    key = sort_name.lstrip("-")
+    result = page_from_rows(rows, page, sort_name, (fields or {}).get(key, key))
     if enrich is not None:
         await enrich(conn, result.items)
     body, headers = page_links(request, result)
@@ -141,6 +146,25 @@ def copy_value(value: Any) -> Any:
     if isinstance(value, enum.Enum):
         return value.value
     return value
+
+
+# SQLite allows 32,766 bound parameters per statement: a longer list is split well below it.
+SQLITE_CHUNK = 5_000
+
+
+def one_of(
+    conn: AsyncConnection, column: ColumnElement[Any], values: Sequence[Any]
+) -> Iterator[ColumnElement[bool]]:
+    """Conditions that together pick the rows whose `column` holds one of `values`, for a bulk
+    write: on Postgres one (`= ANY` of a single array parameter, however many values), on
+    SQLite one per `SQLITE_CHUNK` values. None when there are no values."""
+    if not values:
+        return
+    if conn.dialect.name == "postgresql":
+        yield column == any_(bindparam(None, list(values), type_=ARRAY(column.type)))
+        return
+    for start in range(0, len(values), SQLITE_CHUNK):
+        yield column.in_(list(values[start : start + SQLITE_CHUNK]))
 
 
 def matches(column: ColumnElement[Any], value: Any) -> ColumnElement[bool]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Select, bindparam, func, insert, or_, select
@@ -16,9 +17,9 @@ from app.core.fastread import reader
 from app.core.lifecycle import allowed_next
 from app.core.models import new_id, table_of
 from app.core.pagination import Sorting
-from app.core.repository import matches, one_row, update_versioned
+from app.core.repository import matches, one_of, one_row, update_versioned
 from app.core.text import contains
-from app.learning_groups.lifecycle import TRANSITIONS
+from app.learning_groups.lifecycle import FROZEN, TRANSITIONS
 from app.learning_groups.models import GroupMembership, LearningGroup, MembershipRole
 from app.learning_groups.schemas import GroupDetail, GroupMember, GroupRead, MembershipRead
 from app.members.models import Member
@@ -324,3 +325,22 @@ async def update_membership(
         sql_update(memberships).where(ms.id == membership_id, ms.left_at.is_(None)).values(**values)
     )
     return bool(result.rowcount)
+
+
+async def end_memberships_of(
+    conn: AsyncConnection, member_ids: Sequence[uuid.UUID], left_at: datetime
+) -> list[tuple[uuid.UUID, uuid.UUID, uuid.UUID]]:
+    """End every current membership of these members now, as leaving does (the rows stay, with
+    `left_at` set), except in merged groups, which accept no change; answers (membership id,
+    group id, member id) of each one ended. One statement on Postgres however many members."""
+    frozen = select(c.id).where(c.status.in_(sorted(FROZEN)))
+    ended: list[tuple[uuid.UUID, uuid.UUID, uuid.UUID]] = []
+    for among in one_of(conn, ms.member_id, member_ids):
+        result = await conn.execute(
+            sql_update(memberships)
+            .where(among, ms.left_at.is_(None), ms.group_id.not_in(frozen))
+            .values(left_at=left_at)
+            .returning(ms.id, ms.group_id, ms.member_id)
+        )
+        ended.extend((row.id, row.group_id, row.member_id) for row in result)
+    return ended

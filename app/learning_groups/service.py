@@ -34,6 +34,7 @@ from app.learning_groups.schemas import (
     MembershipRead,
     MembershipUpdate,
 )
+from app.members.departure import Cause, ends_on_departure
 from app.members.models import Member, MemberStatus
 from app.members.repository import get as get_member
 from app.organisations.models import Organisation
@@ -405,3 +406,28 @@ async def leave_group(
         return membership
     patch = MembershipUpdate.model_validate({"leftAt": utcnow()})
     return await change_membership(conn, principal, group_id, membership_id, patch)
+
+
+@ends_on_departure("group memberships")
+async def end_memberships_of_departed(
+    conn: AsyncConnection, member_ids: Sequence[uuid.UUID], now: datetime, cause: Cause
+) -> None:
+    """A member who is deactivated or erased leaves every group they are in now (merged groups
+    excepted: they change no more), as leaving does: the memberships stay as history, with
+    leftAt set, and the feed shows each one `ended`. Two statements however many members."""
+    ended = await repository.end_memberships_of(conn, member_ids, now)
+    await trail.record_changes(
+        conn,
+        "learning-group-memberships-end",
+        MEMBERSHIP,
+        [(membership_id, "ended", None) for membership_id, _, _ in ended],
+        details=[
+            {
+                "groupId": str(group_id),
+                "memberId": str(member_id),
+                "fields": ["left_at"],
+                "because": f"member-{cause}",
+            }
+            for _, group_id, member_id in ended
+        ],
+    )

@@ -17,6 +17,10 @@ TRANSITIONS: Transitions[S] = {
     S.RETIRED: frozenset(),
 }
 
+# Where a question's asking has ended: answered (it may be reopened), merged or retired. The
+# others are still open for the member who raised it (GET /me counts them).
+CLOSED = frozenset({S.ANSWERED, S.MERGED, S.RETIRED})
+
 
 def describe() -> str:
     """The lifecycle as a sentence per status, for the route descriptions."""

@@ -68,8 +68,9 @@ class LearningQuestion(IdMixin, VersionedMixin, Base):
     origin_case_id: Mapped[uuid.UUID | None] = mapped_column(
         Uuid, ForeignKey("cases.id"), nullable=True
     )
+    # Indexed for a member's own questions (GET /me counts the open ones).
     raised_by_member_id: Mapped[uuid.UUID | None] = mapped_column(
-        Uuid, ForeignKey("members.id"), nullable=True
+        Uuid, ForeignKey("members.id"), nullable=True, index=True
     )
     owner_group_id: Mapped[uuid.UUID | None] = mapped_column(
         Uuid, ForeignKey("learning_groups.id"), nullable=True, index=True

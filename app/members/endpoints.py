@@ -93,7 +93,8 @@ async def get_member(_: CanReadDirectory, member_id: MemberId) -> Response:
     description=(
         "Admins change any field. A member changes only their own community fields "
         "(displayName, participation, transitionRoles, discipline). Fields a sync manages "
-        "(name, e-mail, department, externalId) are read-only here (409)."
+        "(name, e-mail, department, externalId) are read-only here (409). Setting `status` "
+        "to inactive ends what the member takes part in, as DELETE does."
     ),
     response_model=MemberRead,
     responses=responses(200, "The changed member.", *WRITE, 404, 412, headers=("ETag",)),
@@ -114,6 +115,11 @@ async def update_member(
     "/{memberId}",
     operation_id="members-delete",
     summary="Deactivate a member (never erased: status becomes inactive)",
+    description=(
+        "The member stays, inactive. Their current group memberships end (kept as history, "
+        "with leftAt) and their sign-ups for werkplaatsen that have not started go; "
+        "reactivating them restores neither. Deactivating an inactive member changes nothing."
+    ),
     response_model=MemberRead,
     responses=responses(200, "The deactivated member.", *WRITE, 404, 412, headers=("ETag",)),
 )

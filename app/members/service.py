@@ -19,7 +19,7 @@ from app.core.pagination import PageRequest
 from app.core.permissions import ensure_admin
 from app.core.repository import hot_list_page, require_references
 from app.departments.models import Department
-from app.members import repository, rules
+from app.members import departure, repository, rules
 from app.members.models import MemberSource, MemberStatus
 from app.members.schemas import MemberCreate, MemberRead, MemberUpdate
 from app.organisations.models import Organisation
@@ -131,9 +131,12 @@ async def update_member(
         changes["email"] = str(changes["email"])
     if "transition_roles" in changes:
         changes["transition_roles"] = [r.value for r in changes["transition_roles"]]
+    now = utcnow()
+    leaves = False
     if "status" in changes:
         active = changes["status"] == MemberStatus.ACTIVE
-        changes.update(rules.activity(active, utcnow(), current["deactivatedAt"]))
+        leaves = not active and current["status"] == MemberStatus.ACTIVE
+        changes.update(rules.activity(active, now, current["deactivatedAt"]))
     if changes:
         written = rules.with_keys(
             changes,
@@ -146,6 +149,8 @@ async def update_member(
         await trail.record(
             conn, "members-update", OBJECT, member_id, detail={"fields": sorted(changes)}
         )
+    if leaves:
+        await departure.depart(conn, [member_id], now, "deactivated")
     return await repository.get(conn, member_id)
 
 
@@ -159,8 +164,9 @@ async def deactivate_member(
     current = await repository.get(conn, member_id)
     check_version(current["version"], expected_version)
     if current["status"] == MemberStatus.ACTIVE:
-        await repository.update(
-            conn, member_id, current["version"], rules.activity(False, utcnow())
-        )
+        now = utcnow()
+        await repository.update(conn, member_id, current["version"], rules.activity(False, now))
         await trail.record(conn, "members-deactivate", OBJECT, member_id)
+        # Their current group memberships end and their sign-ups ahead go (app/members/departure.py).
+        await departure.depart(conn, [member_id], now, "deactivated")
     return await repository.get(conn, member_id)

@@ -20,8 +20,8 @@ from app.core.errors import Forbidden
 from app.core.http import check_version
 from app.core.models import utcnow
 from app.core.permissions import ensure_admin
+from app.members import departure, rules
 from app.members import repository as members
-from app.members import rules
 from app.privacy import repository
 from app.privacy.schemas import Erasure, PersonalData
 
@@ -154,6 +154,8 @@ async def erase_member(
     ]
     await repository.forget_idempotency(conn, stale)
     await trail.record(conn, "members-erase", "member", member_id)
+    # What they took part in ends, whether or not they were still active (app/members/departure.py).
+    await departure.depart(conn, [member_id], now, "erased")
     # This worker forgets the member's credentials at once; others within the cache window.
     key_cache.clear()
     member_lookup.clear()

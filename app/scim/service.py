@@ -42,8 +42,8 @@ from app.core.models import utcnow
 from app.core.permissions import ensure_role
 from app.departments import repository as departments
 from app.departments.models import DepartmentKind
+from app.members import departure, rules
 from app.members import repository as members
-from app.members import rules
 from app.members.models import MemberSource, MemberStatus
 from app.members.service import clashes
 from app.scim import repository
@@ -385,8 +385,9 @@ async def _write_user(
     want_active = state.active if state.active is not None else (active or deprovisioned)
     if revive and deprovisioned:
         want_active = state.active is not False
+    now = utcnow()
     if want_active != active:
-        changes.update(rules.activity(want_active, utcnow()))
+        changes.update(rules.activity(want_active, now))
     if changes:
         written = rules.with_keys(
             changes,
@@ -400,6 +401,8 @@ async def _write_user(
     await trail.record(
         conn, action, "member", member_id, detail={"fields": sorted(changes)} if changes else None
     )
+    if active and not want_active:
+        await departure.depart(conn, [member_id], now, "deactivated")
 
 
 async def load_user(conn: AsyncConnection, member_id: uuid.UUID) -> Row[Any]:
@@ -451,7 +454,8 @@ async def delete_user(conn: AsyncConnection, principal: Principal, member_id: uu
     authorise(principal)
     current = await load_user(conn, member_id)
     now = utcnow()
-    if current.status == MemberStatus.ACTIVE.value:
+    leaves = current.status == MemberStatus.ACTIVE.value
+    if leaves:
         await members.update(conn, member_id, current.version, rules.activity(False, now))
     user_name = current.user_name or current.email
     await repository.save_scim_user(
@@ -469,6 +473,8 @@ async def delete_user(conn: AsyncConnection, principal: Principal, member_id: uu
         },
     )
     await trail.record(conn, "scim-users-delete", "member", member_id)
+    if leaves:
+        await departure.depart(conn, [member_id], now, "deactivated")
 
 
 # --- groups ---------------------------------------------------------------------------------

@@ -32,7 +32,7 @@ from app.core.pagination import PageRequest
 from app.core.permissions import ensure_role
 from app.core.repository import list_page
 from app.departments.service import OBJECT as DEPARTMENT
-from app.members import rules
+from app.members import departure, rules
 from app.members.models import MemberSource, MemberStatus
 from app.members.rules import email_key
 from app.members.service import OBJECT as MEMBER
@@ -712,6 +712,10 @@ async def run_sync(
         if written != len(plan.writes):
             raise _changed_meanwhile()
         await _record_changes(conn, principal, plan)
+        # The members a strict run deactivated leave their groups and the werkplaatsen ahead:
+        # a few statements more, however many they are (app/members/departure.py).
+        departed = [c["memberId"] for c in plan.changes if c["action"] == "deactivated"]
+        await departure.depart(conn, departed, now, "deactivated")
 
     counts = {
         "received": len(data.members),

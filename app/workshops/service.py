@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 
 from fastapi import Request
@@ -18,6 +19,7 @@ from app.core.models import table_of, utcnow
 from app.core.pagination import PageRequest
 from app.core.permissions import ensure_admin
 from app.core.repository import list_page, require_references
+from app.members.departure import Cause, ends_on_departure
 from app.members.models import Member
 from app.workshops import repository
 from app.workshops.schemas import (
@@ -166,4 +168,25 @@ async def remove_attendee(
         OBJECT,
         workshop_id,
         detail={"memberId": str(member_id)},
+    )
+
+
+@ends_on_departure("workshop sign-ups")
+async def withdraw_departed(
+    conn: AsyncConnection, member_ids: Sequence[uuid.UUID], now: datetime, cause: Cause
+) -> None:
+    """A member who is deactivated or erased is no longer expected at the werkplaatsen still
+    ahead: their sign-ups go, as removing an attendee does (the feed shows `attendee-removed`
+    on each workshop). Workshops that have begun keep them: that is who attended. Three
+    statements however many members."""
+    removed = await repository.withdraw_sign_ups_ahead(conn, member_ids, now)
+    await trail.record_changes(
+        conn,
+        "workshop-attendees-delete",
+        OBJECT,
+        [(workshop_id, "attendee-removed", version) for workshop_id, _, version in removed],
+        details=[
+            {"memberId": str(member_id), "because": f"member-{cause}"}
+            for _, member_id, _ in removed
+        ],
     )

@@ -261,3 +261,64 @@ async def test_a_key_stops_working_when_its_member_is_deactivated(client):
     assert deactivated.status_code == 200
     key_cache.clear()  # as every worker does within API_KEY_CACHE_SECONDS
     assert (await client.get("/v1/members", headers=bearer(key))).status_code == 401
+
+
+async def test_a_key_for_an_inactive_member_is_a_conflict(client, backend):
+    """POST /v1/api-keys and `leergemeenschap api-keys create` alike (they share the service):
+    a key for an inactive member would never work, so none is issued."""
+    from tests.core.support import assert_problem
+    from tests.test_cli import command
+
+    admin = await make_key("admin")
+    member = await make_member()
+    gone = await client.delete(f"/v1/members/{member['id']}", headers=bearer(admin))
+    assert gone.json()["status"] == "inactive"
+    before = len(
+        (await client.get("/v1/api-keys?pageSize=100", headers=bearer(admin))).json()["items"]
+    )
+    for role in ("member", "reader"):
+        refused = await client.post(
+            "/v1/api-keys",
+            json={"name": "te laat", "role": role, "memberId": str(member["id"])},
+            headers=bearer(admin),
+        )
+        body = assert_problem(refused, 409)
+        assert "inactive" in body["detail"]
+        assert body["memberStatus"] == "inactive"
+
+    import os
+    import subprocess
+
+    result = await asyncio.to_thread(
+        subprocess.run,
+        [*command(), "api-keys", "create", "--role", "member", "--name", "te laat",
+         "--member-id", str(member["id"])],
+        env={**os.environ, "DATABASE_URL": backend.url},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )  # fmt: skip
+    assert result.returncode == 2, result.stderr
+    assert "inactive" in result.stderr and "Traceback" not in result.stderr
+    assert "lgk_" not in result.stdout
+    after = (await client.get("/v1/api-keys?pageSize=100", headers=bearer(admin))).json()["items"]
+    assert len(after) == before
+
+    # Active again, the member can have a key.
+    current = (await client.get(f"/v1/members/{member['id']}", headers=bearer(admin))).json()
+    await client.patch(
+        f"/v1/members/{member['id']}",
+        json={"status": "active"},
+        headers={
+            **bearer(admin),
+            "Content-Type": "application/merge-patch+json",
+            "If-Match": f'"{current["version"]}"',
+        },
+    )
+    issued = await client.post(
+        "/v1/api-keys",
+        json={"name": "weer terug", "role": "member", "memberId": str(member["id"])},
+        headers=bearer(admin),
+    )
+    assert issued.status_code == 201, issued.text

@@ -28,6 +28,7 @@ from tests.factories import (
     make_member,
     make_question,
 )
+from tests.me.support import sign_up, workshop_in
 
 MOMENTS = [
     datetime(2026, 11, 28, 9, 30, tzinfo=UTC),
@@ -91,7 +92,12 @@ async def test_every_hot_statement_reads_the_same_rows_both_ways(client, monkeyp
         assert response.status_code == 200, (path, response.text)
         if "next" in response.json() and response.json()["next"]:
             assert (await client.get(response.json()["next"], headers=auth)).status_code == 200
-    assert len({id(statement) for statement, _, _ in used}) >= 8
+    # GET /me: the member with their open questions, their groups, their werkplaatsen ahead.
+    ahead = await workshop_in(7)
+    await sign_up(ahead["id"], members[0]["id"])
+    mine = await client.get("/v1/me", headers=bearer(await make_key("member", members[0]["id"])))
+    assert mine.status_code == 200, mine.text
+    assert len({id(statement) for statement, _, _ in used}) >= 11
     async with database.reader.connect() as conn:
         for statement, params, fast_rows in used:
             plain_rows = (await conn.execute(statement, params)).all()

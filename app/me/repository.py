@@ -1,0 +1,218 @@
+"""All SQL of "me": the caller's member with what they take part in now (three statements
+however many groups, questions and werkplaatsen), and their own lists, built on the queries
+and item shapes of the domains that hold them."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, bindparam, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from app.core.errors import NotFound
+from app.core.fastread import reader
+from app.core.models import UTCDateTime, table_of
+from app.core.pagination import Sorting
+from app.learning_groups import repository as groups
+from app.learning_groups.models import GroupMembership, LearningGroup
+from app.learning_questions import repository as questions
+from app.learning_questions.lifecycle import CLOSED
+from app.learning_questions.models import LearningQuestion
+from app.me.schemas import (
+    MeRead,
+    MyGroupRead,
+    MyGroupRef,
+    MyQuestionRead,
+    MyWorkshopRead,
+    MyWorkshopRef,
+    QuestionRelation,
+)
+from app.members import repository as members
+from app.workshops import repository as workshops
+from app.workshops.models import Workshop, WorkshopAttendee
+
+g = table_of(LearningGroup).c
+ms = table_of(GroupMembership).c
+q = table_of(LearningQuestion).c
+w = table_of(Workshop).c
+a = table_of(WorkshopAttendee).c
+
+# --- the summary (GET /me): built once, read on the hot path ---------------------------------
+
+_OPEN_QUESTIONS = (
+    select(func.count())
+    .select_from(table_of(LearningQuestion))
+    # Each closed status compared on its own: the fast reader binds no expanding IN list.
+    .where(q.raised_by_member_id == members.c.id, *(q.status != s for s in sorted(CLOSED)))
+    .correlate(members.table)
+    .scalar_subquery()
+    .label("open_learning_questions")
+)
+_MEMBER: Select[Any] = (
+    members.base_query().add_columns(_OPEN_QUESTIONS).where(members.c.id == bindparam("member_id"))
+)
+_MEMBER_WIDTH = len(members.COLUMNS)
+_GROUPS: Select[Any] = (
+    select(g.id, g.name, g.status, g.theme_id, ms.id.label("membership_id"), ms.role, ms.joined_at)
+    .select_from(table_of(GroupMembership).join(table_of(LearningGroup), g.id == ms.group_id))
+    .where(ms.member_id == bindparam("member_id"), ms.left_at.is_(None))
+    .order_by(g.name, g.id)
+)
+_AHEAD: Select[Any] = (
+    select(w.id, w.title, w.starts_at, w.ends_at, w.location, a.registered_at)
+    .select_from(table_of(WorkshopAttendee).join(table_of(Workshop), w.id == a.workshop_id))
+    .where(
+        a.member_id == bindparam("member_id"),
+        w.starts_at > bindparam("now", type_=UTCDateTime()),
+    )
+    .order_by(w.starts_at, w.id)
+)
+
+# How the summary's statements are run: on the hot path, or in the caller's transaction.
+Fetch = Callable[[Select[Any], Mapping[str, Any]], Awaitable[Sequence[Any]]]
+
+
+def in_transaction(conn: AsyncConnection) -> Fetch:
+    async def fetch(statement: Select[Any], params: Mapping[str, Any]) -> Sequence[Any]:
+        rows: Sequence[Any] = (await conn.execute(statement, params)).all()
+        return rows
+
+    return fetch
+
+
+async def summary(member_id: uuid.UUID, now: datetime, fetch: Fetch = reader.fetch) -> MeRead:
+    """The member with their current groups, the werkplaatsen ahead they signed up for and the
+    count of their open questions: three statements."""
+    rows = await fetch(_MEMBER, {"member_id": member_id})
+    if not rows:
+        raise NotFound("No member has that id.")
+    row = rows[0]
+    member = members.to_item(row[:_MEMBER_WIDTH])
+    group_refs: list[MyGroupRef] = [
+        {
+            "id": group_id,
+            "name": name,
+            "status": status,
+            "themeId": theme_id,
+            "membership": {"id": membership_id, "role": role, "joinedAt": joined_at},
+        }
+        for group_id, name, status, theme_id, membership_id, role, joined_at in await fetch(
+            _GROUPS, {"member_id": member_id}
+        )
+    ]
+    workshop_refs: list[MyWorkshopRef] = [
+        {
+            "id": workshop_id,
+            "title": title,
+            "startsAt": starts_at,
+            "endsAt": ends_at,
+            "location": location,
+            "registeredAt": registered_at,
+        }
+        for workshop_id, title, starts_at, ends_at, location, registered_at in await fetch(
+            _AHEAD, {"member_id": member_id, "now": now}
+        )
+    ]
+    return {
+        **member,
+        "learningGroups": group_refs,
+        "upcomingWorkshops": workshop_refs,
+        "counts": {"openLearningQuestions": int(row[_MEMBER_WIDTH])},
+    }
+
+
+# --- their groups ------------------------------------------------------------------------
+
+_GROUP_WIDTH = len(groups.COLUMNS)
+GROUP_SORTING = Sorting({"name": g.name, "joinedAt": ms.joined_at}, id_column=g.id, default="name")
+# Where a group item holds the value of a sort key that is not its own.
+GROUP_SORT_FIELDS = {"joinedAt": "membership.joinedAt"}
+
+
+def groups_query(member_id: uuid.UUID, *, role: str | None = None) -> Select[Any]:
+    """The groups the member is in now (at most one current membership each), with it."""
+    query = (
+        groups.base_query()
+        .add_columns(ms.id.label("membership_id"), ms.role, ms.joined_at)
+        .join(table_of(GroupMembership), ms.group_id == g.id)
+        .where(ms.member_id == member_id, ms.left_at.is_(None))
+    )
+    if role is not None:
+        query = query.where(ms.role == role)
+    return query
+
+
+def group_item(row: Sequence[Any]) -> MyGroupRead:
+    membership_id, role, joined_at = row[_GROUP_WIDTH:]
+    return {
+        **groups.to_item(row[:_GROUP_WIDTH]),
+        "membership": {"id": membership_id, "role": role, "joinedAt": joined_at},
+    }
+
+
+# --- their questions ---------------------------------------------------------------------
+
+QUESTION_SORTING = questions.SORTING
+
+
+def _relations(member_id: uuid.UUID) -> dict[QuestionRelation, Any]:
+    """Each relation as a condition on a question."""
+    return {QuestionRelation.RAISED: q.raised_by_member_id == member_id}
+
+
+def questions_query(
+    member_id: uuid.UUID,
+    *,
+    relations: Sequence[QuestionRelation],
+    status: Sequence[str] | None = None,
+    open_: bool | None = None,
+) -> Select[Any]:
+    conditions = _relations(member_id)
+    query = questions.list_query(status=status).where(
+        or_(*(conditions[relation] for relation in relations))
+    )
+    if open_ is True:
+        query = query.where(q.status.not_in(sorted(CLOSED)))
+    elif open_ is False:
+        query = query.where(q.status.in_(sorted(CLOSED)))
+    return query
+
+
+def question_item(member_id: uuid.UUID) -> Callable[[Sequence[Any]], MyQuestionRead]:
+    def item(row: Sequence[Any]) -> MyQuestionRead:
+        question = questions.to_item(row)
+        related = [QuestionRelation.RAISED] if question["raisedByMemberId"] == member_id else []
+        return {**question, "relations": related}
+
+    return item
+
+
+with_merged = questions.with_merged
+
+
+# --- their werkplaatsen --------------------------------------------------------------------
+
+WORKSHOP_SORTING = workshops.SORTING
+
+
+def workshops_query(
+    member_id: uuid.UUID, *, upcoming: bool | None = None, now: datetime
+) -> Select[Any]:
+    """The workshops the member signed up for (or attended)."""
+    query = (
+        select(*workshops.COLUMNS, a.registered_at)
+        .select_from(table_of(Workshop).join(table_of(WorkshopAttendee), a.workshop_id == w.id))
+        .where(a.member_id == member_id)
+    )
+    if upcoming is True:
+        query = query.where(w.starts_at > now)
+    elif upcoming is False:
+        query = query.where(w.starts_at <= now)
+    return query
+
+
+def workshop_item(row: Any) -> MyWorkshopRead:
+    return {**workshops.to_item(row), "registeredAt": row.registered_at}
