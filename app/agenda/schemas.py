@@ -75,6 +75,16 @@ class AgendaQuestionRef(Embedded):
         QuestionStatus,
         Field(description="The question's status at the revision's `moment` (now without one)."),
     ]
+    supportCount: Annotated[
+        int,
+        Field(
+            description=(
+                "How many members supported the question (\"ik wil dit ook leren\") at the "
+                "revision's `moment` (now without one: a draft shows the support as it is while "
+                "it is being ranked)."
+            )
+        ),
+    ]
     theme: AgendaThemeRef | None
 
 
@@ -254,6 +264,9 @@ class AgendaHistoryEntry(TypedDict):
     status: Annotated[
         QuestionStatus | None,
         Field(description="The question's status at the publication (null: it did not exist yet)."),
+    ]
+    supportCount: Annotated[
+        int, Field(description="How many members supported the question at the publication.")
     ]
     rank: int | None
     priority: Priority | None
