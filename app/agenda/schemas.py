@@ -79,7 +79,7 @@ class AgendaQuestionRef(Embedded):
         int,
         Field(
             description=(
-                "How many members supported the question (\"ik wil dit ook leren\") at the "
+                'How many members supported the question ("ik wil dit ook leren") at the '
                 "revision's `moment` (now without one: a draft shows the support as it is while "
                 "it is being ranked)."
             )

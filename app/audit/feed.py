@@ -41,7 +41,7 @@ _MEANINGS = {
     "attendee-added": "Aangemeld: a member was added to a workshop's attendees.",
     "attendee-removed": "Afgemeld: a member was removed from a workshop's attendees.",
     "items-updated": "Agendapunten gewijzigd: a draft agenda revision's items changed.",
-    "supported": "Gesteund: a member supports a learning question (\"ik wil dit ook leren\"); "
+    "supported": 'Gesteund: a member supports a learning question ("ik wil dit ook leren"); '
     "its `supportCount` rose by one (its `version` stays).",
     "support-withdrawn": "Steun ingetrokken: a member withdrew their support of a learning "
     "question; its `supportCount` fell by one (its `version` stays).",

@@ -199,7 +199,7 @@ async def merge_question(
     operation_id="learning-question-supporters-list",
     summary="List who supports a learning question",
     description=(
-        "The members who support the question now (\"ik wil dit ook leren\"), each with "
+        'The members who support the question now ("ik wil dit ook leren"), each with '
         "their display name (an erased member's pseudonym) and since when; a withdrawn "
         "support is not listed. The question's `supportCount` is their number. "
         + service.SUPPORTER_SORTING.description
@@ -237,7 +237,7 @@ async def get_own_support(
 @router.put(
     "/{questionId}/supporters/me",
     operation_id="learning-question-supporters-me-put",
-    summary="Support a learning question (\"ik wil dit ook leren\")",
+    summary='Support a learning question ("ik wil dit ook leren")',
     description=(
         "Adds your member to the question's supporters and raises its `supportCount` by one: "
         "201. **Idempotent:** supporting a question you already support changes nothing and "

@@ -9,7 +9,8 @@ from typing import Any
 
 from fastapi import Request
 from fastapi.responses import Response
-from sqlalchemy import Select, insert, literal, or_, select, update
+from sqlalchemy import Select, insert, literal, or_, select
+from sqlalchemy import update as sql_update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -331,7 +332,11 @@ async def supporter_page(
     ]
     result = page_from_rows(rows, page, sort_name, sort_name.lstrip("-"))
     items: list[SupporterRead] = [
-        {"memberId": r["memberId"], "displayName": r["displayName"], "supportedAt": r["supportedAt"]}
+        {
+            "memberId": r["memberId"],
+            "displayName": r["displayName"],
+            "supportedAt": r["supportedAt"],
+        }
         for r in result.items
     ]
     body, headers = page_links(request, Page(items, result.next_cursor))
@@ -381,7 +386,7 @@ async def add_support(
     if not (await conn.execute(statement)).rowcount:
         return False
     counted = await conn.execute(
-        update(table)
+        sql_update(table)
         .where(c.id == question_id, c.status.not_in(CLOSED))
         .values(support_count=c.support_count + 1)
     )
@@ -394,14 +399,14 @@ async def withdraw_support(
     """End the member's current support (the row stays, with `withdrawn_at`); False when
     there was none. Of two racing withdrawals only one finds the row still current."""
     ended = await conn.execute(
-        update(supports)
+        sql_update(supports)
         .where(s.question_id == question_id, s.member_id == member_id, s.withdrawn_at.is_(None))
         .values(withdrawn_at=utcnow())
     )
     if not ended.rowcount:
         return False
     await conn.execute(
-        update(table).where(c.id == question_id).values(support_count=c.support_count - 1)
+        sql_update(table).where(c.id == question_id).values(support_count=c.support_count - 1)
     )
     return True
 

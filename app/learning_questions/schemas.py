@@ -115,7 +115,7 @@ class QuestionRead(TypedDict):
     supportCount: Annotated[
         int,
         Field(
-            description="How many members support the question now (\"ik wil dit ook leren\"; "
+            description='How many members support the question now ("ik wil dit ook leren"; '
             "`/learning-questions/{questionId}/supporters`). Support does not change the "
             "question's `version` or `updatedAt`: the change feed carries it as `supported` "
             "and `support-withdrawn`."

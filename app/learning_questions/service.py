@@ -418,9 +418,7 @@ async def support_question(
             extra={"currentStatus": str(status)},
         )
     if added:
-        await trail.record(
-            conn, SUPPORT, OBJECT, question_id, detail={"memberId": str(member_id)}
-        )
+        await trail.record(conn, SUPPORT, OBJECT, question_id, detail={"memberId": str(member_id)})
     support = await repository.support_of(conn, question_id, member_id)
     assert support is not None, status
     return support, added
@@ -435,6 +433,4 @@ async def withdraw_support(
     member_id = _supporting_member(principal, "withdraw support")
     await _ensure_question(conn, question_id)
     if await repository.withdraw_support(conn, question_id, member_id):
-        await trail.record(
-            conn, WITHDRAW, OBJECT, question_id, detail={"memberId": str(member_id)}
-        )
+        await trail.record(conn, WITHDRAW, OBJECT, question_id, detail={"memberId": str(member_id)})
