@@ -15,9 +15,9 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from app.core.http import json_response
 from app.core.lifecycle import allowed_next
 from app.core.models import new_id, table_of, utcnow
-from app.core.http import json_response
 from app.core.pagination import Page, PageRequest, Sorting, page_from_rows, page_links, paginate
 from app.core.repository import matches, one_row, update_versioned
 from app.core.text import contains
