@@ -129,8 +129,8 @@ class RevisionRead(RevisionSummary):
             datetime,
             Field(
                 description=(
-                    "The instant the items' questions are shown at (their title and status "
-                    "then): `asOf` for the agenda at a given moment (for a date, the end of "
+                    "The instant the items' questions are shown at (their title, status and "
+                    "support then): `asOf` for the agenda at a given moment (for a date, the end of "
                     "that day in Europe/Amsterdam), the publication for a published revision. "
                     "Absent where they are shown as they are now: the current agenda, a draft."
                 )
