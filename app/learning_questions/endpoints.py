@@ -243,7 +243,8 @@ async def get_own_support(
         "201. **Idempotent:** supporting a question you already support changes nothing and "
         "answers 200 with the same support (the same `supportedAt`), so a retried or doubled "
         "click is harmless; it is never a 409. A merged or retired question takes no new "
-        "support (409, with `currentStatus`). No body. " + WHO_MAY_SUPPORT
+        "support (409, with `currentStatus`, and `mergedIntoId` for a merged one). No body. "
+        + WHO_MAY_SUPPORT
     ),
     status_code=201,
     response_model=SupportRead,

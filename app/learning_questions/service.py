@@ -402,25 +402,24 @@ async def support_question(
     """The caller's member supports the question; True when that is new. Supporting again
     changes nothing (the same support, the same count): idempotent, as PUT is."""
     member_id = _supporting_member(principal, "support learning questions")
-    status = await _ensure_question(conn, question_id)
+    await _ensure_question(conn, question_id)
     added = await repository.add_support(conn, question_id, member_id)
     if added is None:
         # Merged or retired (perhaps meanwhile): the row just inserted rolls back with the
         # request's transaction.
-        status = await _ensure_question(conn, question_id)
+        current = await repository.get(conn, question_id)
+        extra = {"currentStatus": str(current["status"])}
+        hint = "."
+        if current["mergedIntoId"] is not None:
+            extra["mergedIntoId"] = str(current["mergedIntoId"])
+            hint = f"; support {current['mergedIntoId']}, the question it was merged into."
         raise Conflict(
-            f"This question is {status} and takes no new support"
-            + (
-                "; support the question it was merged into instead."
-                if status == QuestionStatus.MERGED
-                else "."
-            ),
-            extra={"currentStatus": str(status)},
+            f"This question is {current['status']} and takes no new support{hint}", extra=extra
         )
     if added:
         await trail.record(conn, SUPPORT, OBJECT, question_id, detail={"memberId": str(member_id)})
     support = await repository.support_of(conn, question_id, member_id)
-    assert support is not None, status
+    assert support is not None
     return support, added
 
 

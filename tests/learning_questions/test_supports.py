@@ -180,9 +180,10 @@ async def test_merged_and_retired_questions_take_no_new_support(client):
 
     refused = assert_problem(await client.put(me(merged["id"]), headers=bearer(key)), 409)
     assert refused["currentStatus"] == "merged"
-    assert "merged into" in refused["detail"]
+    assert refused["mergedIntoId"] == str(survivor["id"])
+    assert str(survivor["id"]) in refused["detail"]
     refused = assert_problem(await client.put(me(retired["id"]), headers=bearer(key)), 409)
-    assert refused["currentStatus"] == "retired"
+    assert refused["currentStatus"] == "retired" and "mergedIntoId" not in refused
     assert await stored_supports(merged["id"]) == (0, 0)
     assert await stored_supports(retired["id"]) == (1, 1)
 
