@@ -670,3 +670,29 @@ async def test_an_agenda_someone_already_started_is_left_alone(client):
     assert [tuple(row) for row in revisions] == [(1, "draft", "Ons eigen concept")]
     # The rest of the story is told all the same.
     assert (await raw_sql("SELECT count(*) FROM learning_questions"))[0][0] == 30
+
+
+async def test_support_grew_for_the_questions_that_rose_on_revision_2(client):
+    await seed_demo()
+    key = bearer(await make_key("reader"))
+
+    async def on(number: int) -> dict[str, tuple[int, int]]:
+        revision = (await client.get(f"/v1/agenda/revisions/{number}", headers=key)).json()
+        return {
+            i["questionId"]: (i["rank"], i["question"]["supportCount"]) for i in revision["items"]
+        }
+
+    first, second = await on(1), await on(2)
+    for question, before, after in (("kennisdeling", 1, 7), ("retourlogistiek", 0, 5)):
+        qid = str(demo_id("learning-question", question))
+        assert first[qid][1] == before and second[qid][1] == after, question
+        assert second[qid][0] < first[qid][0], question  # ranked higher on revision 2
+    norm = str(demo_id("learning-question", "norm"))
+    # Two at the first werkplaats; four by the summer, but one withdrew before revision 2.
+    assert first[norm][1] == 2 and second[norm][1] == 3
+    now = (await client.get(f"/v1/learning-questions/{norm}", headers=key)).json()
+    assert now["supportCount"] == 3
+    ranked = await client.get(
+        "/v1/learning-questions", params={"sort": "-supportCount", "pageSize": 2}, headers=key
+    )
+    assert [i["supportCount"] for i in ranked.json()["items"]] == [7, 5]

@@ -68,9 +68,10 @@ READ_DESCRIPTION = "Readable by every role except `sync`."
     summary="The learning agenda in force now, or at a given moment",
     description=(
         "The latest published revision with its items by rank; each item embeds its question "
-        "(title, current status, theme) and owner group. With `asOf`, the revision that was in "
-        "force at that moment (404 before the first publication), each question with the title "
-        "and status it had then, and `moment` saying which instant that is. The same items as "
+        "(title, current status, current `supportCount`, theme) and owner group. With `asOf`, "
+        "the revision that was in force at that moment (404 before the first publication), "
+        "each question with the title, status and support it had then, and `moment` saying "
+        "which instant that is. The same items as "
         "CSV: `GET /agenda/export.csv`. " + READ_DESCRIPTION
     ),
     response_model=RevisionRead,
@@ -149,8 +150,8 @@ async def create_revision(
     summary="Get an agenda revision with its items",
     description=(
         "Items by rank, each embedding its question and owner group. A published revision "
-        "shows each question's title and status as they were at its publication (`moment`), "
-        "a draft as they are now. The same items as CSV: "
+        "shows each question's title, status and `supportCount` as they were at its "
+        "publication (`moment`), a draft as they are now (the support facilitators rank by). The same items as CSV: "
         "`GET /agenda/revisions/{number}/export.csv`. " + READ_DESCRIPTION
     ),
     response_model=RevisionRead,
@@ -291,8 +292,8 @@ async def diff_revision(
     summary="Where a question stood on every published agenda revision",
     description=(
         "Every published revision in order, with the question's rank, priority, owner group "
-        "and note where it was present (`present: false` where it was not), and its title and "
-        "status at each publication. " + READ_DESCRIPTION
+        "and note where it was present (`present: false` where it was not), and its title, "
+        "status and `supportCount` at each publication. " + READ_DESCRIPTION
     ),
     response_model=QuestionAgendaHistory,
     responses=responses(200, "The question's agenda history.", *READ, 404),

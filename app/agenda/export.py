@@ -23,6 +23,8 @@ CSV_COLUMNS = (
     "ownerGroupId",
     "ownerGroupName",
     "note",
+    # Added after the others, so that a sheet reading columns by position still finds them.
+    "questionSupportCount",
 )
 
 # A spreadsheet runs a cell that starts with one of these as a formula (CSV injection).
@@ -64,6 +66,7 @@ def items_csv(items: Iterable[AgendaItemRead]) -> bytes:
                 _cell(item["ownerGroupId"]),
                 _cell(group["name"] if group else None),
                 _cell(item["note"]),
+                _cell(question["supportCount"]),
             ]
         )
     return buffer.getvalue().encode("utf-8")

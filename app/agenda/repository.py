@@ -20,6 +20,7 @@ from sqlalchemy import (
     func,
     insert,
     literal,
+    or_,
     select,
     type_coerce,
     update,
@@ -39,6 +40,7 @@ from app.learning_groups.models import LearningGroup
 from app.learning_questions.models import (
     LearningQuestion,
     QuestionStatusChange,
+    QuestionSupport,
     QuestionTitleChange,
 )
 from app.themes.models import Theme
@@ -50,6 +52,7 @@ themes = table_of(Theme)
 groups = table_of(LearningGroup)
 status_changes = table_of(QuestionStatusChange)
 title_changes = table_of(QuestionTitleChange)
+supports = table_of(QuestionSupport)
 
 r = revisions.c
 i = items.c
@@ -328,17 +331,37 @@ def _title_at(question_id: Any, moment: Any) -> ColumnElement[Any]:
     return type_coerce(latest, questions.c.title.type)
 
 
+def _supports_at(question_id: Any, moment: Any) -> ColumnElement[Any]:
+    """How many members supported a question at `moment`: the supports given by then and not
+    withdrawn by then (one range of the supports' index inside the statement)."""
+    s = supports.c
+    return (
+        select(func.count())
+        .select_from(supports)
+        .where(
+            s.question_id == question_id,
+            s.supported_at <= moment,
+            or_(s.withdrawn_at.is_(None), s.withdrawn_at > moment),
+        )
+        .correlate_except(supports)
+        .scalar_subquery()
+    )
+
+
 def _embedded_items_query(moment: Any = None, *, statuses: bool = True) -> Select[Any]:
-    """Items with their question and owner group; with a `moment`, the question's title and
-    (unless `statuses` is false) status as they were then (its present ones where no history
-    reaches back that far)."""
+    """Items with their question and owner group; with a `moment`, the question's title,
+    support and (unless `statuses` is false) status as they were then (its present title and
+    status where no history reaches back that far). Without one, its support now is the
+    question's stored count."""
     q = questions.c
     t = themes.c
     g = groups.c
     title: ColumnElement[Any] = q.title
     status: ColumnElement[Any] = q.status
+    support: ColumnElement[Any] = q.support_count
     if moment is not None:
         title = func.coalesce(_title_at(i.question_id, moment), q.title, type_=q.title.type)
+        support = _supports_at(i.question_id, moment)
     if moment is not None and statuses:
         status = func.coalesce(_status_at(i.question_id, moment), q.status, type_=q.status.type)
     return (
@@ -351,6 +374,7 @@ def _embedded_items_query(moment: Any = None, *, statuses: bool = True) -> Selec
             i.note,
             title.label("question_title"),
             status.label("question_status"),
+            support.label("question_support_count"),
             q.theme_id,
             t.name.label("theme_name"),
             g.name.label("group_name"),
@@ -379,7 +403,20 @@ _ITEMS_AT = (
 def to_embedded_item(values: Sequence[Any]) -> AgendaItemRead:
     """An item with its question and owner group, from a row of the embedded-items query
     (unpacked by position: for a 500-item agenda, attribute lookups per row add up)."""
-    (_, question_id, rank, priority, owner_id, note, title, status, theme_id, theme, group) = values
+    (
+        _,
+        question_id,
+        rank,
+        priority,
+        owner_id,
+        note,
+        title,
+        status,
+        support_count,
+        theme_id,
+        theme,
+        group,
+    ) = values
     return {
         "questionId": question_id,
         "rank": rank,
@@ -390,6 +427,7 @@ def to_embedded_item(values: Sequence[Any]) -> AgendaItemRead:
             "id": question_id,
             "title": title,
             "status": status,
+            "supportCount": support_count,
             "theme": {"id": theme_id, "name": theme} if theme_id is not None else None,
         },
         "ownerGroup": {"id": owner_id, "name": group} if owner_id is not None else None,
@@ -410,8 +448,8 @@ async def read_items_of(revision_id: Any) -> list[AgendaItemRead]:
 
 
 async def read_items_at(revision_id: Any, moment: datetime) -> list[AgendaItemRead]:
-    """`read_items_of` with each question's title and status as they were at `moment`: still
-    one statement (two index seeks per item inside it)."""
+    """`read_items_of` with each question's title, status and support as they were at
+    `moment`: still one statement (two index seeks and one index range per item inside it)."""
     rows = await reader.fetch(_ITEMS_AT, {"revision_id": revision_id, "moment": moment})
     return [to_embedded_item(row) for row in rows]
 
@@ -427,8 +465,8 @@ async def items_at(
 async def embedded_items(
     conn: AsyncConnection, revision_ids: Collection[uuid.UUID], now: datetime
 ) -> dict[uuid.UUID, list[AgendaItemRead]]:
-    """The items of each revision, ordered by rank, each question with its title at its
-    revision's moment (the publication; `now` for a draft): one statement for all of them.
+    """The items of each revision, ordered by rank, each question with its title and support at
+    its revision's moment (the publication; `now` for a draft): one statement for all of them.
     Statuses are left as they are now: a diff replays them from `status_history`."""
     by_revision: dict[uuid.UUID, list[AgendaItemRead]] = {rid: [] for rid in revision_ids}
     if not revision_ids:
@@ -462,7 +500,8 @@ async def status_history(
 
 async def question_history(conn: AsyncConnection, question_id: uuid.UUID) -> list[Row[Any]]:
     """Every published revision, with this question's item on it where it had one, and its
-    title and status at that revision's publication (NULL before it existed)."""
+    title, status and support at that revision's publication (NULL title and status before it
+    existed)."""
     query = (
         _select(
             r.number,
@@ -474,6 +513,7 @@ async def question_history(conn: AsyncConnection, question_id: uuid.UUID) -> lis
             i.note,
             _title_at(question_id, r.published_at).label("title"),
             _status_at(question_id, r.published_at).label("status"),
+            _supports_at(question_id, r.published_at).label("support_count"),
         )
         .select_from(revisions)
         .outerjoin(items, and_(i.revision_id == r.id, i.question_id == question_id))

@@ -75,6 +75,16 @@ class AgendaQuestionRef(Embedded):
         QuestionStatus,
         Field(description="The question's status at the revision's `moment` (now without one)."),
     ]
+    supportCount: Annotated[
+        int,
+        Field(
+            description=(
+                'How many members supported the question ("ik wil dit ook leren") at the '
+                "revision's `moment` (now without one: a draft shows the support as it is while "
+                "it is being ranked)."
+            )
+        ),
+    ]
     theme: AgendaThemeRef | None
 
 
@@ -119,8 +129,8 @@ class RevisionRead(RevisionSummary):
             datetime,
             Field(
                 description=(
-                    "The instant the items' questions are shown at (their title and status "
-                    "then): `asOf` for the agenda at a given moment (for a date, the end of "
+                    "The instant the items' questions are shown at (their title, status and "
+                    "support then): `asOf` for the agenda at a given moment (for a date, the end of "
                     "that day in Europe/Amsterdam), the publication for a published revision. "
                     "Absent where they are shown as they are now: the current agenda, a draft."
                 )
@@ -254,6 +264,9 @@ class AgendaHistoryEntry(TypedDict):
     status: Annotated[
         QuestionStatus | None,
         Field(description="The question's status at the publication (null: it did not exist yet)."),
+    ]
+    supportCount: Annotated[
+        int, Field(description="How many members supported the question at the publication.")
     ]
     rank: int | None
     priority: Priority | None

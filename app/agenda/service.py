@@ -270,6 +270,7 @@ async def question_agenda_history(
             "present": row.question_id is not None,
             "title": row.title,
             "status": row.status,
+            "supportCount": int(row.support_count),
             "rank": row.rank,
             "priority": row.priority,
             "ownerGroupId": row.owner_group_id,

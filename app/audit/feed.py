@@ -42,6 +42,10 @@ _MEANINGS = {
     "attendee-added": "Aangemeld: a member was added to a workshop's attendees.",
     "attendee-removed": "Afgemeld: a member was removed from a workshop's attendees.",
     "items-updated": "Agendapunten gewijzigd: a draft agenda revision's items changed.",
+    "supported": 'Gesteund: a member supports a learning question ("ik wil dit ook leren"); '
+    "its `supportCount` rose by one (its `version` stays).",
+    "support-withdrawn": "Steun ingetrokken: a member withdrew their support of a learning "
+    "question; its `supportCount` fell by one (its `version` stays).",
     "disabled": "Uitgeschakeld: the API switched a webhook subscription off (its deliveries "
     "kept failing).",
     "hidden": "Verborgen: a moderator hid a comment (its text is shown to moderators only).",
@@ -62,6 +66,8 @@ ChangeKind = Annotated[
         "attendee-added",
         "attendee-removed",
         "items-updated",
+        "supported",
+        "support-withdrawn",
         "disabled",
         "hidden",
         "unhidden",
@@ -91,6 +97,8 @@ _ACTIONS: dict[str, ChangeKind] = {
     "workshop-attendees-create": "attendee-added",
     "workshop-attendees-delete": "attendee-removed",
     "agenda-revisions-items-update": "items-updated",
+    "learning-question-supporters-me-put": "supported",
+    "learning-question-supporters-me-delete": "support-withdrawn",
     "webhook-subscriptions-rotate-secret": "updated",
     # SCIM's DELETE deprovisions: the member stays, deactivated; the department, archived.
     "scim-users-delete": "deactivated",

@@ -495,6 +495,7 @@ class _Examples:
                 "mergedIntoId": None,
                 "mergedQuestionIds": [],
                 "answer": next((c.answer for c in reversed(question.changes) if c.answer), None),
+                "supportCount": _supports_at(question, None),
                 "version": 1 + len(question.changes),
                 "createdAt": _at(question.raised_at),
                 "updatedAt": _at(question_changed),
@@ -575,7 +576,8 @@ class _Examples:
 
     def _agenda_item(self, rank: int, item: Any) -> dict[str, Any]:
         question = self.question(item.question)
-        status = _status_at(question, self.story.revisions[0].published_at)
+        published_at = self.story.revisions[0].published_at
+        status = _status_at(question, published_at)
         return {
             "questionId": _id("learning-question", item.question),
             "rank": rank,
@@ -586,12 +588,23 @@ class _Examples:
                 "id": _id("learning-question", item.question),
                 "title": question.title,
                 "status": status.value,
+                "supportCount": _supports_at(question, published_at),
                 "theme": None
                 if question.theme is None
                 else {"id": _id("theme", question.theme), "name": self.theme(question.theme).name},
             },
             "ownerGroup": self.group_ref(item.owner),
         }
+
+
+def _supports_at(question: QuestionRecord, moment: datetime | None) -> int:
+    """How many members supported the question at `moment` (None: now), by the story."""
+    return sum(
+        1
+        for support in question.supports
+        if (moment is None or support.at <= moment)
+        and (support.withdrawn_at is None or (moment is not None and support.withdrawn_at > moment))
+    )
 
 
 def _status_at(question: QuestionRecord, moment: datetime | None) -> QuestionStatus:

@@ -46,7 +46,7 @@ from app.agenda.service import create_draft, publish_revision, replace_items
 from app.cases.models import Case, CaseStatus
 from app.cases.schemas import CaseCreate, CaseUpdate
 from app.cases.service import create_case, update_case
-from app.core.context import SYSTEM, current_principal
+from app.core.context import SYSTEM, Principal, current_principal
 from app.core.db import write_connection
 from app.core.errors import Conflict
 from app.core.models import clock_at, planned_ids, table_of
@@ -68,7 +68,13 @@ from app.learning_groups.schemas import (
 from app.learning_groups.service import change_membership, create_group, join_group, update_group
 from app.learning_questions.models import LearningQuestion, QuestionKind, QuestionStatus
 from app.learning_questions.schemas import QuestionCreate, QuestionUpdate
-from app.learning_questions.service import create_question, merge_question, update_question
+from app.learning_questions.service import (
+    create_question,
+    merge_question,
+    support_question,
+    update_question,
+    withdraw_support,
+)
 from app.members import repository as member_repository
 from app.members.models import Participation, TransitionRole
 from app.members.schemas import MemberCreate
@@ -210,6 +216,12 @@ class QuestionMerge(_Record):
     into: str  # a question key
 
 
+class SupportRecord(_Record):
+    by: str  # an e-mail address: the member who wants to learn this too
+    at: AwareDatetime
+    withdrawn_at: AwareDatetime | None = None
+
+
 class QuestionRecord(_Record):
     key: str
     title: str
@@ -225,6 +237,7 @@ class QuestionRecord(_Record):
     owner: str | None = None  # a group key
     changes: tuple[QuestionChange, ...] = ()
     merged: QuestionMerge | None = None
+    supports: tuple[SupportRecord, ...] = ()  # "ik wil dit ook leren", in time order
 
 
 class InsightRecord(_Record):
@@ -610,6 +623,13 @@ async def seed_questions_and_agenda(run: SeedRun) -> None:
             add(change.at, partial(_change_question, run, spec, change))
         if spec.merged is not None:
             add(spec.merged.at, partial(_merge_question, run, spec, spec.merged))
+        for support in spec.supports:
+            add(support.at, partial(_support_question, run, spec, support, withdraw=False))
+            if support.withdrawn_at is not None:
+                add(
+                    support.withdrawn_at,
+                    partial(_support_question, run, spec, support, withdraw=True),
+                )
     pending = sorted(events, key=lambda event: event[:2])
 
     for revision in run.story.revisions:
@@ -678,6 +698,24 @@ async def _merge_question(run: SeedRun, spec: QuestionRecord, merge: QuestionMer
         await merge_question(
             run.conn, SYSTEM, run.question_ids[spec.key], run.question_ids[merge.into], None
         )
+
+
+async def _support_question(
+    run: SeedRun, spec: QuestionRecord, support: SupportRecord, *, withdraw: bool
+) -> None:
+    """A member supports the question (or withdraws), as their own key would."""
+    if spec.key not in run.new_questions:
+        return
+    member = Principal(None, "member", "demo", member_id=run.member_ids[support.by])
+    question_id = run.question_ids[spec.key]
+    if withdraw:
+        assert support.withdrawn_at is not None
+        with clock_at(support.withdrawn_at):
+            await withdraw_support(run.conn, member, question_id)
+        return
+    with clock_at(support.at):
+        await support_question(run.conn, member, question_id)
+    run.created["supports"] += 1
 
 
 async def _agenda_revision(run: SeedRun, spec: RevisionRecord) -> None:

@@ -9,7 +9,14 @@ from fastapi import APIRouter, Body, Depends, Path, Query, Request
 from fastapi.responses import Response
 
 from app.core.db import ReadDb, WriteDb
-from app.core.http import IDEMPOTENT, IfMatch, resource_headers, resource_response, written
+from app.core.http import (
+    IDEMPOTENT,
+    IfMatch,
+    json_response,
+    resource_headers,
+    resource_response,
+    written,
+)
 from app.core.openapi import READ, WRITE, responses
 from app.core.pagination import PageRequest
 from app.core.permissions import CanContribute, CanReadCommunity
@@ -23,6 +30,8 @@ from app.learning_questions.schemas import (
     QuestionPage,
     QuestionRead,
     QuestionUpdate,
+    SupporterPage,
+    SupportRead,
 )
 
 QuestionId = Annotated[uuid.UUID, Path(alias="questionId")]
@@ -36,6 +45,12 @@ WHO_MAY_WRITE = (
     "`proposed`, raised by their own member) and edit their own proposal while it is "
     "proposed. A facilitator manages the questions owned by a group they facilitate. "
     "Readers read; sync keys have no access."
+)
+
+WHO_MAY_SUPPORT = (
+    "Only a credential that acts for a member may support, and only for that member: a "
+    "member's or facilitator's key or token, or an admin key linked to a member (an admin key "
+    "without one is a 403, as are readers and sync keys)."
 )
 
 
@@ -66,6 +81,13 @@ async def list_questions(
     origin_group_id: Annotated[uuid.UUID | None, Query(alias="originGroupId")] = None,
     origin_case_id: Annotated[uuid.UUID | None, Query(alias="originCaseId")] = None,
     merged_into_id: Annotated[uuid.UUID | None, Query(alias="mergedIntoId")] = None,
+    supported_by_member_id: Annotated[
+        uuid.UUID | None,
+        Query(
+            alias="supportedByMemberId",
+            description="Only questions this member supports now.",
+        ),
+    ] = None,
     q: Annotated[
         str | None, Query(max_length=200, description="Searches title and description.")
     ] = None,
@@ -83,6 +105,7 @@ async def list_questions(
         origin_group_id=origin_group_id,
         origin_case_id=origin_case_id,
         merged_into_id=merged_into_id,
+        supported_by_member_id=supported_by_member_id,
         q=q,
     )
 
@@ -169,3 +192,93 @@ async def merge_question(
 ) -> Response:
     item = await service.merge_question(conn, principal, question_id, data.into_id, expected)
     return await written(conn, request, item, headers=resource_headers(item))
+
+
+@router.get(
+    "/{questionId}/supporters",
+    operation_id="learning-question-supporters-list",
+    summary="List who supports a learning question",
+    description=(
+        'The members who support the question now ("ik wil dit ook leren"), each with '
+        "their display name (an erased member's pseudonym) and since when; a withdrawn "
+        "support is not listed. The question's `supportCount` is their number. "
+        + service.SUPPORTER_SORTING.description
+    ),
+    response_model=SupporterPage,
+    responses=responses(200, "One page of supporters.", *READ, 404, headers=("Link",)),
+)
+async def list_supporters(
+    request: Request,
+    _: CanReadCommunity,
+    conn: ReadDb,
+    question_id: QuestionId,
+    page: Annotated[PageRequest, Depends(service.SUPPORTER_SORTING.params)],
+) -> Response:
+    return await service.list_supporters(conn, request, question_id, page)
+
+
+@router.get(
+    "/{questionId}/supporters/me",
+    operation_id="learning-question-supporters-me-get",
+    summary="Whether you support a learning question",
+    description=(
+        "Your own support of the question, with its `supportCount`; a 404 when you do not "
+        "support it (now). " + WHO_MAY_SUPPORT
+    ),
+    response_model=SupportRead,
+    responses=responses(200, "Your support.", *READ, 404),
+)
+async def get_own_support(
+    principal: CanContribute, conn: ReadDb, question_id: QuestionId
+) -> Response:
+    return json_response(await service.get_own_support(conn, principal, question_id))
+
+
+@router.put(
+    "/{questionId}/supporters/me",
+    operation_id="learning-question-supporters-me-put",
+    summary='Support a learning question ("ik wil dit ook leren")',
+    description=(
+        "Adds your member to the question's supporters and raises its `supportCount` by one: "
+        "201. **Idempotent:** supporting a question you already support changes nothing and "
+        "answers 200 with the same support (the same `supportedAt`), so a retried or doubled "
+        "click is harmless; it is never a 409. A merged or retired question takes no new "
+        "support (409, with `currentStatus`, and `mergedIntoId` for a merged one). No body. "
+        + WHO_MAY_SUPPORT
+    ),
+    status_code=201,
+    response_model=SupportRead,
+    responses={
+        **responses(201, "You support the question now.", *WRITE, 404),
+        200: {
+            "description": "You supported the question already; nothing changed.",
+            "model": SupportRead,
+        },
+    },
+)
+async def support_question(
+    request: Request, principal: CanContribute, conn: WriteDb, question_id: QuestionId
+) -> Response:
+    support, added = await service.support_question(conn, principal, question_id)
+    return await written(conn, request, support, status=201 if added else 200)
+
+
+@router.delete(
+    "/{questionId}/supporters/me",
+    operation_id="learning-question-supporters-me-delete",
+    summary="Withdraw your support of a learning question",
+    description=(
+        "Ends your support and lowers the question's `supportCount` by one; the history "
+        "keeps that you supported it until now (an agenda revision published meanwhile still "
+        "counts you). Idempotent: withdrawing a support you do not give answers 204 as well. "
+        "Allowed whatever the question's status. " + WHO_MAY_SUPPORT
+    ),
+    status_code=204,
+    response_class=Response,
+    responses=responses(204, "You do not support the question (any more).", *WRITE, 404),
+)
+async def withdraw_support(
+    principal: CanContribute, conn: WriteDb, question_id: QuestionId
+) -> Response:
+    await service.withdraw_support(conn, principal, question_id)
+    return Response(status_code=204)

@@ -1,5 +1,5 @@
-"""The learning question table and its status and title histories (which the agenda reads to show
-a question as it was at a moment)."""
+"""The learning question table, its status and title histories (which the agenda reads to show
+a question as it was at a moment), and its supports ("ik wil dit ook leren")."""
 
 from __future__ import annotations
 
@@ -82,8 +82,17 @@ class LearningQuestion(IdMixin, VersionedMixin, Base):
         Uuid, ForeignKey("learning_questions.id"), nullable=True, index=True
     )
     answer: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # How many members support it now: kept in the same transaction as every support and
+    # withdrawal (`question_supports` holds who and since when), so lists read and sort on it.
+    support_count: Mapped[int] = mapped_column(
+        Integer, nullable=False, default=0, server_default="0"
+    )
 
-    __table_args__ = (Index("ix_learning_questions_title_id", "title", "id"),)
+    __table_args__ = (
+        Index("ix_learning_questions_title_id", "title", "id"),
+        # `sort=-supportCount` walks this index from its end (the id is the tie-breaker).
+        Index("ix_learning_questions_support_count_id", "support_count", "id"),
+    )
 
 
 class QuestionStatusChange(Base):
@@ -136,5 +145,47 @@ class QuestionTitleChange(Base):
             "changed_at",
             "id",
             postgresql_include=["title"],
+        ),
+    )
+
+
+class QuestionSupport(Base):
+    """A member's support of a question ("ik wil dit ook leren"), from `supported_at` until it
+    is withdrawn. A withdrawal sets `withdrawn_at` and keeps the row; supporting again adds a
+    new one. So the support a question had at any moment can be counted (an agenda revision
+    shows it as at its publication)."""
+
+    __tablename__ = "question_supports"
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    question_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("learning_questions.id"), nullable=False
+    )
+    member_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("members.id"), nullable=False, index=True
+    )
+    supported_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+    __table_args__ = (
+        # A member supports a question at most once at a time; withdrawn rows may repeat.
+        Index(
+            "uq_question_supports_current",
+            "question_id",
+            "member_id",
+            unique=True,
+            sqlite_where=withdrawn_at.is_(None),
+            postgresql_where=withdrawn_at.is_(None),
+        ),
+        # The supporters list (by supportedAt, the member as tie-breaker), and "how many
+        # supported it at moment X": one range of this index, without visiting the table.
+        Index(
+            "ix_question_supports_question_id_supported_at",
+            "question_id",
+            "supported_at",
+            "member_id",
+            postgresql_include=["withdrawn_at"],
         ),
     )

@@ -1,4 +1,5 @@
-"""All SQL about learning questions, their lineage (merges) and their status and title histories."""
+"""All SQL about learning questions, their lineage (merges), their status and title histories, and
+their supports."""
 
 from __future__ import annotations
 
@@ -6,32 +7,46 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
+from fastapi import Request
+from fastapi.responses import Response
 from sqlalchemy import Select, insert, literal, or_, select
+from sqlalchemy import update as sql_update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from app.core.http import json_response
 from app.core.lifecycle import allowed_next
 from app.core.models import new_id, table_of, utcnow
-from app.core.pagination import Sorting
+from app.core.pagination import Page, PageRequest, Sorting, page_from_rows, page_links, paginate
 from app.core.repository import matches, one_row, update_versioned
 from app.core.text import contains
 from app.learning_groups.models import LearningGroup
 from app.learning_questions.lifecycle import TRANSITIONS
 from app.learning_questions.models import (
     LearningQuestion,
+    QuestionStatus,
     QuestionStatusChange,
+    QuestionSupport,
     QuestionTitleChange,
 )
-from app.learning_questions.schemas import QuestionRead
+from app.learning_questions.schemas import QuestionRead, SupporterRead, SupportRead
+from app.members.models import Member
+from app.members.rules import name_key
 from app.themes.models import Theme
 
 table = table_of(LearningQuestion)
 history = table_of(QuestionStatusChange)
 titles = table_of(QuestionTitleChange)
+supports = table_of(QuestionSupport)
+members = table_of(Member)
 themes = table_of(Theme)
 groups = table_of(LearningGroup)
 c = table.c
 t = themes.c
 g = groups.c
+s = supports.c
+m = members.c
 
 COLUMNS = (
     c.id,
@@ -47,6 +62,7 @@ COLUMNS = (
     c.status,
     c.merged_into_id,
     c.answer,
+    c.support_count,
     c.version,
     c.created_at,
     c.updated_at,
@@ -62,6 +78,7 @@ SORTING = Sorting(
         "kind": c.kind,
         "createdAt": c.created_at,
         "updatedAt": c.updated_at,
+        "supportCount": c.support_count,
     },
     id_column=c.id,
     default="title",
@@ -92,6 +109,7 @@ def to_item(row: Sequence[Any]) -> QuestionRead:
         status,
         merged_into_id,
         answer,
+        support_count,
         version,
         created_at,
         updated_at,
@@ -123,6 +141,7 @@ def to_item(row: Sequence[Any]) -> QuestionRead:
         "mergedIntoId": merged_into_id,
         "mergedQuestionIds": [],
         "answer": answer,
+        "supportCount": support_count,
         "version": version,
         "createdAt": created_at,
         "updatedAt": updated_at,
@@ -155,6 +174,7 @@ def list_query(
     origin_group_id: uuid.UUID | None = None,
     origin_case_id: uuid.UUID | None = None,
     merged_into_id: uuid.UUID | None = None,
+    supported_by_member_id: uuid.UUID | None = None,
     q: str | None = None,
 ) -> Select[Any]:
     query = base_query()
@@ -172,6 +192,17 @@ def list_query(
     for column, value in filters.items():
         if value is not None:
             query = query.where(matches(column, value))
+    if supported_by_member_id is not None:
+        query = query.where(
+            select(s.id)
+            .where(
+                s.question_id == c.id,
+                s.member_id == supported_by_member_id,
+                s.withdrawn_at.is_(None),
+            )
+            .correlate(table)
+            .exists()
+        )
     if q:
         query = query.where(or_(contains(c.title, q), contains(c.description, q)))
     return query
@@ -254,3 +285,132 @@ async def record_title(conn: AsyncConnection, question_id: uuid.UUID, title: str
     await conn.execute(
         insert(titles).values(question_id=question_id, title=title, changed_at=utcnow())
     )
+
+
+# --- supports ("ik wil dit ook leren") ------------------------------------------------------
+# A support is current until withdrawn; the question's `support_count` is the number of its
+# current supports, changed in the same transaction as each support and withdrawal.
+
+# Statuses in which a question takes no new support.
+CLOSED = (QuestionStatus.MERGED.value, QuestionStatus.RETIRED.value)
+
+SUPPORTER_SORTING = Sorting(
+    {"supportedAt": s.supported_at, "displayName": m.display_name_key},
+    # A member supports a question at most once at a time: the member is the tie-breaker.
+    id_column=s.member_id,
+    default="supportedAt",
+    folds={"displayName": name_key},
+)
+
+
+def supporter_query(question_id: uuid.UUID) -> Select[Any]:
+    """The question's current supporters with their names (an erased member's name is the
+    pseudonym their record now holds)."""
+    return (
+        select(s.member_id, m.display_name, s.supported_at)
+        .select_from(supports.join(members, m.id == s.member_id))
+        .where(s.question_id == question_id, s.withdrawn_at.is_(None))
+    )
+
+
+# A supporter that carries its member id as `id` too, the key the list helper takes a cursor's
+# tie-breaker from; the key is dropped before the page is written.
+class _Positioned(SupporterRead):
+    id: uuid.UUID
+
+
+async def supporter_page(
+    conn: AsyncConnection, request: Request, question_id: uuid.UUID, page: PageRequest
+) -> Response:
+    """One page of a question's current supporters in one statement."""
+    paged, sort_name, _column, _desc = paginate(
+        supporter_query(question_id), page, SUPPORTER_SORTING
+    )
+    rows: list[_Positioned] = [
+        {"memberId": member_id, "displayName": name, "supportedAt": since, "id": member_id}
+        for member_id, name, since in (await conn.execute(paged)).all()
+    ]
+    result = page_from_rows(rows, page, sort_name, sort_name.lstrip("-"))
+    items: list[SupporterRead] = [
+        {
+            "memberId": r["memberId"],
+            "displayName": r["displayName"],
+            "supportedAt": r["supportedAt"],
+        }
+        for r in result.items
+    ]
+    body, headers = page_links(request, Page(items, result.next_cursor))
+    return json_response(body, headers=headers)
+
+
+async def support_of(
+    conn: AsyncConnection, question_id: uuid.UUID, member_id: uuid.UUID
+) -> SupportRead | None:
+    """The member's current support of the question with the question's count (one
+    statement), or None when they do not support it now."""
+    query = (
+        select(s.supported_at, c.support_count)
+        .select_from(supports.join(table, c.id == s.question_id))
+        .where(s.question_id == question_id, s.member_id == member_id, s.withdrawn_at.is_(None))
+    )
+    row = (await conn.execute(query)).first()
+    if row is None:
+        return None
+    return {
+        "questionId": question_id,
+        "memberId": member_id,
+        "supportedAt": row.supported_at,
+        "supportCount": int(row.support_count),
+    }
+
+
+async def add_support(
+    conn: AsyncConnection, question_id: uuid.UUID, member_id: uuid.UUID
+) -> bool | None:
+    """Record the member's support unless they support the question already. True: recorded
+    (and counted); False: it was there already (nothing changed); None: the question is
+    merged or retired (the caller rolls back the row just inserted).
+
+    The insert leaves an existing current support alone (the partial unique index decides,
+    also between two racing requests), and the count rises only when a row went in; the
+    count's UPDATE also checks the status under the question's row lock, so a merge that
+    commits meanwhile is seen."""
+    insert_ = sqlite_insert if conn.dialect.name == "sqlite" else pg_insert
+    statement = (
+        insert_(supports)
+        .values(question_id=question_id, member_id=member_id, supported_at=utcnow())
+        .on_conflict_do_nothing(
+            index_elements=[s.question_id, s.member_id], index_where=s.withdrawn_at.is_(None)
+        )
+    )
+    if not (await conn.execute(statement)).rowcount:
+        return False
+    counted = await conn.execute(
+        sql_update(table)
+        .where(c.id == question_id, c.status.not_in(CLOSED))
+        .values(support_count=c.support_count + 1)
+    )
+    return True if counted.rowcount else None
+
+
+async def withdraw_support(
+    conn: AsyncConnection, question_id: uuid.UUID, member_id: uuid.UUID
+) -> bool:
+    """End the member's current support (the row stays, with `withdrawn_at`); False when
+    there was none. Of two racing withdrawals only one finds the row still current."""
+    ended = await conn.execute(
+        sql_update(supports)
+        .where(s.question_id == question_id, s.member_id == member_id, s.withdrawn_at.is_(None))
+        .values(withdrawn_at=utcnow())
+    )
+    if not ended.rowcount:
+        return False
+    await conn.execute(
+        sql_update(table).where(c.id == question_id).values(support_count=c.support_count - 1)
+    )
+    return True
+
+
+async def status_of(conn: AsyncConnection, question_id: uuid.UUID) -> QuestionStatus | None:
+    row = (await conn.execute(select(c.status).where(c.id == question_id))).first()
+    return None if row is None else QuestionStatus(row.status)

@@ -112,6 +112,15 @@ class QuestionRead(TypedDict):
         list[uuid.UUID], Field(description="The questions that were merged into this one.")
     ]
     answer: str | None
+    supportCount: Annotated[
+        int,
+        Field(
+            description='How many members support the question now ("ik wil dit ook leren"; '
+            "`/learning-questions/{questionId}/supporters`). Support does not change the "
+            "question's `version` or `updatedAt`: the change feed carries it as `supported` "
+            "and `support-withdrawn`."
+        ),
+    ]
     version: int
     createdAt: datetime
     updatedAt: datetime
@@ -119,3 +128,28 @@ class QuestionRead(TypedDict):
 
 class QuestionPage(ListPage):
     items: list[QuestionRead]
+
+
+# A member's support of a question, as PUT and GET `…/supporters/me` answer it.
+class SupportRead(TypedDict):
+    questionId: uuid.UUID
+    memberId: Annotated[uuid.UUID, Field(description="The supporting member: the caller's own.")]
+    supportedAt: Annotated[
+        datetime, Field(description="Since when the member supports it (the first PUT).")
+    ]
+    supportCount: Annotated[
+        int, Field(description="How many members support the question now, this one among them.")
+    ]
+
+
+# One current supporter of a question, in the supporters list.
+class SupporterRead(TypedDict):
+    memberId: uuid.UUID
+    displayName: Annotated[
+        str, Field(description="The member's display name (an erased member's pseudonym).")
+    ]
+    supportedAt: datetime
+
+
+class SupporterPage(ListPage):
+    items: list[SupporterRead]

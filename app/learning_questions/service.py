@@ -1,5 +1,5 @@
-"""Rules about learning questions: who may propose and manage them, their lifecycle, and merges
-(lineage without self-merges, merges into merged questions, or cycles)."""
+"""Rules about learning questions: who may propose and manage them, their lifecycle, merges
+(lineage without self-merges, merges into merged questions, or cycles), and members' support."""
 
 from __future__ import annotations
 
@@ -28,7 +28,12 @@ from app.learning_groups.models import LearningGroup
 from app.learning_questions import repository
 from app.learning_questions.lifecycle import TRANSITIONS
 from app.learning_questions.models import QuestionStatus
-from app.learning_questions.schemas import QuestionCreate, QuestionRead, QuestionUpdate
+from app.learning_questions.schemas import (
+    QuestionCreate,
+    QuestionRead,
+    QuestionUpdate,
+    SupportRead,
+)
 from app.members.models import Member
 from app.themes.models import Theme
 from app.workshops.models import Workshop
@@ -42,6 +47,11 @@ OBJECT = feed.resource(
 KIND = "learning question"
 CONTRIBUTORS = frozenset({Role.ADMIN.value, Role.FACILITATOR.value, Role.MEMBER.value})
 SORTING = repository.SORTING
+SUPPORTER_SORTING = repository.SUPPORTER_SORTING
+# The audit actions of a support and a withdrawal (the change feed's `supported` and
+# `support-withdrawn` on the question: app/audit/feed.py).
+SUPPORT = "learning-question-supporters-me-put"
+WITHDRAW = "learning-question-supporters-me-delete"
 
 # The table each reference field names; a missing id is reported by the field's JSON name,
 # which the input models' alias rule (to_camel) gives it.
@@ -69,6 +79,7 @@ async def list_questions(
     origin_group_id: uuid.UUID | None,
     origin_case_id: uuid.UUID | None,
     merged_into_id: uuid.UUID | None,
+    supported_by_member_id: uuid.UUID | None,
     q: str | None,
 ) -> Response:
     """One page of learning questions with the questions merged into each, answered as the
@@ -83,6 +94,7 @@ async def list_questions(
         origin_group_id=origin_group_id,
         origin_case_id=origin_case_id,
         merged_into_id=merged_into_id,
+        supported_by_member_id=supported_by_member_id,
         q=q,
     )
     return await list_page(
@@ -342,3 +354,82 @@ async def merge_question(
         detail={"intoId": str(into_id), "fromStatus": str(current["status"])},
     )
     return await repository.get(conn, question_id)
+
+
+# --- support ("ik wil dit ook leren") -------------------------------------------------------
+
+
+def _supporting_member(principal: Principal, what: str) -> uuid.UUID:
+    """The member a support is given or withdrawn for: always the caller's own."""
+    ensure_role(principal, CONTRIBUTORS, what)
+    if principal.member_id is None:
+        raise Forbidden(
+            "This credential acts for no member, and only a member can support a question; "
+            "use a key or token linked to your member."
+        )
+    return principal.member_id
+
+
+async def _ensure_question(conn: AsyncConnection, question_id: uuid.UUID) -> QuestionStatus:
+    status = await repository.status_of(conn, question_id)
+    if status is None:
+        raise NotFound(f"No learning question has id {question_id}.")
+    return status
+
+
+async def list_supporters(
+    conn: AsyncConnection, request: Request, question_id: uuid.UUID, page: PageRequest
+) -> Response:
+    """One page of the question's current supporters, answered as the list route answers it."""
+    await _ensure_question(conn, question_id)
+    return await repository.supporter_page(conn, request, question_id, page)
+
+
+async def get_own_support(
+    conn: AsyncConnection, principal: Principal, question_id: uuid.UUID
+) -> SupportRead:
+    member_id = _supporting_member(principal, "support learning questions")
+    await _ensure_question(conn, question_id)
+    support = await repository.support_of(conn, question_id, member_id)
+    if support is None:
+        raise NotFound("You do not support this question (PUT supports it).")
+    return support
+
+
+async def support_question(
+    conn: AsyncConnection, principal: Principal, question_id: uuid.UUID
+) -> tuple[SupportRead, bool]:
+    """The caller's member supports the question; True when that is new. Supporting again
+    changes nothing (the same support, the same count): idempotent, as PUT is."""
+    member_id = _supporting_member(principal, "support learning questions")
+    await _ensure_question(conn, question_id)
+    added = await repository.add_support(conn, question_id, member_id)
+    if added is None:
+        # Merged or retired (perhaps meanwhile): the row just inserted rolls back with the
+        # request's transaction.
+        current = await repository.get(conn, question_id)
+        extra = {"currentStatus": str(current["status"])}
+        hint = "."
+        if current["mergedIntoId"] is not None:
+            extra["mergedIntoId"] = str(current["mergedIntoId"])
+            hint = f"; support {current['mergedIntoId']}, the question it was merged into."
+        raise Conflict(
+            f"This question is {current['status']} and takes no new support{hint}", extra=extra
+        )
+    if added:
+        await trail.record(conn, SUPPORT, OBJECT, question_id, detail={"memberId": str(member_id)})
+    support = await repository.support_of(conn, question_id, member_id)
+    assert support is not None
+    return support, added
+
+
+async def withdraw_support(
+    conn: AsyncConnection, principal: Principal, question_id: uuid.UUID
+) -> None:
+    """The caller's member no longer supports the question (the history keeps that they did).
+    Withdrawing a support that is not there changes nothing, as DELETE is idempotent; a
+    withdrawal is allowed whatever the question's status."""
+    member_id = _supporting_member(principal, "withdraw support")
+    await _ensure_question(conn, question_id)
+    if await repository.withdraw_support(conn, question_id, member_id):
+        await trail.record(conn, WITHDRAW, OBJECT, question_id, detail={"memberId": str(member_id)})

@@ -17,7 +17,7 @@ from app.core.models import table_of
 from app.core.text import mentions
 from app.insights.models import Insight
 from app.learning_groups.models import GroupMembership, LearningGroup
-from app.learning_questions.models import LearningQuestion
+from app.learning_questions.models import LearningQuestion, QuestionSupport
 from app.scim.models import ScimUser
 from app.sync.models import MemberSync
 from app.workshops.models import Workshop, WorkshopAttendee
@@ -28,6 +28,7 @@ groups = table_of(LearningGroup).c
 attendees = table_of(WorkshopAttendee).c
 workshops = table_of(Workshop).c
 questions = table_of(LearningQuestion).c
+supports = table_of(QuestionSupport).c
 insights = table_of(Insight).c
 scim = table_of(ScimUser).c
 syncs = table_of(MemberSync).c
@@ -122,6 +123,29 @@ async def questions_raised(conn: AsyncConnection, member_id: uuid.UUID) -> list[
     )
     return [
         {"id": r.id, "title": r.title, "status": r.status, "createdAt": r.created_at} for r in rows
+    ]
+
+
+async def questions_supported(conn: AsyncConnection, member_id: uuid.UUID) -> list[dict[str, Any]]:
+    """Every support the member gave, withdrawn ones too (the history keeps them)."""
+    rows = await conn.execute(
+        select(questions.id, questions.title, supports.supported_at, supports.withdrawn_at)
+        .join_from(
+            table_of(QuestionSupport),
+            table_of(LearningQuestion),
+            questions.id == supports.question_id,
+        )
+        .where(supports.member_id == member_id)
+        .order_by(supports.supported_at, supports.id)
+    )
+    return [
+        {
+            "questionId": r.id,
+            "title": r.title,
+            "supportedAt": r.supported_at,
+            "withdrawnAt": r.withdrawn_at,
+        }
+        for r in rows
     ]
 
 

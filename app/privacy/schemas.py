@@ -25,6 +25,12 @@ class PersonalData(TypedDict):
     groupMemberships: list[dict[str, Any]]
     workshopsAttended: list[dict[str, Any]]
     learningQuestionsRaised: list[dict[str, Any]]
+    learningQuestionsSupported: Annotated[
+        list[dict[str, Any]],
+        Field(
+            description='Every support the member gave ("ik wil dit ook leren"), withdrawn ones too.'
+        ),
+    ]
     insightsCaptured: list[dict[str, Any]]
     commentsWritten: Annotated[
         list[dict[str, Any]],

@@ -47,6 +47,7 @@ async def personal_data(
         "groupMemberships": await repository.group_memberships(conn, member_id),
         "workshopsAttended": await repository.workshops_attended(conn, member_id),
         "learningQuestionsRaised": await repository.questions_raised(conn, member_id),
+        "learningQuestionsSupported": await repository.questions_supported(conn, member_id),
         "insightsCaptured": await repository.insights_captured(conn, member_id),
         "commentsWritten": await repository.comments_written(conn, member_id),
         "scimIdentity": await repository.scim_identity(conn, member_id),

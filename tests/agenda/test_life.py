@@ -108,6 +108,7 @@ async def test_the_agenda_over_two_workshops(client):
         "id": q1["id"],
         "title": "Hoe kopen we circulair in?",
         "status": "open",
+        "supportCount": 0,
         "theme": {"id": verbinder["id"], "name": "De gemeente als organisatie"},
     }
     assert top["ownerGroup"] == {"id": circulair["id"], "name": "Circulair inkopen"}
@@ -242,6 +243,7 @@ async def test_the_agenda_over_two_workshops(client):
         "ownerGroupId",
         "ownerGroupName",
         "note",
+        "questionSupportCount",
     ]
     assert rows[1] == [
         "1",
@@ -253,6 +255,7 @@ async def test_the_agenda_over_two_workshops(client):
         bouw["id"],
         "Circulair bouwen",
         "",
+        "0",
     ]
     assert rows[3][3:6] == [q3["title"], "answered", "Gemeente en markt"]
     assert rows[4][3] == 'Wat betekent "circulair", eigenlijk?'

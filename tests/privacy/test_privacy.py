@@ -39,6 +39,9 @@ async def _person(client, admin):
         headers={**bearer(key), "Idempotency-Key": "q-1"},
     )
     assert question.status_code == 201, question.text
+    supporters = f"/v1/learning-questions/{question.json()['id']}/supporters/me"
+    for method in ("PUT", "DELETE", "PUT"):  # supported, withdrew, supported again
+        assert (await client.request(method, supporters, headers=bearer(key))).status_code < 300
     return member, key, group, question.json()
 
 
@@ -52,6 +55,9 @@ async def test_the_member_and_an_admin_see_everything_held(client):
         assert body["member"]["email"] == PERSON["email"]
         assert [m["groupId"] for m in body["groupMemberships"]] == [str(group["id"])]
         assert [q["id"] for q in body["learningQuestionsRaised"]] == [question["id"]]
+        supported = body["learningQuestionsSupported"]
+        assert [s["questionId"] for s in supported] == [question["id"]] * 2
+        assert supported[0]["withdrawnAt"] is not None and supported[1]["withdrawnAt"] is None
         assert len(body["apiKeys"]) == 1 and "key" not in body["apiKeys"][0]
         assert any(e["action"] == "members-create" for e in body["auditEvents"])
 

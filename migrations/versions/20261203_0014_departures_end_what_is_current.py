@@ -1,8 +1,8 @@
 """departures end what is current: an index for a member's own questions, and the members who
 left before deactivation ended anything leave their groups and the werkplaatsen ahead now
 
-Revision ID: 0013
-Revises: 0012
+Revision ID: 0014
+Revises: 0013
 Create Date: 2026-12-03 17:00:00.000000
 
 Until this revision, deactivating or erasing a member left them a current member of their
@@ -23,8 +23,8 @@ from alembic import op
 import app.core.models
 
 
-revision: str = '0013'
-down_revision: str | Sequence[str] | None = '0012'
+revision: str = '0014'
+down_revision: str | Sequence[str] | None = '0013'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
