@@ -103,7 +103,7 @@ async def list_my_groups(
     operation_id="me-learning-questions-list",
     summary="List your learning questions",
     description=(
-        "The questions you relate to (`relation`: now those you raised), each as the question "
+        "The questions you relate to (`relation`: those you raised, those you support; both by default), each as the question "
         "list shows it, with `relations` saying how. " + service.QUESTION_SORTING.description
     )
     + " "

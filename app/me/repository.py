@@ -20,7 +20,7 @@ from app.learning_groups import repository as groups
 from app.learning_groups.models import GroupMembership, LearningGroup
 from app.learning_questions import repository as questions
 from app.learning_questions.lifecycle import CLOSED
-from app.learning_questions.models import LearningQuestion
+from app.learning_questions.models import LearningQuestion, QuestionSupport
 from app.me.schemas import (
     MeRead,
     MyGroupRead,
@@ -37,6 +37,7 @@ from app.workshops.models import Workshop, WorkshopAttendee
 g = table_of(LearningGroup).c
 ms = table_of(GroupMembership).c
 q = table_of(LearningQuestion).c
+sp = table_of(QuestionSupport).c
 w = table_of(Workshop).c
 a = table_of(WorkshopAttendee).c
 
@@ -51,8 +52,18 @@ _OPEN_QUESTIONS = (
     .scalar_subquery()
     .label("open_learning_questions")
 )
+_SUPPORTED = (
+    select(func.count())
+    .select_from(table_of(QuestionSupport))
+    .where(sp.member_id == members.c.id, sp.withdrawn_at.is_(None))
+    .correlate(members.table)
+    .scalar_subquery()
+    .label("supported_learning_questions")
+)
 _MEMBER: Select[Any] = (
-    members.base_query().add_columns(_OPEN_QUESTIONS).where(members.c.id == bindparam("member_id"))
+    members.base_query()
+    .add_columns(_OPEN_QUESTIONS, _SUPPORTED)
+    .where(members.c.id == bindparam("member_id"))
 )
 _MEMBER_WIDTH = len(members.COLUMNS)
 _GROUPS: Select[Any] = (
@@ -120,7 +131,10 @@ async def summary(member_id: uuid.UUID, now: datetime, fetch: Fetch = reader.fet
         **member,
         "learningGroups": group_refs,
         "upcomingWorkshops": workshop_refs,
-        "counts": {"openLearningQuestions": int(row[_MEMBER_WIDTH])},
+        "counts": {
+            "openLearningQuestions": int(row[_MEMBER_WIDTH]),
+            "supportedLearningQuestions": int(row[_MEMBER_WIDTH + 1]),
+        },
     }
 
 
@@ -158,9 +172,22 @@ def group_item(row: Sequence[Any]) -> MyGroupRead:
 QUESTION_SORTING = questions.SORTING
 
 
+def _supports(member_id: uuid.UUID) -> Any:
+    """Whether the member supports the question now (a condition on a question's row)."""
+    return (
+        select(sp.id)
+        .where(sp.question_id == q.id, sp.member_id == member_id, sp.withdrawn_at.is_(None))
+        .correlate(table_of(LearningQuestion))
+        .exists()
+    )
+
+
 def _relations(member_id: uuid.UUID) -> dict[QuestionRelation, Any]:
     """Each relation as a condition on a question."""
-    return {QuestionRelation.RAISED: q.raised_by_member_id == member_id}
+    return {
+        QuestionRelation.RAISED: q.raised_by_member_id == member_id,
+        QuestionRelation.SUPPORTED: _supports(member_id),
+    }
 
 
 def questions_query(
@@ -171,8 +198,11 @@ def questions_query(
     open_: bool | None = None,
 ) -> Select[Any]:
     conditions = _relations(member_id)
-    query = questions.list_query(status=status).where(
-        or_(*(conditions[relation] for relation in relations))
+    # The last column says whether they support it (the item's `relations`).
+    query = (
+        questions.list_query(status=status)
+        .where(or_(*(conditions[relation] for relation in relations)))
+        .add_columns(_supports(member_id).label("supported"))
     )
     if open_ is True:
         query = query.where(q.status.not_in(sorted(CLOSED)))
@@ -183,8 +213,10 @@ def questions_query(
 
 def question_item(member_id: uuid.UUID) -> Callable[[Sequence[Any]], MyQuestionRead]:
     def item(row: Sequence[Any]) -> MyQuestionRead:
-        question = questions.to_item(row)
+        question = questions.to_item(row[:-1])
         related = [QuestionRelation.RAISED] if question["raisedByMemberId"] == member_id else []
+        if row[-1]:
+            related.append(QuestionRelation.SUPPORTED)
         return {**question, "relations": related}
 
     return item

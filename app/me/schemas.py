@@ -20,10 +20,14 @@ from app.workshops.schemas import WorkshopRead
 
 @described(
     "How the caller relates to a learning question in their own list.",
-    {"raised": "Ingebracht: they raised it (`raisedByMemberId` is their member)."},
+    {
+        "raised": "Ingebracht: they raised it (`raisedByMemberId` is their member).",
+        "supported": 'Gesteund: they support it now ("ik wil dit ook leren").',
+    },
 )
 class QuestionRelation(enum.StrEnum):
     RAISED = "raised"
+    SUPPORTED = "supported"
 
 
 class MyMembership(Embedded):
@@ -56,6 +60,9 @@ class MeCounts(Embedded):
             description="The learning questions they raised that are still open: not "
             "answered, merged or retired."
         ),
+    ]
+    supportedLearningQuestions: Annotated[
+        int, Field(description="The learning questions they support now.")
     ]
 
 

@@ -83,7 +83,7 @@ async def list_questions(
     status: Sequence[str] | None,
     open_: bool | None,
 ) -> Response:
-    """One page of the caller's learning questions (those they raised), each saying how they
+    """One page of the caller's learning questions (raised or supported), each saying how they
     relate to it, with the questions merged into each."""
     member_id = own_member(principal)
     query = repository.questions_query(

@@ -96,7 +96,7 @@ async def test_me_is_the_member_with_what_they_take_part_in_now(client):
     assert body["learningGroups"][1]["id"] == str(ours["id"])
     assert [w["title"] for w in body["upcomingWorkshops"]] == ["Werkplaats 3", "Werkplaats 4"]
     assert all(w["registeredAt"] for w in body["upcomingWorkshops"])
-    assert body["counts"] == {"openLearningQuestions": 2}
+    assert body["counts"] == {"openLearningQuestions": 2, "supportedLearningQuestions": 0}
     # Nothing about support or notifications: others build those.
     assert set(body) - set(shown) == {"learningGroups", "upcomingWorkshops", "counts"}
 
@@ -232,8 +232,51 @@ async def test_my_questions_are_those_i_raised(client, statements):
         "/v1/me/learning-questions?open=false&relation=raised", headers=bearer(key)
     )
     assert [q["title"] for q in closed.json()["items"]] == ["Vraag 9"]
-    bad = await client.get("/v1/me/learning-questions?relation=supported", headers=bearer(key))
+    bad = await client.get("/v1/me/learning-questions?relation=followed", headers=bearer(key))
     assert [p["name"] for p in assert_problem(bad, 400)["invalidParams"]] == ["relation"]
+
+
+async def test_my_questions_and_counts_include_those_i_support(client, statements):
+    member = await make_member()
+    key = await make_key("member", member["id"])
+    mine = await make_question(as_member(member["id"]), title="Eigen vraag")
+    theirs = [await make_question(title=f"Hun vraag {n}") for n in range(3)]
+    for question in (mine, *theirs):
+        supported = await client.put(
+            f"/v1/learning-questions/{question['id']}/supporters/me", headers=bearer(key)
+        )
+        assert supported.status_code == 201, supported.text
+    withdrawn = await client.delete(
+        f"/v1/learning-questions/{theirs[2]['id']}/supporters/me", headers=bearer(key)
+    )
+    assert withdrawn.status_code == 204
+
+    summary = (await client.get("/v1/me", headers=bearer(key))).json()
+    assert summary["counts"] == {"openLearningQuestions": 1, "supportedLearningQuestions": 3}
+
+    counts = []
+    items: list[dict] = []
+    url = "/v1/me/learning-questions?pageSize=1"
+    while url:
+        statements.statements.clear()
+        response = await client.get(url, headers=bearer(key))
+        assert response.status_code == 200, response.text
+        counts.append(statements.count)
+        items += response.json()["items"]
+        url = response.json()["next"]
+    assert len(set(counts)) == 1
+    relations = {q["title"]: q["relations"] for q in items}
+    assert relations == {
+        "Eigen vraag": ["raised", "supported"],
+        "Hun vraag 0": ["supported"],
+        "Hun vraag 1": ["supported"],
+    }
+    only = await client.get("/v1/me/learning-questions?relation=supported", headers=bearer(key))
+    assert sorted(q["title"] for q in only.json()["items"]) == [
+        "Eigen vraag",
+        "Hun vraag 0",
+        "Hun vraag 1",
+    ]
 
 
 async def test_my_workshops_with_a_filter_for_those_ahead(client, statements):
