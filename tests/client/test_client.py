@@ -24,6 +24,7 @@ from app.client.api import Api, ClientError, ExitCode, Failed, Refused, Unreacha
 from app.core.models import utcnow
 from tests.agenda.api import item, publish_agenda
 from tests.agenda.factories import make_group, make_question, make_theme, set_question_status
+from tests.changes.conftest import settled
 from tests.factories import bearer, make_key, make_member
 from tests.live import command, free_port
 
@@ -490,6 +491,7 @@ def test_an_answer_that_is_not_json_is_no_traceback():
 async def test_changes_follow_once_and_resume(client, cli):
     key = await make_key("reader")
     first = await make_member()
+    await settled()  # on Postgres: until the cluster's older transactions have ended
     ran = cli(key, "changes", "follow", "--once", "--types", "member")
     assert ran.code == 0, ran.err
     lines = [json.loads(line) for line in ran.out.splitlines()]
@@ -499,6 +501,7 @@ async def test_changes_follow_once_and_resume(client, cli):
     resume = ran.err.split("resume: ", 1)[1].strip()
     after = resume.split("after=", 1)[1].split("&", 1)[0]
     second = await make_member()
+    await settled()
     ran = cli(key, "changes", "follow", "--once", "--after", after, "--format", "csv")
     assert ran.code == 0, ran.err
     rows = ran.csv()
