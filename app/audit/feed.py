@@ -83,6 +83,8 @@ _VERBS: dict[str, ChangeKind] = {
 _ACTIONS: dict[str, ChangeKind] = {
     "workshop-attendees-create": "attendee-added",
     "workshop-attendees-delete": "attendee-removed",
+    "workshop-attendees-sign-up": "attendee-added",
+    "workshop-attendees-withdraw": "attendee-removed",
     "agenda-revisions-items-update": "items-updated",
     "webhook-subscriptions-rotate-secret": "updated",
     # SCIM's DELETE deprovisions: the member stays, deactivated; the department, archived.

@@ -382,6 +382,8 @@ async def test_answer_examples_are_what_the_demo_answers(client):
         needed = [p for p in parameters if p["in"] == "query" and p.get("required")]
         if not in_path or needed or not all("example" in p for p in in_path):
             continue
+        if path.endswith("/me"):
+            continue  # the caller's own (a sign-up): what it finds depends on who asks
         url = path
         for parameter in in_path:
             url = url.replace("{" + parameter["name"] + "}", str(parameter["example"]))
