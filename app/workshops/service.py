@@ -196,7 +196,7 @@ def _own_member(principal: Principal, action: str) -> uuid.UUID:
 async def my_attendance(
     conn: AsyncConnection, principal: Principal, workshop_id: uuid.UUID
 ) -> AttendeeRead:
-    member_id = _own_member(principal, "have an attendance of their own")
+    member_id = _own_member(principal, "look up a sign-up of their own")
     await _ensure_workshop(conn, workshop_id)
     item = await repository.get_attendee(conn, workshop_id, member_id)
     if item is None:
