@@ -258,10 +258,15 @@ async def get_my_attendance(
         "cancelled and has a place left: otherwise a 409 whose `reason` is `started`, "
         "`cancelled` or `full`. " + _SIGN_UP_RULES
     ),
+    status_code=201,
     response_model=AttendeeRead,
     responses={
         **responses(201, "You are signed up.", *WRITE, 404, headers=("Location",)),
-        **responses(200, "You were signed up already; nothing changed."),
+        200: {
+            "description": "You were signed up already; nothing changed.",
+            "model": AttendeeRead,
+            "headers": {"Location": {"$ref": "#/components/headers/Location"}},
+        },
     },
 )
 async def sign_up(
