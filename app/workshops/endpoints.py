@@ -1,6 +1,6 @@
 """HTTP routes of /v1/workshops and /v1/workshops/{workshopId}/attendees (with a member's own
 sign-up at …/attendees/me), and the werkplaatsen as iCalendar feeds: all of them, and the
-caller's own at /v1/me/workshops/calendar.ics."""
+caller's own: /v1/calendars/workshops.ics and /v1/me/calendars/workshops.ics."""
 
 from __future__ import annotations
 
@@ -40,8 +40,10 @@ WorkshopId = Annotated[uuid.UUID, Path(alias="workshopId")]
 MemberId = Annotated[uuid.UUID, Path(alias="memberId")]
 
 router = APIRouter(prefix="/v1/workshops", tags=["workshops"], route_class=ContractRoute)
-# The caller's own werkplaatsen as a calendar; /v1/me's other routes live in app/me.
-me_router = APIRouter(prefix="/v1/me", tags=["workshops"], route_class=ContractRoute)
+# The calendars, every werkplaats and the caller's own, outside /v1/workshops: a path below it
+# would also match /v1/workshops/{workshopId}, which answers PATCH. /v1/me's other routes live
+# in app/me.
+calendar_router = APIRouter(tags=["workshops"], route_class=ContractRoute)
 
 _CALENDAR_FORMAT = (
     " iCalendar (RFC 5545, `text/calendar`, UTF-8, CRLF line ends, lines folded at 75 octets): "
@@ -67,8 +69,8 @@ def _calendar(body: bytes, filename: str) -> Response:
     )
 
 
-@router.get(
-    "/calendar.ics",
+@calendar_router.get(
+    "/v1/calendars/workshops.ics",
     operation_id="workshops-calendar-get",
     summary="Every werkplaats as an iCalendar feed",
     description="Every werkplaats, cancelled ones included, as"
@@ -81,8 +83,8 @@ async def workshops_calendar(_: CanReadCommunity, conn: ReadDb) -> Response:
     return _calendar(await service.calendar_feed(conn), "werkplaatsen")
 
 
-@me_router.get(
-    "/workshops/calendar.ics",
+@calendar_router.get(
+    "/v1/me/calendars/workshops.ics",
     operation_id="me-workshops-calendar-get",
     summary="The werkplaatsen you signed up for, as an iCalendar feed",
     description="The werkplaatsen the caller's member signed up for (or attended), as"

@@ -274,7 +274,7 @@ async def my_calendar_feed(conn: AsyncConnection, principal: Principal) -> bytes
     if principal.member_id is None:
         raise NotFound(
             "These credentials act for no member, so there is no personal calendar; the "
-            "calendar of every werkplaats is GET /v1/workshops/calendar.ics."
+            "calendar of every werkplaats is GET /v1/calendars/workshops.ics."
         )
     rows = await repository.calendar_rows(conn, attended_by=principal.member_id)
     return calendar.feed(rows, name=calendar.MINE_NAME)

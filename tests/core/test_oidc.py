@@ -177,14 +177,14 @@ async def test_a_token_mapped_to_a_member_signs_up_and_reads_its_calendar(
     signed = await client.put(f"/v1/workshops/{workshop['id']}/attendees/me", headers=token)
     assert signed.status_code == 201, signed.text
     assert signed.json()["memberId"] == str(member["id"])
-    feed = await client.get("/v1/me/workshops/calendar.ics", headers=token)
+    feed = await client.get("/v1/me/calendars/workshops.ics", headers=token)
     assert feed.status_code == 200, feed.text
     assert f"UID:{workshop['id']}@leergemeenschap" in feed.text
     # A token whose subject is no member has no "me".
     stranger = _auth(_token(private, {"sub": "HR-NOBODY", "roles": ["member"]}))
     refused = await client.put(f"/v1/workshops/{workshop['id']}/attendees/me", headers=stranger)
     assert refused.status_code == 403, refused.text
-    assert (await client.get("/v1/me/workshops/calendar.ics", headers=stranger)).status_code == 404
+    assert (await client.get("/v1/me/calendars/workshops.ics", headers=stranger)).status_code == 404
 
 
 @pytest.mark.parametrize(

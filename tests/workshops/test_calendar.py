@@ -11,8 +11,8 @@ import ics
 from tests.core.support import assert_problem
 from tests.factories import bearer, make_key, make_member, make_workshop
 
-ALL = "/v1/workshops/calendar.ics"
-MINE = "/v1/me/workshops/calendar.ics"
+ALL = "/v1/calendars/workshops.ics"
+MINE = "/v1/me/calendars/workshops.ics"
 
 
 def _ahead(days: int = 30) -> str:
