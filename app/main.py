@@ -63,6 +63,7 @@ from app.sync.endpoints import router as member_syncs_router
 from app.themes.endpoints import router as themes_router
 from app.webhooks.delivery import run_worker
 from app.webhooks.endpoints import router as webhooks_router
+from app.workshops.endpoints import calendar_router as workshop_calendars_router
 from app.workshops.endpoints import router as workshops_router
 
 TITLE = "Leergemeenschap API"
@@ -264,6 +265,7 @@ def create_api(settings: Settings) -> FastAPI:
         themes_router,
         organisations_router,
         workshops_router,
+        workshop_calendars_router,
         cases_router,
         insights_router,
         comments_router,

@@ -192,9 +192,9 @@ def test_every_migration_steps_up_and_down_on_its_own_also_over_data(empty_datab
     command.check(config)
 
 
-def test_0014_ends_what_members_who_left_before_still_held(empty_database):
+def test_0015_ends_what_members_who_left_before_still_held(empty_database):
     """Members deactivated before departures ended anything leave their groups (at their
-    deactivation) and the werkplaatsen ahead when 0014 runs, as deactivating them now would,
+    deactivation) and the werkplaatsen ahead when 0015 runs, as deactivating them now would,
     and the change feed says so. The state before it can only be made by hand: no door of the
     API leaves it any more."""
     import sqlalchemy as sa
@@ -203,7 +203,7 @@ def test_0014_ends_what_members_who_left_before_still_held(empty_database):
 
     config = _config(empty_database)
     # The demo is loaded by today's code: the schema just before this migration.
-    command.upgrade(config, "0013")
+    command.upgrade(config, "0014")
     _seed_demo(empty_database)
     left = datetime.now(UTC) - timedelta(days=3)
     ahead = datetime.now(UTC) + timedelta(days=30)
@@ -315,7 +315,7 @@ def test_0014_ends_what_members_who_left_before_still_held(empty_database):
 
     member_id, workshop_id, current = asyncio.run(prepare())
     assert current
-    command.upgrade(config, "0014")
+    command.upgrade(config, "0015")
     ends, signed, events = asyncio.run(after(member_id, workshop_id))
     assert all(end is not None for end in ends)
     assert signed == 0

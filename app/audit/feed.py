@@ -96,6 +96,8 @@ _VERBS: dict[str, ChangeKind] = {
 _ACTIONS: dict[str, ChangeKind] = {
     "workshop-attendees-create": "attendee-added",
     "workshop-attendees-delete": "attendee-removed",
+    "workshop-attendees-sign-up": "attendee-added",
+    "workshop-attendees-withdraw": "attendee-removed",
     "agenda-revisions-items-update": "items-updated",
     "learning-question-supporters-me-put": "supported",
     "learning-question-supporters-me-delete": "support-withdrawn",

@@ -35,7 +35,7 @@ router = APIRouter(prefix="/v1/cases", tags=["cases"], route_class=ContractRoute
 )
 async def list_cases(
     request: Request,
-    _: CanReadCommunity,
+    principal: CanReadCommunity,
     conn: ReadDb,
     page: Annotated[PageRequest, Depends(service.SORTING.params)],
     learning_group_id: Annotated[uuid.UUID | None, Query(alias="learningGroupId")] = None,
@@ -58,6 +58,7 @@ async def list_cases(
     return await service.list_cases(
         conn,
         request,
+        principal,
         page,
         learning_group_id=learning_group_id,
         status=status,
@@ -97,8 +98,8 @@ async def create_case(
     response_model=CaseRead,
     responses=responses(200, "The case.", *READ, 404, headers=("ETag",)),
 )
-async def get_case(_: CanReadCommunity, conn: ReadDb, case_id: CaseId) -> Response:
-    return resource_response(await service.get_case(conn, case_id))
+async def get_case(principal: CanReadCommunity, conn: ReadDb, case_id: CaseId) -> Response:
+    return resource_response(await service.get_case(conn, principal, case_id))
 
 
 @router.patch(

@@ -69,7 +69,10 @@ class CaseRead(TypedDict):
     status: CaseStatus
     allowedTransitions: Annotated[
         list[CaseStatus],
-        Field(description="The statuses this case may move to next (empty when final)."),
+        Field(
+            description="The statuses the caller may move this case to next: the lifecycle's for an admin "
+            "and a facilitator of its group, none for anyone else (and none when final)."
+        ),
     ]
     presentedAtWorkshopId: uuid.UUID | None
     outcome: str | None

@@ -27,7 +27,7 @@ from app.core.repository import list_page, require_references
 from app.departments.models import Department
 from app.learning_groups import repository as groups
 from app.learning_groups.models import GroupStatus, LearningGroup
-from app.learning_groups.service import manages_group
+from app.learning_groups.service import facilitated_by, manages_group
 from app.organisations.models import Organisation
 from app.workshops.models import Workshop
 
@@ -39,6 +39,7 @@ SORTING = repository.SORTING
 async def list_cases(
     conn: AsyncConnection,
     request: Request,
+    principal: Principal,
     page: PageRequest,
     *,
     learning_group_id: uuid.UUID | None,
@@ -57,11 +58,30 @@ async def list_cases(
         presented_at_workshop_id=presented_at_workshop_id,
         q=q,
     )
-    return await list_page(conn, request, query, page, SORTING, repository.to_item)
+
+    async def offered(conn: AsyncConnection, items: list[CaseRead]) -> None:
+        await for_caller(conn, principal, items)
+
+    return await list_page(conn, request, query, page, SORTING, repository.to_item, offered)
 
 
-async def get_case(conn: AsyncConnection, case_id: uuid.UUID) -> CaseRead:
-    return await repository.get(conn, case_id)
+async def get_case(conn: AsyncConnection, principal: Principal, case_id: uuid.UUID) -> CaseRead:
+    return (await for_caller(conn, principal, [await repository.get(conn, case_id)]))[0]
+
+
+async def for_caller(
+    conn: AsyncConnection, principal: Principal, items: list[CaseRead]
+) -> list[CaseRead]:
+    """`allowedTransitions` as the caller may take them: the lifecycle's for an admin and for
+    a facilitator of the case's group, none for anyone else (their PATCH would be a 403). At
+    most one statement for the page, none for an admin."""
+    if principal.is_admin:
+        return items
+    facilitated = await facilitated_by(conn, principal) if items else frozenset()
+    for item in items:
+        if item["learningGroupId"] not in facilitated:
+            item["allowedTransitions"] = []
+    return items
 
 
 async def _ensure_may_work_on(

@@ -41,7 +41,7 @@ WHO_MAY_WRITE = (
 )
 async def list_insights(
     request: Request,
-    _: CanReadCommunity,
+    principal: CanReadCommunity,
     conn: ReadDb,
     page: Annotated[PageRequest, Depends(service.SORTING.params)],
     adoption: Annotated[
@@ -59,6 +59,7 @@ async def list_insights(
     return await service.list_insights(
         conn,
         request,
+        principal,
         page,
         adoption=adoption,
         department_id=department_id,
@@ -96,8 +97,8 @@ async def create_insight(
     response_model=InsightRead,
     responses=responses(200, "The insight.", *READ, 404, headers=("ETag",)),
 )
-async def get_insight(_: CanReadCommunity, conn: ReadDb, insight_id: InsightId) -> Response:
-    return resource_response(await service.get_insight(conn, insight_id))
+async def get_insight(principal: CanReadCommunity, conn: ReadDb, insight_id: InsightId) -> Response:
+    return resource_response(await service.get_insight(conn, principal, insight_id))
 
 
 @router.patch(

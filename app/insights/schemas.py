@@ -71,7 +71,10 @@ class InsightRead(TypedDict):
     adoption: Adoption
     allowedTransitions: Annotated[
         list[Adoption],
-        Field(description="The adoption stage a PATCH may move this insight to next."),
+        Field(
+            description="The adoption stage the caller may move this insight to next (only an admin "
+            "advances adoption: empty for anyone else)."
+        ),
     ]
     adoptedByDepartmentIds: list[uuid.UUID]
     adoptedByDepartments: list[AdoptingDepartment]

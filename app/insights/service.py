@@ -38,6 +38,7 @@ SORTING = repository.SORTING
 async def list_insights(
     conn: AsyncConnection,
     request: Request,
+    principal: Principal,
     page: PageRequest,
     *,
     adoption: Sequence[str] | None,
@@ -57,13 +58,26 @@ async def list_insights(
         source_question_id=source_question_id,
         q=q,
     )
-    return await list_page(
-        conn, request, query, page, SORTING, repository.to_item, repository.with_adopters
-    )
+
+    async def enrich(conn: AsyncConnection, items: list[InsightRead]) -> None:
+        await repository.with_adopters(conn, items)
+        for item in items:
+            _offered(principal, item)
+
+    return await list_page(conn, request, query, page, SORTING, repository.to_item, enrich)
 
 
-async def get_insight(conn: AsyncConnection, insight_id: uuid.UUID) -> InsightRead:
-    return await repository.get(conn, insight_id)
+async def get_insight(
+    conn: AsyncConnection, principal: Principal, insight_id: uuid.UUID
+) -> InsightRead:
+    return _offered(principal, await repository.get(conn, insight_id))
+
+
+def _offered(principal: Principal, item: InsightRead) -> InsightRead:
+    """`allowedTransitions` as the caller may take them: only an admin advances adoption."""
+    if not principal.is_admin:
+        item["allowedTransitions"] = []
+    return item
 
 
 # The fields that name an insight's source, and what each refers to. Problems name a field as
@@ -155,7 +169,7 @@ async def create_insight(
     await trail.record(
         conn, "insights-create", OBJECT, insight_id, detail={"adoption": data.adoption}
     )
-    return await repository.get(conn, insight_id)
+    return _offered(principal, await repository.get(conn, insight_id))
 
 
 def _authorise_update(principal: Principal, current: InsightRead, fields: set[str]) -> None:
@@ -208,4 +222,4 @@ async def update_insight(
         if changes.get("adoption", current["adoption"]) != current["adoption"]:
             detail["adoption"] = {"from": str(current["adoption"]), "to": str(changes["adoption"])}
         await trail.record(conn, "insights-update", OBJECT, insight_id, detail=detail)
-    return await repository.get(conn, insight_id)
+    return _offered(principal, await repository.get(conn, insight_id))

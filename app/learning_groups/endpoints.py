@@ -54,7 +54,7 @@ router = APIRouter(
 )
 async def list_groups(
     request: Request,
-    _: CanReadCommunity,
+    principal: CanReadCommunity,
     conn: ReadDb,
     page: Annotated[PageRequest, Depends(service.SORTING.params)],
     theme_id: Annotated[uuid.UUID | None, Query(alias="themeId")] = None,
@@ -79,6 +79,7 @@ async def list_groups(
     return await service.list_groups(
         conn,
         request,
+        principal,
         page,
         theme_id=theme_id,
         mode=mode,
@@ -117,8 +118,8 @@ async def create_group(
     response_model=GroupDetail,
     responses=responses(200, "The learning group.", *READ, 404, headers=("ETag",)),
 )
-async def get_group(_: CanReadCommunity, group_id: GroupId) -> Response:
-    return resource_response(await service.get_group(group_id))
+async def get_group(principal: CanReadCommunity, group_id: GroupId) -> Response:
+    return resource_response(await service.get_group(principal, group_id))
 
 
 @router.patch(

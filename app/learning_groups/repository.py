@@ -227,6 +227,16 @@ async def update(
     await update_versioned(conn, table, group_id, version, values)
 
 
+async def facilitated_groups(conn: AsyncConnection, member_id: uuid.UUID) -> frozenset[uuid.UUID]:
+    """The groups the member currently holds a facilitator membership of, in one statement."""
+    query = select(ms.group_id).where(
+        ms.member_id == member_id,
+        ms.role == MembershipRole.FACILITATOR,
+        ms.left_at.is_(None),
+    )
+    return frozenset(row.group_id for row in await conn.execute(query))
+
+
 async def facilitates(conn: AsyncConnection, member_id: uuid.UUID, group_id: uuid.UUID) -> bool:
     """Whether the member currently holds a facilitator membership of the group."""
     query = select(ms.id).where(

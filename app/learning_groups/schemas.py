@@ -72,7 +72,10 @@ class GroupRead(TypedDict):
     mergedIntoId: uuid.UUID | None
     allowedTransitions: Annotated[
         list[GroupStatus],
-        Field(description="The statuses this group may move to next (empty when final)."),
+        Field(
+            description="The statuses the caller may move this group to next: the lifecycle's for an admin "
+            "and its facilitators, none for anyone else (and none when final)."
+        ),
     ]
     memberCount: Annotated[int, Field(description="How many members the group has now.")]
     version: int

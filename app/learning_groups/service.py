@@ -4,7 +4,7 @@ memberships that end instead of disappearing."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -58,6 +58,7 @@ MEMBERSHIP_SORTING = repository.MEMBERSHIP_SORTING
 async def list_groups(
     conn: AsyncConnection,
     request: Request,
+    principal: Principal,
     page: PageRequest,
     *,
     theme_id: uuid.UUID | None,
@@ -78,12 +79,16 @@ async def list_groups(
         formed_at_workshop_id=formed_at_workshop_id,
         q=q,
     )
-    return await list_page(conn, request, query, page, SORTING, repository.to_item)
+
+    async def offered(conn: AsyncConnection, items: list[GroupRead]) -> None:
+        await for_caller(conn, principal, items)
+
+    return await list_page(conn, request, query, page, SORTING, repository.to_item, offered)
 
 
-async def get_group(group_id: uuid.UUID) -> GroupDetail:
+async def get_group(principal: Principal, group_id: uuid.UUID) -> GroupDetail:
     """The group with its current members, read on the hot path (app/core/fastread.py)."""
-    return await repository.read_detail(group_id)
+    return detail_for_caller(await repository.read_detail(group_id), principal)
 
 
 async def list_memberships(
@@ -119,6 +124,49 @@ async def manages_group(conn: AsyncConnection, principal: Principal, group_id: u
     if principal.role != "facilitator" or principal.member_id is None:
         return False
     return await repository.facilitates(conn, principal.member_id, group_id)
+
+
+async def facilitated_by(conn: AsyncConnection, principal: Principal) -> frozenset[uuid.UUID]:
+    """The groups the caller facilitates now, as `manages_group` counts them: none unless a
+    facilitator acting for a member (then one statement)."""
+    if principal.role != "facilitator" or principal.member_id is None:
+        return frozenset()
+    return await repository.facilitated_groups(conn, principal.member_id)
+
+
+def _offered(item: GroupRead, principal: Principal, facilitated: Collection[uuid.UUID]) -> None:
+    """`allowedTransitions` as the caller may take them: the lifecycle's for an admin and
+    the group's facilitators, none for anyone else (their PATCH would be a 403)."""
+    if not principal.is_admin and item["id"] not in facilitated:
+        item["allowedTransitions"] = []
+
+
+async def for_caller(
+    conn: AsyncConnection, principal: Principal, items: list[GroupRead]
+) -> list[GroupRead]:
+    """Narrow each group's `allowedTransitions` to what the caller may do (at most one
+    statement for the page, none for an admin)."""
+    if principal.is_admin:
+        return items
+    facilitated = await facilitated_by(conn, principal) if items else frozenset()
+    for item in items:
+        _offered(item, principal, facilitated)
+    return items
+
+
+def detail_for_caller(detail: GroupDetail, principal: Principal) -> GroupDetail:
+    """The same for a group read with its members: whether the caller facilitates it is in
+    them, so no statement more."""
+    facilitated: set[uuid.UUID] = set()
+    if principal.role == "facilitator" and principal.member_id is not None:
+        facilitated = {
+            detail["id"]
+            for member in detail["members"]
+            if member["memberId"] == principal.member_id
+            and member["role"] == MembershipRole.FACILITATOR
+        }
+    _offered(detail, principal, facilitated)
+    return detail
 
 
 async def ensure_manages_group(

@@ -42,8 +42,8 @@ router = APIRouter(
 
 WHO_MAY_WRITE = (
     "Admins manage every question. Members and facilitators propose questions (status "
-    "`proposed`, raised by their own member) and edit their own proposal while it is "
-    "proposed. A facilitator manages the questions owned by a group they facilitate. "
+    "`proposed`, raised by their own member), edit their own proposal while it is "
+    "proposed, and withdraw it (`status: retired`). A facilitator manages the questions owned by a group they facilitate. "
     "Readers read; sync keys have no access."
 )
 
@@ -65,7 +65,7 @@ WHO_MAY_SUPPORT = (
 )
 async def list_questions(
     request: Request,
-    _: CanReadCommunity,
+    principal: CanReadCommunity,
     conn: ReadDb,
     page: Annotated[PageRequest, Depends(service.SORTING.params)],
     theme_id: Annotated[uuid.UUID | None, Query(alias="themeId")] = None,
@@ -95,6 +95,7 @@ async def list_questions(
     return await service.list_questions(
         conn,
         request,
+        principal,
         page,
         theme_id=theme_id,
         status=status,
@@ -138,8 +139,10 @@ async def create_question(
     response_model=QuestionRead,
     responses=responses(200, "The learning question.", *READ, 404, headers=("ETag",)),
 )
-async def get_question(_: CanReadCommunity, conn: ReadDb, question_id: QuestionId) -> Response:
-    return resource_response(await service.get_question(conn, question_id))
+async def get_question(
+    principal: CanReadCommunity, conn: ReadDb, question_id: QuestionId
+) -> Response:
+    return resource_response(await service.get_question(conn, principal, question_id))
 
 
 @router.patch(

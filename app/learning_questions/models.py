@@ -35,7 +35,7 @@ class QuestionKind(enum.StrEnum):
         "answered": "Beantwoord: answered (`answer`).",
         "parked": "Geparkeerd: put aside for now.",
         "merged": "Samengevoegd: merged into another question (`mergedIntoId`); only `_merge` sets it.",
-        "retired": "Vervallen: no longer asked.",
+        "retired": "Vervallen: no longer asked (also: withdrawn by its proposer while proposed).",
     },
 )
 class QuestionStatus(enum.StrEnum):

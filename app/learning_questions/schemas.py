@@ -103,7 +103,11 @@ class QuestionRead(TypedDict):
     status: QuestionStatus
     allowedTransitions: Annotated[
         list[QuestionStatus],
-        Field(description="The statuses a PATCH may move this question to next."),
+        Field(
+            description="The statuses the caller may move this question to next: the lifecycle's for an "
+            "admin and a facilitator of its owner group; `retired` (withdraw) for its proposer "
+            "while it is proposed; none for anyone else."
+        ),
     ]
     mergedIntoId: Annotated[
         uuid.UUID | None, Field(description="The surviving question, once this one is merged.")

@@ -25,6 +25,7 @@ from app.core.permissions import Role, ensure_role
 from app.core.repository import list_page, require_references
 from app.learning_groups import repository as groups_repository
 from app.learning_groups.models import LearningGroup
+from app.learning_groups.service import facilitated_by
 from app.learning_questions import repository
 from app.learning_questions.lifecycle import TRANSITIONS
 from app.learning_questions.models import QuestionStatus
@@ -68,6 +69,7 @@ _REFERENCES: dict[str, Table] = {
 async def list_questions(
     conn: AsyncConnection,
     request: Request,
+    principal: Principal,
     page: PageRequest,
     *,
     theme_id: uuid.UUID | None,
@@ -97,13 +99,57 @@ async def list_questions(
         supported_by_member_id=supported_by_member_id,
         q=q,
     )
-    return await list_page(
-        conn, request, query, page, SORTING, repository.to_item, repository.with_merged
-    )
+
+    async def enrich(conn: AsyncConnection, items: list[QuestionRead]) -> None:
+        await repository.with_merged(conn, items)
+        await for_caller(conn, principal, items)
+
+    return await list_page(conn, request, query, page, SORTING, repository.to_item, enrich)
 
 
-async def get_question(conn: AsyncConnection, question_id: uuid.UUID) -> QuestionRead:
-    return await repository.get(conn, question_id)
+async def get_question(
+    conn: AsyncConnection, principal: Principal, question_id: uuid.UUID
+) -> QuestionRead:
+    return await _read(conn, principal, question_id)
+
+
+async def _read(
+    conn: AsyncConnection, principal: Principal, question_id: uuid.UUID
+) -> QuestionRead:
+    return (await for_caller(conn, principal, [await repository.get(conn, question_id)]))[0]
+
+
+# What the proposer of a question may do with it while it is proposed: withdraw it.
+WITHDRAWN = QuestionStatus.RETIRED
+
+
+async def for_caller(
+    conn: AsyncConnection, principal: Principal, items: list[QuestionRead]
+) -> list[QuestionRead]:
+    """Narrow each question's `allowedTransitions` to the moves the caller may make, by the
+    rules `update_question` enforces: an admin and a facilitator of the owner group follow the
+    lifecycle; the proposer of a proposed question may withdraw it (`retired`); anyone else
+    may move nothing. At most one statement for the page (a facilitator's groups)."""
+    if principal.is_admin:
+        return items
+    contributor = principal.role in CONTRIBUTORS
+    facilitated: frozenset[uuid.UUID] = frozenset()
+    if contributor and any(item["ownerGroupId"] is not None for item in items):
+        facilitated = await facilitated_by(conn, principal)
+    for item in items:
+        owner = item["ownerGroupId"]
+        if contributor and owner is not None and owner in facilitated:
+            continue
+        proposer = (
+            contributor
+            and principal.member_id is not None
+            and item["raisedByMemberId"] == principal.member_id
+            and item["status"] == QuestionStatus.PROPOSED
+        )
+        item["allowedTransitions"] = [
+            s for s in item["allowedTransitions"] if proposer and s == WITHDRAWN
+        ]
+    return items
 
 
 async def _require_references(conn: AsyncConnection, values: dict[str, Any]) -> None:
@@ -191,7 +237,7 @@ async def create_question(
     await trail.record(
         conn, "learning-questions-create", OBJECT, question_id, detail={"status": data.status}
     )
-    return await repository.get(conn, question_id)
+    return await _read(conn, principal, question_id)
 
 
 def _ensure_not_merged(current: QuestionRead) -> None:
@@ -232,10 +278,15 @@ async def _authorise_update(
         return
     own = principal.member_id is not None and principal.member_id == current["raisedByMemberId"]
     if own and current["status"] == QuestionStatus.PROPOSED:
-        if changes.get("status", QuestionStatus.PROPOSED) != QuestionStatus.PROPOSED:
+        # The proposer edits it while it is proposed, and may withdraw it (to `retired`).
+        if changes.get("status", QuestionStatus.PROPOSED) not in (
+            QuestionStatus.PROPOSED,
+            WITHDRAWN,
+        ):
             raise Forbidden(
                 "Only an admin, or a facilitator of the owner group, may move a proposed "
-                "question on; its proposer may still edit it while it is proposed."
+                "question on; its proposer may still edit it while it is proposed, or "
+                "withdraw it (status `retired`)."
             )
         return
     raise Forbidden(
@@ -283,7 +334,7 @@ async def update_question(
         if new_status != status:
             detail["status"] = {"from": str(status), "to": str(new_status)}
         await trail.record(conn, "learning-questions-update", OBJECT, question_id, detail=detail)
-    return await repository.get(conn, question_id)
+    return await _read(conn, principal, question_id)
 
 
 def _unknown_target(into_id: uuid.UUID) -> InvalidInput:
@@ -353,7 +404,7 @@ async def merge_question(
         question_id,
         detail={"intoId": str(into_id), "fromStatus": str(current["status"])},
     )
-    return await repository.get(conn, question_id)
+    return await _read(conn, principal, question_id)
 
 
 # --- support ("ik wil dit ook leren") -------------------------------------------------------

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any, NotRequired
+from typing import Any, NamedTuple, NotRequired
 
 from fastapi import Request
 from fastapi.responses import Response
@@ -21,7 +21,7 @@ from app.core.text import contains
 from app.departments.models import Department
 from app.members.models import Member
 from app.members.rules import name_key
-from app.workshops.models import Workshop, WorkshopAttendee
+from app.workshops.models import Workshop, WorkshopAttendee, WorkshopStatus
 from app.workshops.schemas import AttendeeRead, WorkshopRead
 
 table = table_of(Workshop)
@@ -47,6 +47,8 @@ COLUMNS = (
     c.ends_at,
     c.location,
     c.summary,
+    c.status,
+    c.capacity,
     ATTENDEE_COUNT,
     c.version,
     c.created_at,
@@ -68,6 +70,8 @@ ATTENDEE_SORTING = Sorting(
 
 
 def to_item(row: Row[Any]) -> WorkshopRead:
+    count = int(row.attendee_count)
+    capacity = row.capacity
     return {
         "id": row.id,
         "title": row.title,
@@ -75,7 +79,10 @@ def to_item(row: Row[Any]) -> WorkshopRead:
         "endsAt": row.ends_at,
         "location": row.location,
         "summary": row.summary,
-        "attendeeCount": int(row.attendee_count),
+        "status": row.status,
+        "capacity": capacity,
+        "attendeeCount": count,
+        "placesLeft": None if capacity is None else max(capacity - count, 0),
         "version": row.version,
         "createdAt": row.created_at,
         "updatedAt": row.updated_at,
@@ -106,6 +113,21 @@ def list_query(
             or_(contains(c.title, q), contains(c.location, q), contains(c.summary, q))
         )
     return query
+
+
+# At most this many werkplaatsen in one calendar feed, the latest first: a community holds a
+# few a year, so this is decades; the bound keeps one request's work bounded all the same.
+CALENDAR_LIMIT = 1000
+
+
+async def calendar_rows(
+    conn: AsyncConnection, attended_by: uuid.UUID | None = None
+) -> list[WorkshopRead]:
+    """The werkplaatsen of a calendar feed in one statement, by start (the latest
+    CALENDAR_LIMIT), cancelled ones included: a calendar removes them only when told so."""
+    query = list_query(attended_by=attended_by).order_by(c.starts_at.desc(), c.id.desc())
+    rows = (await conn.execute(query.limit(CALENDAR_LIMIT))).all()
+    return [to_item(row) for row in reversed(rows)]
 
 
 async def get(conn: AsyncConnection, workshop_id: uuid.UUID) -> WorkshopRead:
@@ -238,3 +260,29 @@ async def withdraw_sign_ups_ahead(
         (await conn.execute(select(c.id, c.version).where(c.id.in_(workshop_ids)))).all()
     )
     return [(workshop_id, member_id, versions[workshop_id]) for workshop_id, member_id in removed]
+
+
+class SignUpState(NamedTuple):
+    status: WorkshopStatus
+    starts_at: datetime
+    capacity: int | None
+    attendee_count: int
+
+
+async def lock_for_sign_up(conn: AsyncConnection, workshop_id: uuid.UUID) -> SignUpState | None:
+    """The workshop's status, start and capacity, and how many signed up, with its row locked
+    for the rest of the transaction (Postgres; SQLite's writers take turns anyway): two
+    sign-ups for the last place take turns, and the second finds it full."""
+    locked = (
+        await conn.execute(
+            select(c.status, c.starts_at, c.capacity).where(c.id == workshop_id).with_for_update()
+        )
+    ).first()
+    if locked is None:
+        return None
+    count = (
+        await conn.execute(
+            select(func.count()).select_from(attendees).where(a.workshop_id == workshop_id)
+        )
+    ).scalar_one()
+    return SignUpState(locked.status, locked.starts_at, locked.capacity, int(count))

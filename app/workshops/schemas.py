@@ -11,10 +11,20 @@ from typing_extensions import TypedDict
 
 from app.core.schemas import InputModel, ListPage, NotNull, PatchModel
 from app.members.schemas import DepartmentRef
+from app.workshops.models import WorkshopStatus
 
 Title = Annotated[str, Field(min_length=1, max_length=200)]
 Location = Annotated[str, Field(min_length=1, max_length=200)]
 Summary = Annotated[str, Field(min_length=1, max_length=20_000)]
+Capacity = Annotated[
+    int,
+    Field(
+        ge=1,
+        le=100_000,
+        description="How many members may sign up themselves (`PUT …/attendees/me`); "
+        "null: no limit. Lowering it below the sign-ups keeps them all and only stops new ones.",
+    ),
+]
 
 
 class WorkshopCreate(InputModel):
@@ -23,6 +33,7 @@ class WorkshopCreate(InputModel):
     ends_at: AwareDatetime | None = Field(default=None, description="Not before startsAt.")
     location: Location | None = None
     summary: Summary | None = None
+    capacity: Capacity | None = None
 
 
 class WorkshopUpdate(PatchModel):
@@ -31,6 +42,12 @@ class WorkshopUpdate(PatchModel):
     ends_at: AwareDatetime | None = None
     location: Location | None = None
     summary: Summary | None = None
+    status: NotNull[WorkshopStatus] = Field(
+        default=None,
+        description="`cancelled` calls the workshop off (sign-ups are then refused, and the "
+        "calendar feeds show it as cancelled); `planned` puts it back on.",
+    )
+    capacity: Capacity | None = None
 
 
 # A workshop as the API shows it; `repository.to_item` builds it.
@@ -41,7 +58,21 @@ class WorkshopRead(TypedDict):
     endsAt: datetime | None
     location: str | None
     summary: str | None
-    attendeeCount: Annotated[int, Field(description="How many members attended.")]
+    status: WorkshopStatus
+    capacity: Annotated[
+        int | None,
+        Field(description="How many members may sign up themselves; null: no limit."),
+    ]
+    attendeeCount: Annotated[
+        int, Field(description="How many members signed up for it (or attended it).")
+    ]
+    placesLeft: Annotated[
+        int | None,
+        Field(
+            description="How many more members may sign up (capacity minus attendeeCount, never "
+            "below 0); null when there is no limit."
+        ),
+    ]
     version: int
     createdAt: datetime
     updatedAt: datetime

@@ -1,4 +1,6 @@
-"""Rules about workshops: a coherent time span, and who attended (once per member)."""
+"""Rules about workshops: a coherent time span, who attended (once per member), members who sign
+up and withdraw themselves (only ahead, never for a cancelled or full one), and the calendar
+feeds."""
 
 from __future__ import annotations
 
@@ -13,15 +15,16 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.audit import feed, trail
 from app.core.context import Principal
-from app.core.errors import Conflict, InvalidInput, InvalidParam, NotFound
+from app.core.errors import Conflict, Forbidden, InvalidInput, InvalidParam, NotFound
 from app.core.http import check_version
 from app.core.models import table_of, utcnow
 from app.core.pagination import PageRequest
-from app.core.permissions import ensure_admin
+from app.core.permissions import Role, ensure_admin, ensure_role
 from app.core.repository import list_page, require_references
 from app.members.departure import Cause, ends_on_departure
 from app.members.models import Member
-from app.workshops import repository
+from app.workshops import calendar, repository
+from app.workshops.models import WorkshopStatus
 from app.workshops.schemas import (
     AttendeeCreate,
     AttendeeRead,
@@ -78,6 +81,7 @@ async def create_workshop(
             "ends_at": data.ends_at,
             "location": data.location,
             "summary": data.summary,
+            "capacity": data.capacity,
         },
     )
     await trail.record(conn, "workshops-create", OBJECT, workshop_id)
@@ -136,13 +140,7 @@ async def add_attendee(
     await require_references(conn, {"memberId": (table_of(Member), data.member_id)})
     if await repository.get_attendee(conn, workshop_id, data.member_id) is not None:
         raise Conflict("This member is already recorded as an attendee of this workshop.")
-    try:
-        await repository.add_attendee(
-            conn, workshop_id, data.member_id, data.registered_at or utcnow()
-        )
-    except IntegrityError:
-        # Someone recorded the same attendance between our check and our insert.
-        raise Conflict("This member is already recorded as an attendee of this workshop.") from None
+    item = await _record_attendee(conn, workshop_id, data.member_id, data.registered_at or utcnow())
     await trail.record(
         conn,
         "workshop-attendees-create",
@@ -150,7 +148,18 @@ async def add_attendee(
         workshop_id,
         detail={"memberId": str(data.member_id)},
     )
-    item = await repository.get_attendee(conn, workshop_id, data.member_id)
+    return item
+
+
+async def _record_attendee(
+    conn: AsyncConnection, workshop_id: uuid.UUID, member_id: uuid.UUID, registered_at: datetime
+) -> AttendeeRead:
+    try:
+        await repository.add_attendee(conn, workshop_id, member_id, registered_at)
+    except IntegrityError:
+        # Someone recorded the same attendance between our check and our insert.
+        raise Conflict("This member is already recorded as an attendee of this workshop.") from None
+    item = await repository.get_attendee(conn, workshop_id, member_id)
     assert item is not None
     return item
 
@@ -190,3 +199,105 @@ async def withdraw_departed(
             for _, member_id, _ in removed
         ],
     )
+
+
+# Signing up and withdrawing oneself: any role that contributes, for the member it acts for.
+SELF_SERVICE = frozenset({Role.ADMIN.value, Role.FACILITATOR.value, Role.MEMBER.value})
+
+
+def _own_member(principal: Principal, action: str) -> uuid.UUID:
+    ensure_role(principal, SELF_SERVICE, action)
+    if principal.member_id is None:
+        raise Forbidden(
+            f"These credentials act for no member, so they cannot {action}; use an API key "
+            "linked to your member (or a token mapped to one). An admin records someone "
+            "else's attendance with POST /v1/workshops/{workshopId}/attendees."
+        )
+    return principal.member_id
+
+
+async def my_attendance(
+    conn: AsyncConnection, principal: Principal, workshop_id: uuid.UUID
+) -> AttendeeRead:
+    member_id = _own_member(principal, "look up a sign-up of their own")
+    await _ensure_workshop(conn, workshop_id)
+    item = await repository.get_attendee(conn, workshop_id, member_id)
+    if item is None:
+        raise NotFound("You have not signed up for this workshop.")
+    return item
+
+
+async def sign_up(
+    conn: AsyncConnection, principal: Principal, workshop_id: uuid.UUID
+) -> tuple[AttendeeRead, bool]:
+    """Sign the caller's member up; (the attendance, whether it is new). Signing up again is
+    no change. A workshop that has started, is cancelled or is full is a 409."""
+    member_id = _own_member(principal, "sign up for a workshop")
+    state = await repository.lock_for_sign_up(conn, workshop_id)
+    if state is None:
+        raise NotFound("No workshop has that id.")
+    current = await repository.get_attendee(conn, workshop_id, member_id)
+    if current is not None:
+        return current, False
+    if state.status == WorkshopStatus.CANCELLED:
+        raise Conflict(
+            "This workshop is cancelled; nobody can sign up for it.",
+            extra={"reason": "cancelled"},
+        )
+    if state.starts_at <= utcnow():
+        raise Conflict(
+            "This workshop has already started; sign-ups close when it begins.",
+            extra={"reason": "started"},
+        )
+    if state.capacity is not None and state.attendee_count >= state.capacity:
+        raise Conflict(
+            f"This workshop is full: all {state.capacity} places are taken. A place opens "
+            "when someone withdraws.",
+            extra={"reason": "full", "capacity": state.capacity},
+        )
+    item = await _record_attendee(conn, workshop_id, member_id, utcnow())
+    await trail.record(
+        conn, "workshop-attendees-sign-up", OBJECT, workshop_id, detail={"memberId": str(member_id)}
+    )
+    return item, True
+
+
+async def withdraw(conn: AsyncConnection, principal: Principal, workshop_id: uuid.UUID) -> None:
+    """Take the caller's member off a workshop ahead. Not signed up: nothing to do (the end
+    state is the same). A workshop that has started keeps its attendance: a 409."""
+    member_id = _own_member(principal, "withdraw from a workshop")
+    state = await repository.lock_for_sign_up(conn, workshop_id)
+    if state is None:
+        raise NotFound("No workshop has that id.")
+    if await repository.get_attendee(conn, workshop_id, member_id) is None:
+        return
+    if state.starts_at <= utcnow():
+        raise Conflict(
+            "This workshop has already started, so its attendance is history; an admin "
+            "corrects it with DELETE /v1/workshops/{workshopId}/attendees/{memberId}.",
+            extra={"reason": "started"},
+        )
+    await repository.remove_attendee(conn, workshop_id, member_id)
+    await trail.record(
+        conn,
+        "workshop-attendees-withdraw",
+        OBJECT,
+        workshop_id,
+        detail={"memberId": str(member_id)},
+    )
+
+
+async def calendar_feed(conn: AsyncConnection) -> bytes:
+    """Every werkplaats as an iCalendar feed."""
+    return calendar.feed(await repository.calendar_rows(conn), name=calendar.ALL_NAME)
+
+
+async def my_calendar_feed(conn: AsyncConnection, principal: Principal) -> bytes:
+    """The werkplaatsen the caller's member signed up for (or attended), as an iCalendar feed."""
+    if principal.member_id is None:
+        raise NotFound(
+            "These credentials act for no member, so there is no personal calendar; the "
+            "calendar of every werkplaats is GET /v1/calendars/workshops.ics."
+        )
+    rows = await repository.calendar_rows(conn, attended_by=principal.member_id)
+    return calendar.feed(rows, name=calendar.MINE_NAME)

@@ -383,7 +383,7 @@ async def test_answer_examples_are_what_the_demo_answers(client):
         if not in_path or needed or not all("example" in p for p in in_path):
             continue
         if path.endswith("/me"):
-            continue  # the caller's own (support): it depends on who asks, not on examples
+            continue  # the caller's own (a sign-up): what it finds depends on who asks
         url = path
         for parameter in in_path:
             url = url.replace("{" + parameter["name"] + "}", str(parameter["example"]))

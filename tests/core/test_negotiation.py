@@ -41,7 +41,14 @@ def _concrete(path: str) -> str:
 def test_every_operation_is_covered():
     assert len(ROUTES) > 90
     served = {media for route, _, _ in ROUTES for media in route.media_types}
-    assert served == {"application/json", "text/csv", "text/event-stream", "text/html", SCIM_JSON}
+    assert served == {
+        "application/json",
+        "text/calendar",
+        "text/csv",
+        "text/event-stream",
+        "text/html",
+        SCIM_JSON,
+    }
 
 
 @pytest.mark.parametrize(("route", "method", "path"), ROUTES, ids=IDS)

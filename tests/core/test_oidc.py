@@ -7,6 +7,7 @@ import json
 import threading
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -20,7 +21,7 @@ from app.auth.authentication import member_lookup
 from app.core.db import database
 from app.main import create_app
 from tests.conftest import client_for
-from tests.factories import make_member
+from tests.factories import make_member, make_workshop
 
 ISSUER = "https://login.example.amsterdam/tenant"
 AUDIENCE = "api://leergemeenschap"
@@ -163,6 +164,27 @@ async def test_subject_is_matched_to_member_external_id(client, provider, oidc_o
     )
     assert own.status_code == 200, own.text
     assert own.json()["discipline"] == "Inkoop"
+
+
+async def test_a_token_mapped_to_a_member_signs_up_and_reads_its_calendar(
+    client, provider, oidc_on
+):
+    _, private = provider
+    member = await make_member(externalId="HR-OIDC-8")
+    ahead = (datetime.now(UTC) + timedelta(days=7)).isoformat()
+    workshop = await make_workshop(title="Werkplaats met token", startsAt=ahead)
+    token = _auth(_token(private, {"sub": "HR-OIDC-8", "roles": ["member"]}))
+    signed = await client.put(f"/v1/workshops/{workshop['id']}/attendees/me", headers=token)
+    assert signed.status_code == 201, signed.text
+    assert signed.json()["memberId"] == str(member["id"])
+    feed = await client.get("/v1/me/calendars/workshops.ics", headers=token)
+    assert feed.status_code == 200, feed.text
+    assert f"UID:{workshop['id']}@leergemeenschap" in feed.text
+    # A token whose subject is no member has no "me".
+    stranger = _auth(_token(private, {"sub": "HR-NOBODY", "roles": ["member"]}))
+    refused = await client.put(f"/v1/workshops/{workshop['id']}/attendees/me", headers=stranger)
+    assert refused.status_code == 403, refused.text
+    assert (await client.get("/v1/me/calendars/workshops.ics", headers=stranger)).status_code == 404
 
 
 @pytest.mark.parametrize(

@@ -140,7 +140,7 @@ async def test_a_member_edits_their_own_proposal_while_it_is_proposed(client):
     edited = await patch(client, mine["id"], {"title": "Scherper", "kind": "strategic"}, me.key)
     assert edited.status_code == 200, edited.text
     assert_problem(await patch(client, mine["id"], {"status": "open"}, me.key), 403)
-    assert_problem(await patch(client, mine["id"], {"status": "retired"}, me.key), 403)
+    assert_problem(await patch(client, mine["id"], {"status": "exploring"}, me.key), 403)
     someone = await make_member()
     moved = await patch(client, mine["id"], {"raisedByMemberId": str(someone["id"])}, me.key)
     assert_problem(moved, 403)

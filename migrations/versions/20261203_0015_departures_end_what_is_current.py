@@ -1,8 +1,8 @@
 """departures end what is current: an index for a member's own questions, and the members who
 left before deactivation ended anything leave their groups and the werkplaatsen ahead now
 
-Revision ID: 0014
-Revises: 0013
+Revision ID: 0015
+Revises: 0014
 Create Date: 2026-12-03 17:00:00.000000
 
 Until this revision, deactivating or erasing a member left them a current member of their
@@ -23,8 +23,8 @@ from alembic import op
 import app.core.models
 
 
-revision: str = '0014'
-down_revision: str | Sequence[str] | None = '0013'
+revision: str = '0015'
+down_revision: str | Sequence[str] | None = '0014'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
