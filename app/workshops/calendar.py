@@ -20,7 +20,6 @@ from icalendar import (
     vRecur,
 )
 
-from app.core.models import utcnow
 from app.workshops.models import WorkshopStatus
 from app.workshops.schemas import WorkshopRead
 
@@ -67,10 +66,13 @@ def uid(workshop: WorkshopRead) -> str:
     return f"{workshop['id']}@{UID_DOMAIN}"
 
 
-def _event(workshop: WorkshopRead, stamp: object) -> Event:
+def _event(workshop: WorkshopRead) -> Event:
     event = Event()
     event.add("uid", uid(workshop))
-    event.add("dtstamp", stamp)
+    # The moment the event's information was last revised, not the moment of the request:
+    # the same werkplaats gives the same bytes in every answer (and from a restored backup),
+    # and a calendar still sees a change by SEQUENCE and DTSTAMP.
+    event.add("dtstamp", workshop["updatedAt"].replace(microsecond=0))
     event.add("created", workshop["createdAt"])
     event.add("last-modified", workshop["updatedAt"])
     # Every change of the workshop raises its version; RFC 5545 counts from 0.
@@ -103,7 +105,6 @@ def feed(workshops: list[WorkshopRead], *, name: str) -> bytes:
     calendar.add("refresh-interval", vDuration(REFRESH), parameters={"VALUE": "DURATION"})
     calendar.add("x-wr-timezone", TZID)
     calendar.add_component(_amsterdam())
-    stamp = utcnow().replace(microsecond=0)
     for workshop in workshops:
-        calendar.add_component(_event(workshop, stamp))
+        calendar.add_component(_event(workshop))
     return bytes(calendar.to_ical())
