@@ -29,12 +29,16 @@ from app.core.models import Base, UTCDateTime
     {
         "agenda-revision-published": "A revision of the learning agenda was published (everyone).",
         "comment-in-thread": "Someone commented or replied in a thread you take part in: you "
-        "wrote in it, or raised the question or case it is about.",
+        "wrote in it, raised the question, wrote the insight or are in the group it is about.",
+        "question-status-changed": "A learning question you raised or support changed status.",
+        "question-merged": "A learning question you raised or support was merged into another.",
     },
 )
 class NotificationKind(enum.StrEnum):
     AGENDA_REVISION_PUBLISHED = "agenda-revision-published"
     COMMENT_IN_THREAD = "comment-in-thread"
+    QUESTION_STATUS_CHANGED = "question-status-changed"
+    QUESTION_MERGED = "question-merged"
 
 
 class Notification(Base):
