@@ -32,6 +32,8 @@ from app.core.models import Base, UTCDateTime
         "wrote in it, raised the question, wrote the insight or are in the group it is about.",
         "question-status-changed": "A learning question you raised or support changed status.",
         "question-merged": "A learning question you raised or support was merged into another.",
+        "workshop-changed": "A werkplaats you signed up for was changed (time, place, title…).",
+        "workshop-cancelled": "A werkplaats you signed up for was cancelled.",
     },
 )
 class NotificationKind(enum.StrEnum):
@@ -39,6 +41,8 @@ class NotificationKind(enum.StrEnum):
     COMMENT_IN_THREAD = "comment-in-thread"
     QUESTION_STATUS_CHANGED = "question-status-changed"
     QUESTION_MERGED = "question-merged"
+    WORKSHOP_CHANGED = "workshop-changed"
+    WORKSHOP_CANCELLED = "workshop-cancelled"
 
 
 class Notification(Base):
