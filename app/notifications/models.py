@@ -34,6 +34,9 @@ from app.core.models import Base, UTCDateTime
         "question-merged": "A learning question you raised or support was merged into another.",
         "workshop-changed": "A werkplaats you signed up for was changed (time, place, title…).",
         "workshop-cancelled": "A werkplaats you signed up for was cancelled.",
+        "membership-added": "Someone else added you to a learning group.",
+        "membership-removed": "Someone else ended your membership of a learning group.",
+        "group-concluded": "A learning group you are in concluded.",
     },
 )
 class NotificationKind(enum.StrEnum):
@@ -43,6 +46,9 @@ class NotificationKind(enum.StrEnum):
     QUESTION_MERGED = "question-merged"
     WORKSHOP_CHANGED = "workshop-changed"
     WORKSHOP_CANCELLED = "workshop-cancelled"
+    MEMBERSHIP_ADDED = "membership-added"
+    MEMBERSHIP_REMOVED = "membership-removed"
+    GROUP_CONCLUDED = "group-concluded"
 
 
 class Notification(Base):

@@ -58,11 +58,15 @@ async def test_a_reply_in_a_group_thread_reaches_its_current_members(client):
     await add_membership(group["id"], member["id"])
     top = await make_comment("learning-group", group["id"], lead["id"])
     await make_comment("learning-group", group["id"], member["id"], parentId=str(top["id"]))
-    [note] = await _inbox(client, lead["id"])
+    [note] = await _in_thread(client, lead["id"])
     assert note["detail"]["reply"] is True
     assert note["detail"]["threadTitle"] == "Circulair inkopen"
-    assert len(await _inbox(client, member["id"])) == 1  # the lead's comment
-    assert await _inbox(client, left["id"]) == []
+    assert len(await _in_thread(client, member["id"])) == 1  # the lead's comment
+    assert await _in_thread(client, left["id"]) == []
+
+
+async def _in_thread(client, member_id):
+    return [n for n in await _inbox(client, member_id) if n["kind"] == "comment-in-thread"]
 
 
 async def _members(count):
