@@ -214,3 +214,16 @@ async def test_bad_settings(client, body):
     key = await make_key("member", member["id"])
     response = await client.put("/v1/me/notification-settings", json=body, headers=bearer(key))
     assert_problem(response, 400)
+
+
+async def test_me_counts_the_unread(client):
+    admin = await make_key("admin")
+    member = await make_member()
+    key = await make_key("member", member["id"])
+    await publish_a_revision(client, admin)
+    await publish_a_revision(client, admin)
+    me = (await client.get("/v1/me", headers=bearer(key))).json()
+    assert me["counts"]["unreadNotifications"] == 2
+    await client.post("/v1/me/notifications/_read", json={"all": True}, headers=bearer(key))
+    me = (await client.get("/v1/me", headers=bearer(key))).json()
+    assert me["counts"]["unreadNotifications"] == 0
