@@ -29,6 +29,9 @@ from app.notifications.schemas import (
 )
 
 SORTING = repository.SORTING
+# Marking read and the settings are audited under the member's id, but change no resource of
+# the change feed (a member's own inbox is nobody else's business): a type the feed lacks.
+NOT_IN_THE_FEED = "member-notifications"
 
 
 async def notify(
@@ -95,7 +98,7 @@ async def mark_read(conn: AsyncConnection, principal: Principal, data: ReadMark)
     await trail.record(
         conn,
         "me-notifications-read",
-        "member",
+        NOT_IN_THE_FEED,
         member_id,
         detail={"upTo": data.up_to, "marked": marked},
     )
@@ -125,6 +128,10 @@ async def put_settings(
     off = {setting.kind.value for setting in data.kinds if not setting.enabled}
     await repository.replace_opt_outs(conn, member_id, off)
     await trail.record(
-        conn, "me-notification-settings-update", "member", member_id, detail={"off": sorted(off)}
+        conn,
+        "me-notification-settings-update",
+        NOT_IN_THE_FEED,
+        member_id,
+        detail={"off": sorted(off)},
     )
     return _settings(off)

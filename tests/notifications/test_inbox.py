@@ -227,3 +227,19 @@ async def test_me_counts_the_unread(client):
     await client.post("/v1/me/notifications/_read", json={"all": True}, headers=bearer(key))
     me = (await client.get("/v1/me", headers=bearer(key))).json()
     assert me["counts"]["unreadNotifications"] == 0
+
+
+async def test_reading_and_settings_stay_out_of_the_change_feed(client):
+    from tests.conftest import raw_sql
+
+    member = await make_member()
+    key = await make_key("member", member["id"])
+    await client.post("/v1/me/notifications/_read", json={"all": True}, headers=bearer(key))
+    await client.put("/v1/me/notification-settings", json={"kinds": []}, headers=bearer(key))
+    rows = await raw_sql(
+        "SELECT action, change FROM audit_events WHERE action LIKE 'me-notification%'"
+    )
+    assert sorted(rows) == [
+        ("me-notification-settings-update", None),
+        ("me-notifications-read", None),
+    ]
