@@ -42,7 +42,11 @@ class ReadMark(InputModel):
 
     up_to: Annotated[
         int | None,
-        Field(ge=1, description="Mark this notification of yours and every earlier one read."),
+        Field(
+            ge=1,
+            le=2**63 - 1,
+            description="Mark this notification of yours and every earlier one read.",
+        ),
     ] = None
     all: Annotated[bool | None, Field(description="`true`: mark all of yours read.")] = None
 

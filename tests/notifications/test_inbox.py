@@ -164,7 +164,15 @@ async def test_another_members_notification_is_not_found(client):
 
 @pytest.mark.parametrize(
     "body",
-    [{}, {"upTo": 1, "all": True}, {"all": False}, {"upTo": 0}, {"upTo": "1"}, {"other": 1}],
+    [
+        {},
+        {"upTo": 1, "all": True},
+        {"all": False},
+        {"upTo": 0},
+        {"upTo": 2**63},
+        {"upTo": "1"},
+        {"other": 1},
+    ],
 )
 async def test_bad_read_marks(client, body):
     member = await make_member()
