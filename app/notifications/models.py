@@ -37,6 +37,7 @@ from app.core.models import Base, UTCDateTime
         "membership-added": "Someone else added you to a learning group.",
         "membership-removed": "Someone else ended your membership of a learning group.",
         "group-concluded": "A learning group you are in concluded.",
+        "group-case-added": "A case was added to (or moved into) a learning group you are in.",
     },
 )
 class NotificationKind(enum.StrEnum):
@@ -49,6 +50,7 @@ class NotificationKind(enum.StrEnum):
     MEMBERSHIP_ADDED = "membership-added"
     MEMBERSHIP_REMOVED = "membership-removed"
     GROUP_CONCLUDED = "group-concluded"
+    GROUP_CASE_ADDED = "group-case-added"
 
 
 class Notification(Base):
