@@ -85,7 +85,8 @@ seed: $(STAMP)
 ## raw-asyncpg ceiling and the idiomatic ORM reference (benchmarks/results.json); 10,000-member
 ## syncs against a bare COPY; a change feed follower under a sync's write load (benchmarks/feed.json);
 ## how reads and syncs grow to 100,000 members (benchmarks/scale.json); 1,000 webhook deliveries
-## to a local receiver (benchmarks/webhooks.json).
+## to a local receiver (benchmarks/webhooks.json); a notification fan-out to 10,000 members
+## (benchmarks/notifications.json).
 bench: $(STAMP)
 	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
 	@# All of them run; the make fails afterwards if any of them did (a missed target included).
@@ -95,6 +96,7 @@ bench: $(STAMP)
 	$(BIN)/python -m benchmarks.feed_bench --output benchmarks/feed.json || status=$$?; \
 	$(BIN)/python -m benchmarks.scale || status=$$?; \
 	$(BIN)/python -m benchmarks.webhook_bench --output benchmarks/webhooks.json || status=$$?; \
+	$(BIN)/python -m benchmarks.notifications_bench --output benchmarks/notifications.json || status=$$?; \
 	exit $$status
 
 clean:

@@ -54,6 +54,7 @@ from app.learning_groups.endpoints import router as learning_groups_router
 from app.learning_questions.endpoints import router as learning_questions_router
 from app.me.endpoints import router as me_router
 from app.members.endpoints import router as members_router
+from app.notifications.endpoints import router as notifications_router
 from app.organisations.endpoints import router as organisations_router
 from app.privacy.endpoints import router as privacy_router
 from app.scim.endpoints import router as scim_router
@@ -259,6 +260,7 @@ def create_api(settings: Settings) -> FastAPI:
         agenda_router,
         learning_groups_router,
         me_router,
+        notifications_router,
         health_router,
         departments_router,
         learning_questions_router,

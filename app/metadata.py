@@ -15,6 +15,7 @@ from app.insights import models as insights_models
 from app.learning_groups import models as learning_groups_models
 from app.learning_questions import models as learning_questions_models
 from app.members import models as members_models
+from app.notifications import models as notifications_models
 from app.organisations import models as organisations_models
 from app.scim import models as scim_models
 from app.sync import models as sync_models
@@ -37,6 +38,7 @@ __all__ = [
     "learning_questions_models",
     "members_models",
     "metadata",
+    "notifications_models",
     "organisations_models",
     "scim_models",
     "sync_models",

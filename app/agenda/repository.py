@@ -43,6 +43,7 @@ from app.learning_questions.models import (
     QuestionSupport,
     QuestionTitleChange,
 )
+from app.members.models import Member, MemberStatus
 from app.themes.models import Theme
 
 revisions = table_of(AgendaRevision)
@@ -521,3 +522,11 @@ async def question_history(conn: AsyncConnection, question_id: uuid.UUID) -> lis
         .order_by(r.number)
     )
     return list((await conn.execute(query)).all())
+
+
+def everyone() -> Select[Any]:
+    """Who hears of a publication: every active member (an erased one is inactive too)."""
+    members = table_of(Member).c
+    return select(members.id).where(
+        members.status == MemberStatus.ACTIVE.value, members.erased_at.is_(None)
+    )

@@ -41,6 +41,8 @@ from app.core.permissions import ensure_admin
 from app.core.repository import existing_ids, require_references
 from app.learning_groups.models import LearningGroup
 from app.learning_questions.models import QuestionStatus
+from app.notifications import service as notifications
+from app.notifications.models import NotificationKind
 from app.workshops.models import Workshop
 
 OBJECT = feed.resource(
@@ -504,7 +506,17 @@ async def publish_revision(
     if not await repository.bump_draft(conn, row.id, row.version, values):
         await _refuse_lost_race(conn, number)
     await trail.record(conn, "agenda-revisions-publish", OBJECT, number)
-    return await get_revision(conn, number)
+    revision = await get_revision(conn, number)
+    await notifications.notify(
+        conn,
+        NotificationKind.AGENDA_REVISION_PUBLISHED,
+        repository.everyone(),
+        subject_type=OBJECT,
+        subject_id=number,
+        href=f"/v1/agenda/revisions/{number}",
+        payload={"number": number, "itemCount": len(revision["items"])},
+    )
+    return revision
 
 
 async def delete_draft(

@@ -28,6 +28,8 @@ from app.departments.models import Department
 from app.learning_groups import repository as groups
 from app.learning_groups.models import GroupStatus, LearningGroup
 from app.learning_groups.service import facilitated_by, manages_group
+from app.notifications import service as notifications
+from app.notifications.models import NotificationKind
 from app.organisations.models import Organisation
 from app.workshops.models import Workshop
 
@@ -156,7 +158,28 @@ async def create_case(
     case_id = await repository.create(conn, values)
     await repository.set_partners(conn, case_id, partner_ids)
     await trail.record(conn, "cases-create", OBJECT, case_id)
+    if data.learning_group_id is not None:
+        await _notify_group(conn, principal, case_id, data.title, data.learning_group_id)
     return await repository.get(conn, case_id)
+
+
+async def _notify_group(
+    conn: AsyncConnection,
+    principal: Principal,
+    case_id: uuid.UUID,
+    title: str,
+    group_id: uuid.UUID,
+) -> None:
+    """The group's current members hear that a case came to it (who brought it excepted)."""
+    await notifications.notify(
+        conn,
+        NotificationKind.GROUP_CASE_ADDED,
+        groups.members_now(group_id, principal.member_id),
+        subject_type=OBJECT,
+        subject_id=case_id,
+        href=f"/v1/cases/{case_id}",
+        payload={"title": title, "learningGroupId": str(group_id)},
+    )
 
 
 async def update_case(
@@ -204,4 +227,7 @@ async def update_case(
             detail["fromStatus"] = str(current["status"])
             detail["toStatus"] = str(changes["status"])
         await trail.record(conn, "cases-update", OBJECT, case_id, detail=detail)
+        if moving and changes["learning_group_id"] is not None:
+            title = changes.get("title", current["title"])
+            await _notify_group(conn, principal, case_id, title, changes["learning_group_id"])
     return await repository.get(conn, case_id)

@@ -9,7 +9,18 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Select, Table, any_, bindparam, exists, func, insert, or_, select
+from sqlalchemy import (
+    Select,
+    Table,
+    any_,
+    bindparam,
+    exists,
+    func,
+    insert,
+    or_,
+    select,
+    union,
+)
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -23,7 +34,7 @@ from app.core.models import new_id, table_of
 from app.core.pagination import PageRequest, Sorting, paginate_named
 from app.core.repository import update_versioned
 from app.insights.models import Insight
-from app.learning_groups.models import LearningGroup
+from app.learning_groups.models import GroupMembership, LearningGroup
 from app.learning_questions.models import LearningQuestion
 from app.members.models import Member
 
@@ -275,3 +286,43 @@ async def update(
 
 def thread_noun(thread_type: ThreadType) -> str:
     return THREADS[thread_type][1]
+
+
+# --- who takes part in a thread (notifications) ----------------------------------------------
+
+_THREAD_TITLES = {
+    kind: (thread.c.name if kind is ThreadType.LEARNING_GROUP else thread.c.title)
+    for kind, (thread, _noun) in THREADS.items()
+}
+
+
+async def thread_title(conn: AsyncConnection, thread_type: ThreadType, thread_id: uuid.UUID) -> str:
+    thread = THREADS[thread_type][0]
+    found = await conn.execute(select(_THREAD_TITLES[thread_type]).where(thread.c.id == thread_id))
+    return str(found.scalar_one())
+
+
+def participants(thread_type: ThreadType, thread_id: uuid.UUID, writer: uuid.UUID) -> Select[Any]:
+    """The active members who take part in a thread, the writer excepted: whoever wrote in it
+    (deleted comments too: they took part), and the thread's own people: a question's raiser,
+    an insight's author, a group's current members."""
+    people: list[Select[Any]] = [
+        select(c.author_member_id.label("member_id")).where(
+            c.thread_type == thread_type, c.thread_id == thread_id
+        )
+    ]
+    if thread_type is ThreadType.LEARNING_QUESTION:
+        q = table_of(LearningQuestion).c
+        people.append(select(q.raised_by_member_id).where(q.id == thread_id))
+    elif thread_type is ThreadType.INSIGHT:
+        i = table_of(Insight).c
+        people.append(select(i.created_by_member_id).where(i.id == thread_id))
+    elif thread_type is ThreadType.LEARNING_GROUP:
+        m = table_of(GroupMembership).c
+        people.append(select(m.member_id).where(m.group_id == thread_id, m.left_at.is_(None)))
+    everyone = union(*people).subquery("people")
+    return select(members.c.id).where(
+        members.c.id.in_(select(everyone.c.member_id)),
+        members.c.id != writer,
+        members.c.status == "active",
+    )

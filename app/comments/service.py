@@ -36,6 +36,8 @@ from app.core.http import check_version, json_response
 from app.core.models import utcnow
 from app.core.pagination import PageRequest, page_from_rows, page_links
 from app.core.permissions import Role
+from app.notifications import service as notifications
+from app.notifications.models import NotificationKind
 
 OBJECT = feed.resource("comment", repository.table, path="/comments/{id}", readers=feed.COMMUNITY)
 SORTING = repository.SORTING
@@ -176,6 +178,20 @@ async def create_comment(
     if data.parent_id is not None:
         detail["parentId"] = str(data.parent_id)
     await trail.record(conn, "comments-create", OBJECT, comment_id, detail=detail)
+    await notifications.notify(
+        conn,
+        NotificationKind.COMMENT_IN_THREAD,
+        repository.participants(thread_type, thread_id, author_id),
+        subject_type="comment",
+        subject_id=comment_id,
+        href=f"/v1/comments/{comment_id}",
+        payload={
+            "threadType": str(thread_type),
+            "threadId": str(thread_id),
+            "threadTitle": await repository.thread_title(conn, thread_type, thread_id),
+            "reply": data.parent_id is not None,
+        },
+    )
     return await repository.get(conn, comment_id, moderates(principal), with_replies=False)
 
 

@@ -283,6 +283,10 @@ class _Examples:
             "CommentHide": {
                 "reason": "Bevat persoonsgegevens van een collega; verborgen tot die eruit zijn."
             },
+            "ReadMark": {"upTo": 42},
+            "NotificationSettingsInput": {
+                "kinds": [{"kind": "workshop-changed", "enabled": False}]
+            },
             "ApiKeyCreate": {"name": "Intranet-koppeling", "role": "sync"},
             "StreamTicketCreate": {"types": ["member", "learning-question"]},
             "SubscriptionCreate": {

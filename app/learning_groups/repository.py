@@ -354,3 +354,20 @@ async def end_memberships_of(
         )
         ended.extend((row.id, row.group_id, row.member_id) for row in result)
     return ended
+
+
+def the_member(member_id: uuid.UUID) -> Select[Any]:
+    """One member, if active: the recipient of a notification about their own membership."""
+    return select(m.id).where(m.id == member_id, m.status == "active")
+
+
+def members_now(group_id: uuid.UUID, actor: uuid.UUID | None) -> Select[Any]:
+    """The active members in a group now (notifications), the actor excepted."""
+    query = select(ms.member_id).where(
+        ms.group_id == group_id,
+        ms.left_at.is_(None),
+        ms.member_id.in_(select(m.id).where(m.status == "active")),
+    )
+    if actor is not None:
+        query = query.where(ms.member_id != actor)
+    return query

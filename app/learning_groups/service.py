@@ -37,6 +37,8 @@ from app.learning_groups.schemas import (
 from app.members.departure import Cause, ends_on_departure
 from app.members.models import Member, MemberStatus
 from app.members.repository import get as get_member
+from app.notifications import service as notifications
+from app.notifications.models import NotificationKind
 from app.organisations.models import Organisation
 from app.themes.models import Theme
 from app.workshops.models import Workshop
@@ -301,7 +303,42 @@ async def update_group(
             detail["fromStatus"] = str(current["status"])
             detail["toStatus"] = str(changes["status"])
         await trail.record(conn, "learning-groups-update", OBJECT, group_id, detail=detail)
+        if (
+            changes.get("status") == GroupStatus.CONCLUDED
+            and current["status"] != GroupStatus.CONCLUDED
+        ):
+            await notifications.notify(
+                conn,
+                NotificationKind.GROUP_CONCLUDED,
+                repository.members_now(group_id, principal.member_id),
+                subject_type=OBJECT,
+                subject_id=group_id,
+                href=f"/v1/learning-groups/{group_id}",
+                payload={"name": changes.get("name", current["name"])},
+            )
     return await repository.get_detail(conn, group_id)
+
+
+async def _notify_member(
+    conn: AsyncConnection,
+    principal: Principal,
+    kind: NotificationKind,
+    group: GroupRead,
+    member_id: uuid.UUID,
+    payload: dict[str, Any],
+) -> None:
+    """Tell a member someone else added them to a group or removed them from it."""
+    if principal.member_id == member_id:
+        return
+    await notifications.notify(
+        conn,
+        kind,
+        repository.the_member(member_id),
+        subject_type=OBJECT,
+        subject_id=group["id"],
+        href=f"/v1/learning-groups/{group['id']}",
+        payload={"name": group["name"], **payload},
+    )
 
 
 # Memberships
@@ -371,6 +408,14 @@ async def join_group(
         membership_id,
         detail={"groupId": str(group_id), "memberId": str(data.member_id), "role": data.role},
     )
+    await _notify_member(
+        conn,
+        principal,
+        NotificationKind.MEMBERSHIP_ADDED,
+        group,
+        data.member_id,
+        {"role": str(data.role)},
+    )
     return await repository.get_membership(conn, group_id, membership_id)
 
 
@@ -436,6 +481,15 @@ async def change_membership(
             membership_id,
             detail={"groupId": str(group_id), "fields": sorted(changes)},
         )
+        if "left_at" in changes:
+            await _notify_member(
+                conn,
+                principal,
+                NotificationKind.MEMBERSHIP_REMOVED,
+                group,
+                membership["memberId"],
+                {},
+            )
     return await repository.get_membership(conn, group_id, membership_id)
 
 

@@ -414,3 +414,20 @@ async def withdraw_support(
 async def status_of(conn: AsyncConnection, question_id: uuid.UUID) -> QuestionStatus | None:
     row = (await conn.execute(select(c.status).where(c.id == question_id))).first()
     return None if row is None else QuestionStatus(row.status)
+
+
+def concerned(question_id: uuid.UUID, actor: uuid.UUID | None) -> Select[Any]:
+    """Whom a change of a question concerns (notifications): its raiser and the members who
+    support it now, if active, except the member who made the change."""
+    q = table_of(LearningQuestion).c
+    m = table_of(Member).c
+    people = (
+        select(q.raised_by_member_id.label("member_id"))
+        .where(q.id == question_id)
+        .union(select(s.member_id).where(s.question_id == question_id, s.withdrawn_at.is_(None)))
+        .subquery("people")
+    )
+    query = select(m.id).where(m.id.in_(select(people.c.member_id)), m.status == "active")
+    if actor is not None:
+        query = query.where(m.id != actor)
+    return query

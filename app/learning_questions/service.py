@@ -36,6 +36,8 @@ from app.learning_questions.schemas import (
     SupportRead,
 )
 from app.members.models import Member
+from app.notifications import service as notifications
+from app.notifications.models import NotificationKind
 from app.themes.models import Theme
 from app.workshops.models import Workshop
 
@@ -334,7 +336,38 @@ async def update_question(
         if new_status != status:
             detail["status"] = {"from": str(status), "to": str(new_status)}
         await trail.record(conn, "learning-questions-update", OBJECT, question_id, detail=detail)
+        if new_status != status:
+            await _notify(
+                conn,
+                principal,
+                NotificationKind.QUESTION_STATUS_CHANGED,
+                question_id,
+                {
+                    "title": changes.get("title", current["title"]),
+                    "from": str(status),
+                    "to": str(new_status),
+                },
+            )
     return await _read(conn, principal, question_id)
+
+
+async def _notify(
+    conn: AsyncConnection,
+    principal: Principal,
+    kind: NotificationKind,
+    question_id: uuid.UUID,
+    payload: dict[str, Any],
+) -> None:
+    """Tell the question's raiser and supporters, in the write's transaction."""
+    await notifications.notify(
+        conn,
+        kind,
+        repository.concerned(question_id, principal.member_id),
+        subject_type=OBJECT,
+        subject_id=question_id,
+        href=f"/v1/learning-questions/{question_id}",
+        payload=payload,
+    )
 
 
 def _unknown_target(into_id: uuid.UUID) -> InvalidInput:
@@ -403,6 +436,18 @@ async def merge_question(
         OBJECT,
         question_id,
         detail={"intoId": str(into_id), "fromStatus": str(current["status"])},
+    )
+    await _notify(
+        conn,
+        principal,
+        NotificationKind.QUESTION_MERGED,
+        question_id,
+        {
+            "title": current["title"],
+            "from": str(current["status"]),
+            "intoId": str(into_id),
+            "intoTitle": target["title"],
+        },
     )
     return await _read(conn, principal, question_id)
 

@@ -31,6 +31,7 @@ from app.me.schemas import (
     QuestionRelation,
 )
 from app.members import repository as members
+from app.notifications.models import Notification
 from app.workshops import repository as workshops
 from app.workshops.models import Workshop, WorkshopAttendee
 
@@ -40,6 +41,7 @@ q = table_of(LearningQuestion).c
 sp = table_of(QuestionSupport).c
 w = table_of(Workshop).c
 a = table_of(WorkshopAttendee).c
+nt = table_of(Notification).c
 
 # --- the summary (GET /me): built once, read on the hot path ---------------------------------
 
@@ -60,9 +62,17 @@ _SUPPORTED = (
     .scalar_subquery()
     .label("supported_learning_questions")
 )
+_UNREAD = (
+    select(func.count())
+    .select_from(table_of(Notification))
+    .where(nt.member_id == members.c.id, nt.read_at.is_(None))
+    .correlate(members.table)
+    .scalar_subquery()
+    .label("unread_notifications")
+)
 _MEMBER: Select[Any] = (
     members.base_query()
-    .add_columns(_OPEN_QUESTIONS, _SUPPORTED)
+    .add_columns(_OPEN_QUESTIONS, _SUPPORTED, _UNREAD)
     .where(members.c.id == bindparam("member_id"))
 )
 _MEMBER_WIDTH = len(members.COLUMNS)
@@ -134,6 +144,7 @@ async def summary(member_id: uuid.UUID, now: datetime, fetch: Fetch = reader.fet
         "counts": {
             "openLearningQuestions": int(row[_MEMBER_WIDTH]),
             "supportedLearningQuestions": int(row[_MEMBER_WIDTH + 1]),
+            "unreadNotifications": int(row[_MEMBER_WIDTH + 2]),
         },
     }
 

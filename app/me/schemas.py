@@ -64,6 +64,10 @@ class MeCounts(Embedded):
     supportedLearningQuestions: Annotated[
         int, Field(description="The learning questions they support now.")
     ]
+    unreadNotifications: Annotated[
+        int,
+        Field(description="Their notifications not yet marked read (GET /me/notifications)."),
+    ]
 
 
 # The caller's member as GET /members/{id} shows it, and what they take part in now; the

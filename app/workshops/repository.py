@@ -286,3 +286,15 @@ async def lock_for_sign_up(conn: AsyncConnection, workshop_id: uuid.UUID) -> Sig
         )
     ).scalar_one()
     return SignUpState(locked.status, locked.starts_at, locked.capacity, int(count))
+
+
+def signed_up(workshop_id: uuid.UUID, actor: uuid.UUID | None) -> Select[Any]:
+    """The active members signed up for a workshop (notifications), the actor excepted."""
+    m = table_of(Member).c
+    query = select(a.member_id).where(
+        a.workshop_id == workshop_id,
+        a.member_id.in_(select(m.id).where(m.status == "active")),
+    )
+    if actor is not None:
+        query = query.where(a.member_id != actor)
+    return query

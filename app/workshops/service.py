@@ -7,9 +7,11 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from fastapi import Request
 from fastapi.responses import Response
+from pydantic.alias_generators import to_camel
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -23,6 +25,8 @@ from app.core.permissions import Role, ensure_admin, ensure_role
 from app.core.repository import list_page, require_references
 from app.members.departure import Cause, ends_on_departure
 from app.members.models import Member
+from app.notifications import service as notifications
+from app.notifications.models import NotificationKind
 from app.workshops import calendar, repository
 from app.workshops.models import WorkshopStatus
 from app.workshops.schemas import (
@@ -107,7 +111,32 @@ async def update_workshop(
         await trail.record(
             conn, "workshops-update", OBJECT, workshop_id, detail={"fields": sorted(changes)}
         )
+        await _notify_attendees(conn, principal, current, changes)
     return await repository.get(conn, workshop_id)
+
+
+async def _notify_attendees(
+    conn: AsyncConnection, principal: Principal, current: WorkshopRead, changes: dict[str, Any]
+) -> None:
+    """Who signed up hears of a cancellation, or of a change (which fields), in one statement."""
+    cancelled = (
+        changes.get("status") == WorkshopStatus.CANCELLED
+        and current["status"] != WorkshopStatus.CANCELLED
+    )
+    kind = NotificationKind.WORKSHOP_CANCELLED if cancelled else NotificationKind.WORKSHOP_CHANGED
+    workshop_id = current["id"]
+    await notifications.notify(
+        conn,
+        kind,
+        repository.signed_up(workshop_id, principal.member_id),
+        subject_type=OBJECT,
+        subject_id=workshop_id,
+        href=f"/v1/workshops/{workshop_id}",
+        payload={
+            "title": changes.get("title", current["title"]),
+            "fields": sorted(to_camel(name) for name in changes),
+        },
+    )
 
 
 async def _ensure_workshop(conn: AsyncConnection, workshop_id: uuid.UUID) -> None:

@@ -96,7 +96,12 @@ async def test_me_is_the_member_with_what_they_take_part_in_now(client):
     assert body["learningGroups"][1]["id"] == str(ours["id"])
     assert [w["title"] for w in body["upcomingWorkshops"]] == ["Werkplaats 3", "Werkplaats 4"]
     assert all(w["registeredAt"] for w in body["upcomingWorkshops"])
-    assert body["counts"] == {"openLearningQuestions": 2, "supportedLearningQuestions": 0}
+    # Three notifications: added to three groups by someone else (it left one itself).
+    assert body["counts"] == {
+        "openLearningQuestions": 2,
+        "supportedLearningQuestions": 0,
+        "unreadNotifications": 3,
+    }
     # Nothing about support or notifications: others build those.
     assert set(body) - set(shown) == {"learningGroups", "upcomingWorkshops", "counts"}
 
@@ -252,7 +257,11 @@ async def test_my_questions_and_counts_include_those_i_support(client, statement
     assert withdrawn.status_code == 204
 
     summary = (await client.get("/v1/me", headers=bearer(key))).json()
-    assert summary["counts"] == {"openLearningQuestions": 1, "supportedLearningQuestions": 3}
+    assert summary["counts"] == {
+        "openLearningQuestions": 1,
+        "supportedLearningQuestions": 3,
+        "unreadNotifications": 0,
+    }
 
     counts = []
     items: list[dict] = []

@@ -1,0 +1,1 @@
+"""Notifications: a per-member inbox, written by the domains in the transaction of their cause."""

@@ -1,0 +1,137 @@
+"""Notifications: `notify` is what a domain's service calls in the transaction of the write that
+causes one, with a query naming the recipients; the fan-out is a single statement however many
+they are, and respects each recipient's settings inside it. The rest is the caller's own inbox
+and settings (`/v1/me/notifications`, `/v1/me/notification-settings`)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import Response
+from sqlalchemy import Select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from app.audit import trail
+from app.core.context import Principal
+from app.core.errors import InvalidInput, InvalidParam, NotFound
+from app.core.models import utcnow
+from app.core.pagination import PageRequest
+from app.core.repository import list_page
+from app.notifications import repository
+from app.notifications.models import NotificationKind
+from app.notifications.schemas import (
+    NotificationSettings,
+    NotificationSettingsInput,
+    ReadMark,
+    ReadMarked,
+)
+
+SORTING = repository.SORTING
+# Marking read and the settings are audited under the member's id, but change no resource of
+# the change feed (a member's own inbox is nobody else's business): a type the feed lacks.
+NOT_IN_THE_FEED = "member-notifications"
+
+
+async def notify(
+    conn: AsyncConnection,
+    kind: NotificationKind,
+    recipients: Select[Any],
+    *,
+    subject_type: str,
+    subject_id: object,
+    href: str,
+    payload: dict[str, Any],
+) -> int:
+    """Notify every member the `recipients` query names (its first column: member ids), in
+    the caller's transaction and in one statement; answers how many were notified."""
+    return await repository.fan_out(
+        conn, kind.value, recipients, (subject_type, str(subject_id), href), payload, utcnow()
+    )
+
+
+def own_member(principal: Principal) -> uuid.UUID:
+    if principal.member_id is None:
+        raise NotFound(
+            "This credential acts for no member, so it has no 'me': an API key acts for the "
+            "member it was issued for (memberId), an OIDC token for the member whose "
+            "externalId its member claim names.",
+            extra={"role": principal.role},
+        )
+    return principal.member_id
+
+
+async def list_inbox(
+    conn: AsyncConnection,
+    request: Request,
+    principal: Principal,
+    page: PageRequest,
+    *,
+    unread: bool | None,
+) -> Response:
+    query = repository.inbox_query(own_member(principal), unread=unread)
+    return await list_page(conn, request, query, page, SORTING, repository.to_item)
+
+
+async def unread_count(conn: AsyncConnection, member_id: uuid.UUID) -> int:
+    return await repository.unread_count(conn, member_id)
+
+
+async def mark_read(conn: AsyncConnection, principal: Principal, data: ReadMark) -> ReadMarked:
+    """Up to one of the caller's notifications, or all of them; a notification of someone
+    else is none of theirs (404)."""
+    member_id = own_member(principal)
+    if (data.up_to is None) == (data.all is not True):
+        raise InvalidInput(
+            [
+                InvalidParam(
+                    "upTo",
+                    "Give exactly one: `upTo` (a notification id of yours) or `all: true`.",
+                    code="required",
+                )
+            ]
+        )
+    if data.up_to is not None and not await repository.is_theirs(conn, member_id, data.up_to):
+        raise NotFound(f"You have no notification {data.up_to}.")
+    marked = await repository.mark_read(conn, member_id, data.up_to, utcnow())
+    await trail.record(
+        conn,
+        "me-notifications-read",
+        NOT_IN_THE_FEED,
+        member_id,
+        detail={"upTo": data.up_to, "marked": marked},
+    )
+    return {"marked": marked, "unread": await repository.unread_count(conn, member_id)}
+
+
+def _settings(off: set[str]) -> NotificationSettings:
+    return {
+        "kinds": [{"kind": kind, "enabled": kind.value not in off} for kind in NotificationKind]
+    }
+
+
+async def get_settings(conn: AsyncConnection, principal: Principal) -> NotificationSettings:
+    return _settings(await repository.turned_off(conn, own_member(principal)))
+
+
+async def put_settings(
+    conn: AsyncConnection, principal: Principal, data: NotificationSettingsInput
+) -> NotificationSettings:
+    member_id = own_member(principal)
+    kinds = [setting.kind.value for setting in data.kinds]
+    twice = sorted({kind for kind in kinds if kinds.count(kind) > 1})
+    if twice:
+        raise InvalidInput(
+            [InvalidParam("kinds", f"Each kind at most once: {', '.join(twice)}.", code="unique")]
+        )
+    off = {setting.kind.value for setting in data.kinds if not setting.enabled}
+    await repository.replace_opt_outs(conn, member_id, off)
+    await trail.record(
+        conn,
+        "me-notification-settings-update",
+        NOT_IN_THE_FEED,
+        member_id,
+        detail={"off": sorted(off)},
+    )
+    return _settings(off)
