@@ -8,13 +8,14 @@ looks credentials up itself, so a request is authenticated exactly once."""
 from __future__ import annotations
 
 import enum
+import uuid
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
 
 from app.core.context import Principal, require_caller
 from app.core.enums import described
-from app.core.errors import Forbidden
+from app.core.errors import Forbidden, NotFound
 
 
 @described(
@@ -89,3 +90,16 @@ def ensure_admin(principal: Principal, action: str) -> None:
 def ensure_role(principal: Principal, roles: frozenset[str], action: str) -> None:
     if principal.role not in roles:
         raise Forbidden(f"The role '{principal.role}' may not {action}.")
+
+
+def own_member(principal: Principal) -> uuid.UUID:
+    """The member the caller acts for, for the routes about oneself (/v1/me and below); a
+    credential bound to none has no "me": a 404 that says so."""
+    if principal.member_id is None:
+        raise NotFound(
+            "This credential acts for no member, so it has no 'me': an API key acts for the "
+            "member it was issued for (memberId), an OIDC token for the member whose "
+            "externalId its member claim names.",
+            extra={"role": principal.role},
+        )
+    return principal.member_id

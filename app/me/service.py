@@ -4,7 +4,6 @@ under the same rules as `PATCH /members/{id}` for a member who edits themself.""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Sequence
 
 from fastapi import Request
@@ -12,9 +11,9 @@ from fastapi.responses import Response
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.core.context import Principal
-from app.core.errors import NotFound
 from app.core.models import utcnow
 from app.core.pagination import PageRequest
+from app.core.permissions import own_member
 from app.core.repository import list_page
 from app.me import repository
 from app.me.schemas import MeRead, QuestionRelation
@@ -24,18 +23,6 @@ from app.members.schemas import MemberUpdate
 GROUP_SORTING = repository.GROUP_SORTING
 QUESTION_SORTING = repository.QUESTION_SORTING
 WORKSHOP_SORTING = repository.WORKSHOP_SORTING
-
-
-def own_member(principal: Principal) -> uuid.UUID:
-    """The member the caller acts for; a credential bound to none has no "me" (404)."""
-    if principal.member_id is None:
-        raise NotFound(
-            "This credential acts for no member, so it has no 'me': an API key acts for the "
-            "member it was issued for (memberId), an OIDC token for the member whose "
-            "externalId its member claim names.",
-            extra={"role": principal.role},
-        )
-    return principal.member_id
 
 
 async def get_me(principal: Principal) -> MeRead:

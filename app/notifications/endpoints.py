@@ -12,7 +12,7 @@ from app.core.db import ReadDb, WriteDb
 from app.core.http import IDEMPOTENT, json_response, written
 from app.core.openapi import READ, WRITE, responses
 from app.core.pagination import PageRequest
-from app.core.permissions import Authenticated
+from app.core.permissions import Authenticated, own_member
 from app.core.routes import ContractRoute
 from app.notifications import service
 from app.notifications.schemas import (
@@ -28,7 +28,7 @@ router = APIRouter(prefix="/v1/me", tags=["me"], route_class=ContractRoute)
 
 async def _bound(principal: Authenticated) -> Principal:
     """The caller, when bound to a member; a 404 before the body is read, when not."""
-    service.own_member(principal)
+    own_member(principal)
     return principal
 
 

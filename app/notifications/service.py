@@ -18,6 +18,7 @@ from app.core.context import Principal
 from app.core.errors import InvalidInput, InvalidParam, NotFound
 from app.core.models import utcnow
 from app.core.pagination import PageRequest
+from app.core.permissions import own_member
 from app.core.repository import list_page
 from app.notifications import repository
 from app.notifications.models import NotificationKind
@@ -49,17 +50,6 @@ async def notify(
     return await repository.fan_out(
         conn, kind.value, recipients, (subject_type, str(subject_id), href), payload, utcnow()
     )
-
-
-def own_member(principal: Principal) -> uuid.UUID:
-    if principal.member_id is None:
-        raise NotFound(
-            "This credential acts for no member, so it has no 'me': an API key acts for the "
-            "member it was issued for (memberId), an OIDC token for the member whose "
-            "externalId its member claim names.",
-            extra={"role": principal.role},
-        )
-    return principal.member_id
 
 
 async def list_inbox(
