@@ -11,7 +11,8 @@ from typing_extensions import TypedDict
 
 from app.cases.models import CaseStatus
 from app.core.schemas import Embedded, InputModel, ListPage, NotNull, PatchModel
-from app.members.schemas import DepartmentRef
+from app.departments.schemas import DepartmentRef
+from app.learning_groups.schemas import GroupRef
 
 Title = Annotated[str, Field(min_length=1, max_length=200)]
 Text = Annotated[str, Field(min_length=1, max_length=20_000)]
@@ -51,9 +52,11 @@ class CaseUpdate(PatchModel):
     outcome: Text | None = None
 
 
-class GroupRef(Embedded):
+class CaseRef(Embedded):
+    """A case wherever another resource refers to one."""
+
     id: uuid.UUID
-    name: str
+    title: str
 
 
 # A case as the API shows it; `repository.to_item` builds it.

@@ -9,7 +9,7 @@ from typing import Annotated
 from pydantic import Field
 from typing_extensions import TypedDict
 
-from app.core.schemas import InputModel, ListPage, NotNull, PatchModel
+from app.core.schemas import Embedded, InputModel, ListPage, NotNull, PatchModel
 from app.departments.models import DepartmentKind
 
 Code = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")]
@@ -30,6 +30,14 @@ class DepartmentUpdate(PatchModel):
     kind: NotNull[DepartmentKind] = None
     parent_id: uuid.UUID | None = None
     active: NotNull[bool] = None
+
+
+class DepartmentRef(Embedded):
+    """A department wherever another resource refers to one."""
+
+    id: uuid.UUID
+    code: str
+    name: str
 
 
 # A department as the API shows it; `repository.to_item` builds it.

@@ -11,8 +11,8 @@ from typing_extensions import TypedDict
 
 from app.core.schemas import Embedded, InputModel, ListPage, NotNull, PatchModel
 from app.learning_groups.models import GroupMode, GroupStatus, MembershipRole
-from app.members.models import TransitionRole
-from app.members.schemas import OrganisationRef
+from app.organisations.schemas import OrganisationRef
+from app.themes.schemas import ThemeRef
 
 Name = Annotated[str, Field(min_length=1, max_length=200)]
 Description = Annotated[str, Field(min_length=1, max_length=20_000)]
@@ -51,10 +51,11 @@ class GroupUpdate(PatchModel):
     )
 
 
-class ThemeRef(Embedded):
+class GroupRef(Embedded):
+    """A learning group wherever another resource refers to one."""
+
     id: uuid.UUID
     name: str
-    transitionRole: TransitionRole
 
 
 # A learning group as the API shows it; `repository.to_item` builds it.

@@ -9,11 +9,11 @@ from typing import Annotated, Any
 from pydantic import Field
 from typing_extensions import TypedDict
 
-from app.cases.schemas import GroupRef
 from app.core.enums import subset_schema
-from app.core.schemas import InputModel, ListPage, NotNull, PatchModel
-from app.learning_groups.schemas import ThemeRef
+from app.core.schemas import Embedded, InputModel, ListPage, NotNull, PatchModel
+from app.learning_groups.schemas import GroupRef
 from app.learning_questions.models import QuestionKind, QuestionStatus
+from app.themes.schemas import ThemeRef
 
 Title = Annotated[str, Field(min_length=1, max_length=300)]
 LongText = Annotated[str, Field(min_length=1, max_length=20_000)]
@@ -83,6 +83,13 @@ class QuestionUpdate(PatchModel):
 
 class QuestionMerge(InputModel):
     into_id: uuid.UUID = Field(description="The surviving question this one is merged into.")
+
+
+class QuestionRef(Embedded):
+    """A learning question wherever another resource refers to one."""
+
+    id: uuid.UUID
+    title: str
 
 
 # A learning question as the API shows it; `repository.to_item` builds it (and `with_merged`

@@ -10,8 +10,10 @@ from pydantic import AwareDatetime, EmailStr, Field
 from typing_extensions import TypedDict
 
 from app.core.schemas import Embedded, InputModel, ListPage, NotNull, PatchModel
+from app.departments.schemas import DepartmentRef
 from app.members.models import MemberSource, MemberStatus, Participation, TransitionRole
 from app.members.rules import DEFAULT_PARTICIPATION
+from app.organisations.schemas import OrganisationRef
 
 PersonName = Annotated[str, Field(min_length=1, max_length=200)]
 DisplayName = Annotated[str, Field(min_length=1, max_length=400)]
@@ -54,15 +56,12 @@ class MemberUpdate(PatchModel):
     discipline: Discipline | None = None
 
 
-class DepartmentRef(Embedded):
-    id: uuid.UUID
-    code: str
-    name: str
+class MemberRef(Embedded):
+    """A member wherever another resource refers to one: an erased member's `displayName` is
+    their pseudonym."""
 
-
-class OrganisationRef(Embedded):
     id: uuid.UUID
-    name: str
+    displayName: str
 
 
 # A member as the API shows it; `repository.to_item` builds it.

@@ -9,7 +9,7 @@ from typing import Annotated
 from pydantic import Field
 from typing_extensions import TypedDict
 
-from app.core.schemas import InputModel, ListPage, NotNull, PatchModel
+from app.core.schemas import Embedded, InputModel, ListPage, NotNull, PatchModel
 from app.organisations.models import OrganisationKind
 
 Name = Annotated[str, Field(min_length=1, max_length=200)]
@@ -30,6 +30,13 @@ class OrganisationUpdate(PatchModel):
     name: NotNull[Name] = None
     kind: NotNull[OrganisationKind] = None
     website: Website | None = None
+
+
+class OrganisationRef(Embedded):
+    """An organisation wherever another resource refers to one."""
+
+    id: uuid.UUID
+    name: str
 
 
 # An organisation as the API shows it; `repository.to_item` builds it.

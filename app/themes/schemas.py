@@ -9,7 +9,7 @@ from typing import Annotated
 from pydantic import Field
 from typing_extensions import TypedDict
 
-from app.core.schemas import InputModel, ListPage, NotNull, PatchModel
+from app.core.schemas import Embedded, InputModel, ListPage, NotNull, PatchModel
 from app.members.models import TransitionRole
 
 Name = Annotated[str, Field(min_length=1, max_length=200)]
@@ -28,6 +28,14 @@ class ThemeUpdate(PatchModel):
     name: NotNull[Name] = None
     description: Description | None = None
     transition_role: NotNull[TransitionRole] = None
+
+
+class ThemeRef(Embedded):
+    """A theme wherever another resource refers to one."""
+
+    id: uuid.UUID
+    name: str
+    transitionRole: TransitionRole
 
 
 # A theme as the API shows it; `repository.to_item` builds it.

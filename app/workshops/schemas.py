@@ -9,8 +9,8 @@ from typing import Annotated
 from pydantic import AwareDatetime, Field
 from typing_extensions import TypedDict
 
-from app.core.schemas import InputModel, ListPage, NotNull, PatchModel
-from app.members.schemas import DepartmentRef
+from app.core.schemas import Embedded, InputModel, ListPage, NotNull, PatchModel
+from app.departments.schemas import DepartmentRef
 from app.workshops.models import WorkshopStatus
 
 Title = Annotated[str, Field(min_length=1, max_length=200)]
@@ -48,6 +48,14 @@ class WorkshopUpdate(PatchModel):
         "calendar feeds show it as cancelled); `planned` puts it back on.",
     )
     capacity: Capacity | None = None
+
+
+class WorkshopRef(Embedded):
+    """A werkplaats wherever another resource refers to one."""
+
+    id: uuid.UUID
+    title: str
+    startsAt: datetime
 
 
 # A workshop as the API shows it; `repository.to_item` builds it.
