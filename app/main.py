@@ -28,8 +28,9 @@ from app.agenda.endpoints import router as agenda_router
 from app.audit import trail
 from app.audit.endpoints import router as audit_router
 from app.auth.authentication import Authenticator
+from app.auth.endpoints import calendar_subscription_router, stream_tickets_router
 from app.auth.endpoints import router as api_keys_router
-from app.auth.endpoints import stream_tickets_router
+from app.auth.service import CALENDAR_PATH as MY_CALENDAR_PATH
 from app.cases.endpoints import router as cases_router
 from app.changes.endpoints import router as changes_router
 from app.comments.endpoints import router as comments_router
@@ -260,6 +261,7 @@ def create_api(settings: Settings) -> FastAPI:
         agenda_router,
         learning_groups_router,
         me_router,
+        calendar_subscription_router,
         notifications_router,
         health_router,
         departments_router,
@@ -364,8 +366,13 @@ def create_app(settings: Settings | None = None) -> Service:
         # The one way in: credentials are checked here, once.
         Middleware(
             Authentication,
-            # Stream tickets open the change feed's event stream, and nothing else.
-            authenticate=Authenticator(settings, ticket_paths=(changes_router.prefix,)),
+            # Stream tickets open the change feed's event stream, and nothing else; calendar
+            # tickets a member's own werkplaatsen feed, and nothing else.
+            authenticate=Authenticator(
+                settings,
+                ticket_paths=(changes_router.prefix,),
+                calendar_paths=(MY_CALENDAR_PATH,),
+            ),
             public_paths=PUBLIC_PATHS,
             public_prefixes=PUBLIC_PREFIXES,
         ),

@@ -1,7 +1,8 @@
 """Who is calling: the request's API key (looked up, then cached briefly per process) or OIDC
-bearer token (verified against the identity provider's keys), or, for a browser's EventSource
-only, a stream ticket in the query string; checked once at the edge by
-app/core/middleware/authentication.py with `Authenticator`."""
+bearer token (verified against the identity provider's keys), or a ticket in the query string
+where no header can be sent: a stream ticket for a browser's EventSource on the change feed, a
+calendar ticket for a calendar program subscribed to a member's own werkplaatsen feed. Checked
+once at the edge by app/core/middleware/authentication.py with `Authenticator`."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import hashlib
 import secrets
 import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from urllib.parse import parse_qsl
 
 from app.auth import oidc, repository
@@ -25,8 +26,9 @@ from app.members.models import MemberStatus
 
 KEY_PREFIX = "lgk_"
 TICKET_PREFIX = "lgs_"
+CALENDAR_TICKET_PREFIX = "lgc_"
 QUERY_TOKEN_NAMES = frozenset({"access_token", "token", "api_key", "apiKey"})
-# The query parameter of a stream ticket, on the paths given to `Authenticator` only.
+# The query parameter of a stream or calendar ticket, on the paths given to `Authenticator`.
 TICKET_PARAMETER = "ticket"
 
 
@@ -36,6 +38,10 @@ def generate_key() -> str:
 
 def generate_ticket() -> str:
     return TICKET_PREFIX + secrets.token_urlsafe(32)
+
+
+def generate_calendar_ticket() -> str:
+    return CALENDAR_TICKET_PREFIX + secrets.token_urlsafe(32)
 
 
 def hash_key(key: str) -> str:
@@ -152,17 +158,39 @@ def _check_ticket_use(scope: Scope) -> None:
         )
 
 
+def _check_calendar_ticket_use(scope: Scope) -> None:
+    """A calendar ticket is good for reading its member's werkplaatsen feed only, and instead
+    of an Authorization header, never beside one."""
+    if scope["method"] not in ("GET", "HEAD"):
+        raise Unauthenticated(
+            "A calendar ticket only reads the calendar feed (GET).", error="invalid_request"
+        )
+    if _header(scope, b"authorization") is not None:
+        raise Unauthenticated(
+            "Send either the Authorization header or a calendar ticket, not both.",
+            error="invalid_request",
+        )
+
+
 class Authenticator:
     """Checks a request's credentials: the caller, or the refusal (401, 403, 429, 503).
 
     `ticket_paths` are the paths whose event stream a stream ticket opens (GET, `Accept:
-    text/event-stream`, no Authorization header). On them a ticket used otherwise is refused;
-    on other paths `ticket` is no credential at all (the route refuses an unknown parameter)."""
+    text/event-stream`, no Authorization header); `calendar_paths` those of a member's own
+    calendar feed, which a calendar ticket opens (GET, no Authorization header). On them a
+    ticket used otherwise is refused; on other paths `ticket` is no credential at all (the
+    route refuses an unknown parameter)."""
 
-    def __init__(self, settings: Settings, ticket_paths: Iterable[str] = ()) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        ticket_paths: Iterable[str] = (),
+        calendar_paths: Iterable[str] = (),
+    ) -> None:
         self.settings = settings
         self.cache_seconds = settings.api_key_cache_seconds
         self.ticket_paths = frozenset(ticket_paths)
+        self.calendar_paths = frozenset(calendar_paths)
 
     async def __call__(self, scope: Scope) -> Principal:
         query_string = scope.get("query_string", b"")
@@ -172,35 +200,58 @@ class Authenticator:
                 "Credentials in the query string are refused; use the Authorization header.",
                 error="invalid_request",
             )
-        if scope["path"] in self.ticket_paths:
+        path = scope["path"]
+        if path in self.ticket_paths or path in self.calendar_paths:
             ticket = _ticket_in_query(query_string)
             if ticket is not None:
+                digest = hash_key(ticket)
+                if path in self.calendar_paths:
+                    _check_calendar_ticket_use(scope)
+                    return await self._checked(
+                        scope,
+                        digest,
+                        lambda: self._principal_for_calendar_ticket(digest),
+                        "The calendar ticket is unknown or was renewed or withdrawn, or its "
+                        "member is no longer active: ask POST /v1/me/calendar-subscription/"
+                        "_renew for a new URL.",
+                    )
                 _check_ticket_use(scope)
-                return await self._checked(scope, hash_key(ticket), None)
+                return await self._checked(
+                    scope,
+                    digest,
+                    lambda: self._principal_for_ticket(digest),
+                    "The stream ticket is unknown or expired, or the key that asked for it was "
+                    "revoked: ask POST /v1/changes/stream-tickets for a new one.",
+                )
         token = _bearer_token(scope)
-        return await self._checked(scope, hash_key(token), token)
+        digest = hash_key(token)
+        return await self._checked(
+            scope,
+            digest,
+            lambda: self._principal_for_bearer(token, digest),
+            "The API key is unknown, revoked or expired.",
+        )
 
-    async def _checked(self, scope: Scope, digest: str, token: str | None) -> Principal:
-        """The caller a bearer `token` (None: the request's stream ticket) with this digest
-        stands for; a credential known to fail is refused at once, a failing one counted."""
+    async def _principal_for_bearer(self, token: str, digest: str) -> Principal | None:
+        if token.startswith(KEY_PREFIX):
+            return await self._principal_for_key(digest)
+        if self.settings.oidc_enabled and oidc.looks_like_jwt(token):
+            return await self._principal_for_token(token)
+        return None
+
+    async def _checked(
+        self,
+        scope: Scope,
+        digest: str,
+        resolve: Callable[[], Awaitable[Principal | None]],
+        refusal: str,
+    ) -> Principal:
+        """The caller that the credential with this digest stands for (`resolve` finds it);
+        a credential known to fail is refused at once, a failing one counted."""
         client = scope["client"][0] if scope.get("client") else None
         failure_limit.refuse_known_failure(client, digest)
         try:
-            principal: Principal | None
-            if token is None:
-                principal = await self._principal_for_ticket(digest)
-                refusal = (
-                    "The stream ticket is unknown or expired, or the key that asked for it was "
-                    "revoked: ask POST /v1/changes/stream-tickets for a new one."
-                )
-            else:
-                refusal = "The API key is unknown, revoked or expired."
-                if token.startswith(KEY_PREFIX):
-                    principal = await self._principal_for_key(digest)
-                elif self.settings.oidc_enabled and oidc.looks_like_jwt(token):
-                    principal = await self._principal_for_token(token)
-                else:
-                    principal = None
+            principal = await resolve()
             if principal is None:
                 raise Unauthenticated(refusal)
         except Unauthenticated:
@@ -239,6 +290,21 @@ class Authenticator:
             member_id=row.member_id,
             via="stream-ticket",
             feed_types=tuple(row.types.split(",")) if row.types else None,
+        )
+
+    async def _principal_for_calendar_ticket(self, digest: str) -> Principal | None:
+        """Looked up on every use: calendar programs ask every few hours at most. The caller
+        is its member with the least role there is (reader): the route reads only the member."""
+        async with database.reader.connect() as conn:
+            row = await repository.calendar_ticket_by_digest(conn, digest)
+        if row is None or row.member_status != MemberStatus.ACTIVE:
+            return None
+        return Principal(
+            key_id=None,
+            role=Role.READER.value,
+            name="calendar subscription",
+            member_id=row.member_id,
+            via="calendar-ticket",
         )
 
     async def _principal_for_key(self, digest: str) -> Principal | None:

@@ -1,5 +1,5 @@
-"""HTTP routes of /v1/api-keys, for admins, and of /v1/changes/stream-tickets, the change
-feed's credentials for browsers."""
+"""HTTP routes of /v1/api-keys, for admins; of /v1/changes/stream-tickets, the change feed's
+credentials for browsers; and of /v1/me/calendar-subscription, a member's calendar URL."""
 
 from __future__ import annotations
 
@@ -15,6 +15,8 @@ from app.auth.schemas import (
     ApiKeyCreated,
     ApiKeyPage,
     ApiKeyRead,
+    CalendarSubscription,
+    CalendarSubscriptionIssued,
     StreamTicketCreate,
     StreamTicketCreated,
 )
@@ -22,7 +24,7 @@ from app.core.db import ReadDb, WriteDb
 from app.core.http import IDEMPOTENT, json_response, written
 from app.core.openapi import READ, WRITE, responses
 from app.core.pagination import PageRequest
-from app.core.permissions import AdminOnly, Authenticated
+from app.core.permissions import AdminOnly, Authenticated, CanReadCommunity
 from app.core.routes import ContractRoute
 
 KeyId = Annotated[uuid.UUID, Path(alias="keyId")]
@@ -30,6 +32,9 @@ KeyId = Annotated[uuid.UUID, Path(alias="keyId")]
 router = APIRouter(prefix="/v1/api-keys", tags=["api-keys"], route_class=ContractRoute)
 stream_tickets_router = APIRouter(
     prefix="/v1/changes/stream-tickets", tags=["changes"], route_class=ContractRoute
+)
+calendar_subscription_router = APIRouter(
+    prefix="/v1/me/calendar-subscription", tags=["me"], route_class=ContractRoute
 )
 
 
@@ -141,3 +146,79 @@ async def create_stream_ticket(
     item = await service.issue_stream_ticket(conn, principal, data.types)
     redacted: StreamTicketCreated = {**item, "ticket": item["ticket"][:8] + "…", "href": "…"}
     return await written(conn, request, item, status=201, replay=redacted)
+
+
+_CALENDAR_BOUND = (
+    " For credentials bound to a member (an API key that acts for one, or an OIDC token mapped "
+    "to one); other credentials get a 404 that says so. Every role except `sync`."
+)
+
+
+@calendar_subscription_router.get(
+    "",
+    operation_id="me-calendar-subscription-get",
+    summary="Whether you have a calendar subscription URL, and since when",
+    description=(
+        "A calendar program subscribes to your werkplaatsen feed (`GET /me/calendars/"
+        "workshops.ics`) by a URL with a calendar ticket in it, as it can send no "
+        "Authorization header. The URL is shown only when it is issued; this says since when "
+        "the one in use exists (404: none)." + _CALENDAR_BOUND
+    ),
+    response_model=CalendarSubscription,
+    responses=responses(200, "Since when your subscription URL exists.", *READ, 404),
+)
+async def get_calendar_subscription(principal: CanReadCommunity, conn: ReadDb) -> Response:
+    return json_response(await service.calendar_subscription(conn, principal))
+
+
+@calendar_subscription_router.post(
+    "/_renew",
+    operation_id="me-calendar-subscription-renew",
+    summary="Get a new calendar subscription URL for your werkplaatsen",
+    description=(
+        "Issues the URL that Outlook (Add calendar, From internet), Google Calendar (From URL) "
+        "or Apple Calendar subscribes to: your werkplaatsen feed, `GET /me/calendars/"
+        "workshops.ics`, with a calendar ticket (`lgc_…`) in its `ticket` parameter instead "
+        "of an Authorization header. The ticket opens that feed and nothing else, only with "
+        "GET and without an Authorization header (anything else is a 401), for as long as "
+        "you are an active member; the feed stays yours as you sign up and withdraw. A "
+        "member has one URL at a time: renewing it (for example when it was shared by "
+        "mistake) ends the earlier one at once, and `DELETE` ends it. Only a hash of the "
+        "ticket is kept; a retry with the same Idempotency-Key is answered without it."
+        + _CALENDAR_BOUND
+    ),
+    status_code=201,
+    response_model=CalendarSubscriptionIssued,
+    responses=responses(201, "The new URL, shown this once.", *WRITE, 404),
+    dependencies=[IDEMPOTENT],
+)
+async def renew_calendar_subscription(
+    request: Request, principal: CanReadCommunity, conn: WriteDb
+) -> Response:
+    origin = str(request.base_url)
+    item = await service.renew_calendar_subscription(conn, principal, origin)
+    redacted: CalendarSubscriptionIssued = {
+        **item,
+        "ticket": item["ticket"][:8] + "…",
+        "href": "…",
+        "url": "…",
+    }
+    return await written(conn, request, item, status=201, replay=redacted)
+
+
+@calendar_subscription_router.delete(
+    "",
+    operation_id="me-calendar-subscription-delete",
+    summary="Withdraw your calendar subscription URL",
+    description=(
+        "Your subscription URL stops working at once (a calendar that still asks gets a 401); "
+        "404 when you have none." + _CALENDAR_BOUND
+    ),
+    status_code=204,
+    responses=responses(204, "Withdrawn.", *WRITE, 404),
+)
+async def delete_calendar_subscription(
+    request: Request, principal: CanReadCommunity, conn: WriteDb
+) -> Response:
+    await service.withdraw_calendar_subscription(conn, principal)
+    return Response(status_code=204)

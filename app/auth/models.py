@@ -1,5 +1,5 @@
 """The tables of authentication: API keys (only a hash of each key is stored), stream tickets
-(likewise) and failed attempts per client address."""
+and calendar tickets (likewise) and failed attempts per client address."""
 
 from __future__ import annotations
 
@@ -49,6 +49,22 @@ class StreamTicket(IdMixin, Base):
     types: Mapped[str | None] = mapped_column(String(500), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, index=True)
+
+
+class CalendarTicket(IdMixin, Base):
+    """The secret in a member's calendar subscription URL: calendar programs (Outlook, Google
+    Calendar, Apple Calendar) subscribe to a URL and can send no Authorization header. It opens
+    that member's own werkplaatsen feed and nothing else, for as long as the member is active;
+    a member has at most one, and renewing it ends the earlier one."""
+
+    __tablename__ = "calendar_tickets"
+
+    member_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("members.id"), nullable=False, unique=True
+    )
+    # sha256 of the whole ticket (256 random bits, like a key's).
+    ticket_hash: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
 
 
 class AuthFailure(Base):

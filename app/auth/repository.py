@@ -1,4 +1,4 @@
-"""All SQL of authentication: API keys and stream tickets (the secrets themselves are never
+"""All SQL of authentication: API keys, stream and calendar tickets (the secrets themselves are never
 stored or selected), the member an OIDC subject is, and the failed-authentication count."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from app.auth.models import ApiKey, AuthFailure, StreamTicket
+from app.auth.models import ApiKey, AuthFailure, CalendarTicket, StreamTicket
 from app.auth.schemas import ApiKeyRead
 from app.core.models import table_of
 from app.core.pagination import Sorting
@@ -118,6 +118,51 @@ async def create_ticket(conn: AsyncConnection, values: dict[str, Any]) -> uuid.U
 
 async def delete_tickets_expired_before(conn: AsyncConnection, when: datetime) -> None:
     await conn.execute(delete(tickets).where(tickets.c.expires_at < when))
+
+
+calendar_tickets = table_of(CalendarTicket)
+
+_CALENDAR_HOLDER = (
+    select(calendar_tickets.c.member_id, Member.status.label("member_status"))
+    .select_from(calendar_tickets.join(table_of(Member), Member.id == calendar_tickets.c.member_id))
+    .where(calendar_tickets.c.ticket_hash == bindparam("digest"))
+)
+
+
+async def calendar_ticket_by_digest(conn: AsyncConnection, digest: str) -> Row[Any] | None:
+    """The calendar ticket with this hash: whose it is, and whether they are active."""
+    return (await conn.execute(_CALENDAR_HOLDER, {"digest": digest})).first()
+
+
+async def calendar_ticket_issued_at(conn: AsyncConnection, member_id: uuid.UUID) -> datetime | None:
+    """When the member's calendar ticket was issued; None: they have none."""
+    statement = select(calendar_tickets.c.created_at).where(
+        calendar_tickets.c.member_id == member_id
+    )
+    issued_at: datetime | None = (await conn.execute(statement)).scalar_one_or_none()
+    return issued_at
+
+
+async def delete_calendar_ticket(conn: AsyncConnection, member_id: uuid.UUID) -> uuid.UUID | None:
+    """Ends the member's calendar ticket, if they have one: the id it had."""
+    statement = (
+        delete(calendar_tickets)
+        .where(calendar_tickets.c.member_id == member_id)
+        .returning(calendar_tickets.c.id)
+    )
+    return (await conn.execute(statement)).scalar_one_or_none()
+
+
+async def create_calendar_ticket(
+    conn: AsyncConnection, member_id: uuid.UUID, ticket_hash: str, created_at: datetime
+) -> uuid.UUID:
+    ticket_id = uuid.uuid4()
+    await conn.execute(
+        insert(calendar_tickets).values(
+            id=ticket_id, member_id=member_id, ticket_hash=ticket_hash, created_at=created_at
+        )
+    )
+    return ticket_id
 
 
 async def member_id_for_external_id(conn: AsyncConnection, external_id: str) -> uuid.UUID | None:

@@ -78,3 +78,35 @@ class StreamTicketCreated(TypedDict):
         str,
         Field(description="What to open: `new EventSource(href)` (relative to the API's origin)."),
     ]
+
+
+class CalendarSubscription(TypedDict):
+    createdAt: Annotated[
+        datetime,
+        Field(
+            description="When the subscription URL in use was issued (the URL itself is shown "
+            "only when it is issued)."
+        ),
+    ]
+
+
+class CalendarSubscriptionIssued(CalendarSubscription):
+    ticket: Annotated[
+        str,
+        Field(
+            description="The calendar ticket (`lgc_…`): the credential in the URL, good for "
+            "your own werkplaatsen feed and nothing else. Shown this once."
+        ),
+    ]
+    href: Annotated[
+        str,
+        Field(description="The feed's URL relative to the API's origin, ticket included."),
+    ]
+    url: Annotated[
+        str,
+        Field(
+            description="The same URL in full, as the API was reached: paste it into Outlook "
+            "(Add calendar, From internet), Google Calendar (From URL) or Apple Calendar "
+            "(New Calendar Subscription). Treat it as a password."
+        ),
+    ]

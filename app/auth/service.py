@@ -1,5 +1,5 @@
-"""Issuing and revoking API keys, and issuing stream tickets. The secret is returned once, at
-creation."""
+"""Issuing and revoking API keys, issuing stream tickets, and a member's calendar subscription
+URL. The secret is returned once, at creation."""
 
 from __future__ import annotations
 
@@ -15,19 +15,26 @@ from app.audit import trail
 from app.auth import repository
 from app.auth.authentication import (
     TICKET_PARAMETER,
+    generate_calendar_ticket,
     generate_key,
     generate_ticket,
     hash_key,
     key_cache,
 )
-from app.auth.schemas import ApiKeyCreated, ApiKeyRead, StreamTicketCreated
+from app.auth.schemas import (
+    ApiKeyCreated,
+    ApiKeyRead,
+    CalendarSubscription,
+    CalendarSubscriptionIssued,
+    StreamTicketCreated,
+)
 from app.changes.service import readable
 from app.core.context import Principal
 from app.core.db import database
-from app.core.errors import Conflict, InvalidInput, InvalidParam
+from app.core.errors import Conflict, InvalidInput, InvalidParam, NotFound
 from app.core.models import table_of, utcnow
 from app.core.pagination import PageRequest
-from app.core.permissions import Role, ensure_admin
+from app.core.permissions import Role, ensure_admin, own_member
 from app.core.repository import list_page, require_references
 from app.members import repository as members
 from app.members.models import Member, MemberStatus
@@ -169,3 +176,48 @@ async def issue_stream_ticket(
         "types": shown,
         "href": f"{STREAM_PATH}?{urlencode(query, safe=',')}",
     }
+
+
+CALENDAR_OBJECT = "calendar-ticket"
+# What a calendar ticket opens: the member's own werkplaatsen feed.
+CALENDAR_PATH = "/v1/me/calendars/workshops.ics"
+
+
+async def calendar_subscription(
+    conn: AsyncConnection, principal: Principal
+) -> CalendarSubscription:
+    """Whether the caller's member has a calendar subscription URL, and since when."""
+    issued_at = await repository.calendar_ticket_issued_at(conn, own_member(principal))
+    if issued_at is None:
+        raise NotFound(
+            "You have no calendar subscription URL: POST /v1/me/calendar-subscription/_renew "
+            "issues one."
+        )
+    return {"createdAt": issued_at}
+
+
+async def renew_calendar_subscription(
+    conn: AsyncConnection, principal: Principal, origin: str
+) -> CalendarSubscriptionIssued:
+    """A new subscription URL for the caller's member's own werkplaatsen feed; the earlier
+    one, if any, stops working now. `origin` is the API's origin as the caller reached it."""
+    member_id = own_member(principal)
+    await repository.delete_calendar_ticket(conn, member_id)
+    ticket = generate_calendar_ticket()
+    now = utcnow()
+    ticket_id = await repository.create_calendar_ticket(conn, member_id, hash_key(ticket), now)
+    await trail.record(
+        conn, "calendar-subscription-renew", CALENDAR_OBJECT, ticket_id, principal=principal
+    )
+    href = f"{CALENDAR_PATH}?{urlencode({TICKET_PARAMETER: ticket})}"
+    return {"createdAt": now, "ticket": ticket, "href": href, "url": origin.rstrip("/") + href}
+
+
+async def withdraw_calendar_subscription(conn: AsyncConnection, principal: Principal) -> None:
+    """The caller's member's subscription URL stops working; 404 when there is none."""
+    ticket_id = await repository.delete_calendar_ticket(conn, own_member(principal))
+    if ticket_id is None:
+        raise NotFound("You have no calendar subscription URL to withdraw.")
+    await trail.record(
+        conn, "calendar-subscription-withdraw", CALENDAR_OBJECT, ticket_id, principal=principal
+    )

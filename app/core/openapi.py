@@ -18,6 +18,8 @@ from app.core.problems import PROBLEM_JSON
 BASE_PATH = "/v1"
 # The security scheme of an operation that a browser's EventSource opens with a stream ticket.
 STREAM_TICKET = "streamTicket"
+# The security scheme of the one operation a calendar program opens with a calendar ticket.
+CALENDAR_TICKET = "calendarTicket"
 
 
 class InvalidParamModel(BaseModel):
@@ -478,6 +480,14 @@ def build_document(
             "description": "A stream ticket (`lgs_…`, `POST /changes/stream-tickets`): for a "
             "browser's EventSource on the change feed's event stream only, which cannot send "
             "an Authorization header.",
+        },
+        CALENDAR_TICKET: {
+            "type": "apiKey",
+            "in": "query",
+            "name": "ticket",
+            "description": "A calendar ticket (`lgc_…`, `POST /me/calendar-subscription/"
+            "_renew`): for a calendar program subscribed to a member's own werkplaatsen feed "
+            "only, which cannot send an Authorization header.",
         },
     }
     document["security"] = [{"bearerAuth": []}]

@@ -52,11 +52,16 @@ class RoleCheck:
 
 
 def requires_caller(route: Any) -> bool:
-    """Whether a route declares a role (directly among its parameters or dependencies)."""
+    """Whether a route declares a role: among its parameters or dependencies, or theirs (a
+    dependency that takes the caller, such as /me's "bound to a member")."""
     dependant = getattr(route, "dependant", None)
-    if dependant is None:
-        return False
-    return any(isinstance(d.call, RoleCheck) for d in dependant.dependencies)
+    return dependant is not None and _declares_role(dependant)
+
+
+def _declares_role(dependant: Any) -> bool:
+    return any(
+        isinstance(d.call, RoleCheck) or _declares_role(d) for d in dependant.dependencies
+    )
 
 
 # Capabilities, named for what they allow; each endpoint's signature shows who may call it.

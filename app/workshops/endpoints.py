@@ -19,7 +19,7 @@ from app.core.http import (
     resource_response,
     written,
 )
-from app.core.openapi import READ, WRITE, responses
+from app.core.openapi import CALENDAR_TICKET, READ, WRITE, responses
 from app.core.pagination import PageRequest
 from app.core.permissions import AdminOnly, CanContribute, CanReadCommunity
 from app.core.routes import ContractRoute
@@ -91,9 +91,27 @@ async def workshops_calendar(_: CanReadCommunity, conn: ReadDb) -> Response:
     + _CALENDAR_FORMAT
     + " A werkplaats you withdrew from leaves the feed. For credentials bound to a member "
     "(an API key that acts for one, or an OIDC token mapped to one); other credentials get a "
-    "404 that says so. Readable by every role except `sync`.",
+    "404 that says so. Readable by every role except `sync`.\n\n"
+    "**Subscribing.** A calendar program sends no Authorization header: subscribe it to the "
+    "`url` that `POST /me/calendar-subscription/_renew` issues, this feed with a calendar "
+    "ticket in `ticket`.",
     response_class=CalendarResponse,
     responses=_calendar_responses("Your werkplaatsen, as iCalendar.", 404),
+    openapi_extra={
+        "parameters": [
+            {
+                "name": "ticket",
+                "in": "query",
+                "required": False,
+                "description": "For a calendar program only, which cannot send an "
+                "Authorization header: your calendar ticket (`lgc_…`, in the `url` of "
+                "`POST /me/calendar-subscription/_renew`), instead of that header. Anywhere "
+                "else it is refused (401).",
+                "schema": {"type": "string"},
+            }
+        ],
+        "security": [{"bearerAuth": []}, {CALENDAR_TICKET: []}],
+    },
 )
 async def my_workshops_calendar(principal: CanReadCommunity, conn: ReadDb) -> Response:
     return _calendar(await service.my_calendar_feed(conn, principal), "mijn-werkplaatsen")
