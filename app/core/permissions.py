@@ -59,9 +59,7 @@ def requires_caller(route: Any) -> bool:
 
 
 def _declares_role(dependant: Any) -> bool:
-    return any(
-        isinstance(d.call, RoleCheck) or _declares_role(d) for d in dependant.dependencies
-    )
+    return any(isinstance(d.call, RoleCheck) or _declares_role(d) for d in dependant.dependencies)
 
 
 # Capabilities, named for what they allow; each endpoint's signature shows who may call it.
