@@ -22,7 +22,20 @@ from app.members.models import Member
 
 table = table_of(ApiKey)
 c = table.c
-COLUMNS = (c.id, c.name, c.role, c.member_id, c.prefix, c.created_at, c.expires_at, c.revoked_at)
+members = table_of(Member)
+COLUMNS = (
+    c.id,
+    c.name,
+    c.role,
+    c.member_id,
+    members.c.display_name.label("member_display_name"),
+    c.prefix,
+    c.created_at,
+    c.expires_at,
+    c.revoked_at,
+)
+# The member a key acts for, joined for their name.
+_KEYS = table.outerjoin(members, members.c.id == c.member_id)
 SORTING = Sorting({"createdAt": c.created_at, "name": c.name}, id_column=c.id, default="createdAt")
 
 
@@ -32,6 +45,11 @@ def to_item(row: Row[Any]) -> ApiKeyRead:
         "name": row.name,
         "role": row.role,
         "memberId": row.member_id,
+        "member": (
+            {"id": row.member_id, "displayName": row.member_display_name}
+            if row.member_id is not None
+            else None
+        ),
         "prefix": row.prefix,
         "createdAt": row.created_at,
         "expiresAt": row.expires_at,
@@ -40,11 +58,11 @@ def to_item(row: Row[Any]) -> ApiKeyRead:
 
 
 def list_query() -> Any:
-    return select(*COLUMNS)
+    return select(*COLUMNS).select_from(_KEYS)
 
 
 async def get(conn: AsyncConnection, key_id: uuid.UUID) -> ApiKeyRead:
-    return to_item(await one_row(conn, select(*COLUMNS).where(c.id == key_id), "API key"))
+    return to_item(await one_row(conn, list_query().where(c.id == key_id), "API key"))
 
 
 async def create(conn: AsyncConnection, values: dict[str, Any]) -> uuid.UUID:

@@ -11,6 +11,7 @@ from typing_extensions import TypedDict
 
 from app.core.permissions import Role
 from app.core.schemas import InputModel, ListPage
+from app.members.schemas import MemberRef
 
 
 class ApiKeyCreate(InputModel):
@@ -26,6 +27,7 @@ class ApiKeyRead(TypedDict):
     name: str
     role: Role
     memberId: uuid.UUID | None
+    member: MemberRef | None
     prefix: Annotated[
         str, Field(description="The first characters of the key, to tell keys apart.")
     ]

@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Select, String, cast, delete, func, insert, or_, select
+from sqlalchemy import Select, delete, insert, or_, select
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -20,6 +20,8 @@ from app.core.repository import matches, one_row, update_versioned
 from app.core.text import contains
 from app.departments.models import Department
 from app.learning_groups.models import LearningGroup
+from app.organisations.models import Organisation
+from app.workshops.models import Workshop
 
 table = table_of(Case)
 c = table.c
@@ -27,16 +29,9 @@ partners = table_of(CasePartner)
 p = partners.c
 g = table_of(LearningGroup).c
 d = table_of(Department).c
-
-# The partner ids ride along in the case's own row (one statement per page, whatever its size):
-# string_agg on Postgres, group_concat on SQLite.
-PARTNER_IDS = (
-    select(func.aggregate_strings(cast(p.organisation_id, String), ","))
-    .where(p.case_id == c.id)
-    .correlate(table)
-    .scalar_subquery()
-    .label("partner_ids")
-)
+w = table_of(Workshop).c
+organisations = table_of(Organisation)
+o = organisations.c
 
 COLUMNS = (
     c.id,
@@ -47,9 +42,10 @@ COLUMNS = (
     c.department_id,
     d.code.label("department_code"),
     d.name.label("department_name"),
-    PARTNER_IDS,
     c.status,
     c.presented_at_workshop_id,
+    w.title.label("workshop_title"),
+    w.starts_at.label("workshop_starts_at"),
     c.outcome,
     c.version,
     c.created_at,
@@ -65,21 +61,17 @@ SORTING = Sorting(
 
 def base_query() -> Select[Any]:
     return select(*COLUMNS).select_from(
-        table.outerjoin(table_of(LearningGroup), g.id == c.learning_group_id).outerjoin(
-            table_of(Department), d.id == c.department_id
-        )
+        table.outerjoin(table_of(LearningGroup), g.id == c.learning_group_id)
+        .outerjoin(table_of(Department), d.id == c.department_id)
+        .outerjoin(table_of(Workshop), w.id == c.presented_at_workshop_id)
     )
 
 
-def _partner_ids(raw: str | None) -> list[uuid.UUID]:
-    if not raw:
-        return []
-    return sorted(uuid.UUID(part) for part in raw.split(","))
-
-
 def to_item(row: Row[Any]) -> CaseRead:
+    """The case from its row; its partners are filled in by `with_partners`."""
     group_id = row.learning_group_id
     department_id = row.department_id
+    workshop_id = row.presented_at_workshop_id
     return {
         "id": row.id,
         "title": row.title,
@@ -92,10 +84,16 @@ def to_item(row: Row[Any]) -> CaseRead:
             if department_id is not None
             else None
         ),
-        "partnerOrganisationIds": _partner_ids(row.partner_ids),
+        "partnerOrganisationIds": [],
+        "partnerOrganisations": [],
         "status": row.status,
         "allowedTransitions": allowed_next(TRANSITIONS, row.status),
-        "presentedAtWorkshopId": row.presented_at_workshop_id,
+        "presentedAtWorkshopId": workshop_id,
+        "presentedAtWorkshop": (
+            {"id": workshop_id, "title": row.workshop_title, "startsAt": row.workshop_starts_at}
+            if workshop_id is not None
+            else None
+        ),
         "outcome": row.outcome,
         "version": row.version,
         "createdAt": row.created_at,
@@ -135,8 +133,29 @@ def list_query(
     return query
 
 
+async def with_partners(conn: AsyncConnection, items: list[CaseRead]) -> list[CaseRead]:
+    """Fill in the partner organisations (ids and names, by id) of every item with one
+    statement, whatever their number."""
+    if not items:
+        return items
+    by_id = {item["id"]: item for item in items}
+    rows = await conn.execute(
+        select(p.case_id, o.id, o.name)
+        .select_from(partners.join(organisations, o.id == p.organisation_id))
+        .where(p.case_id.in_(list(by_id)))
+        .order_by(p.case_id, p.organisation_id)
+    )
+    for row in rows:
+        item = by_id[row.case_id]
+        item["partnerOrganisationIds"].append(row.id)
+        item["partnerOrganisations"].append({"id": row.id, "name": row.name})
+    return items
+
+
 async def get(conn: AsyncConnection, case_id: uuid.UUID) -> CaseRead:
-    return to_item(await one_row(conn, base_query().where(c.id == case_id), "case"))
+    """The case with its partners: two statements."""
+    item = to_item(await one_row(conn, base_query().where(c.id == case_id), "case"))
+    return (await with_partners(conn, [item]))[0]
 
 
 async def create(conn: AsyncConnection, values: dict[str, Any]) -> uuid.UUID:

@@ -13,6 +13,8 @@ from app.cases.models import CaseStatus
 from app.core.schemas import Embedded, InputModel, ListPage, NotNull, PatchModel
 from app.departments.schemas import DepartmentRef
 from app.learning_groups.schemas import GroupRef
+from app.organisations.schemas import OrganisationRef
+from app.workshops.schemas import WorkshopRef
 
 Title = Annotated[str, Field(min_length=1, max_length=200)]
 Text = Annotated[str, Field(min_length=1, max_length=20_000)]
@@ -69,6 +71,10 @@ class CaseRead(TypedDict):
     departmentId: uuid.UUID | None
     department: DepartmentRef | None
     partnerOrganisationIds: list[uuid.UUID]
+    partnerOrganisations: Annotated[
+        list[OrganisationRef],
+        Field(description="The partner organisations, in the order of partnerOrganisationIds."),
+    ]
     status: CaseStatus
     allowedTransitions: Annotated[
         list[CaseStatus],
@@ -78,6 +84,7 @@ class CaseRead(TypedDict):
         ),
     ]
     presentedAtWorkshopId: uuid.UUID | None
+    presentedAtWorkshop: WorkshopRef | None
     outcome: str | None
     version: int
     createdAt: datetime

@@ -61,10 +61,11 @@ async def list_cases(
         q=q,
     )
 
-    async def offered(conn: AsyncConnection, items: list[CaseRead]) -> None:
+    async def enrich(conn: AsyncConnection, items: list[CaseRead]) -> None:
+        await repository.with_partners(conn, items)
         await for_caller(conn, principal, items)
 
-    return await list_page(conn, request, query, page, SORTING, repository.to_item, offered)
+    return await list_page(conn, request, query, page, SORTING, repository.to_item, enrich)
 
 
 async def get_case(conn: AsyncConnection, principal: Principal, case_id: uuid.UUID) -> CaseRead:

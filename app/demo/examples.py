@@ -107,8 +107,25 @@ class _Examples:
             "transitionRole": theme.transition_role.value,
         }
 
+    def member_ref(self, email: str) -> dict[str, Any]:
+        member = self.member(email)
+        return {
+            "id": _id("member", email),
+            "displayName": f"{member.given_name} {member.family_name}",
+        }
+
     def workshop(self, key: str) -> WorkshopRecord:
         return _one(self.story.workshops, key=key)  # type: ignore[no-any-return]
+
+    def workshop_ref(self, key: str | None) -> dict[str, Any] | None:
+        if key is None:
+            return None
+        workshop = self.workshop(key)
+        return {
+            "id": _id("workshop", key),
+            "title": workshop.title,
+            "startsAt": _at(workshop.starts_at),
+        }
 
     def group(self, key: str) -> GroupRecord:
         return _one(self.story.groups, key=key)  # type: ignore[no-any-return]
@@ -365,6 +382,7 @@ class _Examples:
         group_status = group.statuses[-1] if group.statuses else GroupStatus.FORMING
         current = [m for m in group.memberships if m.left_at is None]
         case_status = case.statuses[-1] if case.statuses else CaseStatus.PROPOSED
+        partners = sorted(case.partners, key=lambda name: demo_id("organisation", name))
         question_status = _status_now(question)
         question_changed = question.changes[-1].at if question.changes else question.raised_at
         assert revision.created_at is not None and revision.published_at is not None
@@ -379,6 +397,7 @@ class _Examples:
                 "parentId": None
                 if department.parent is None
                 else _id("department", department.parent),
+                "parent": self.department_ref(department.parent),
                 "active": True,
                 "version": 1,
                 "createdAt": _at(workshop.starts_at - timedelta(days=60)),
@@ -437,8 +456,10 @@ class _Examples:
                 else _id("organisation", group.facilitator_organisation),
                 "facilitatorOrganisation": self.organisation_ref(group.facilitator_organisation),
                 "formedAtWorkshopId": _id("workshop", group.formed_at_workshop),
+                "formedAtWorkshop": self.workshop_ref(group.formed_at_workshop),
                 "status": group_status.value,
                 "mergedIntoId": None,
+                "mergedInto": None,
                 "allowedTransitions": [
                     s.value for s in allowed_next(GROUP_TRANSITIONS, group_status)
                 ],
@@ -451,6 +472,8 @@ class _Examples:
                         "membershipId": _id("membership", f"{GROUP}:{m.member}"),
                         "memberId": _id("member", m.member),
                         "displayName": self.member_read(m.member)["displayName"],
+                        "department": self.member_read(m.member)["department"],
+                        "status": "active",
                         "role": m.role.value,
                         "joinedAt": _at(m.joined_at),
                     }
@@ -465,7 +488,9 @@ class _Examples:
                 "learningGroup": self.group_ref(case.group),
                 "departmentId": _id("department", case.department),
                 "department": self.department_ref(case.department),
-                "partnerOrganisationIds": [_id("organisation", p) for p in case.partners],
+                # As the API answers them: by id.
+                "partnerOrganisationIds": [_id("organisation", p) for p in partners],
+                "partnerOrganisations": [self.organisation_ref(p) for p in partners],
                 "status": case_status.value,
                 "allowedTransitions": [
                     s.value for s in allowed_next(CASE_TRANSITIONS, case_status)
@@ -473,6 +498,7 @@ class _Examples:
                 "presentedAtWorkshopId": None
                 if case.presented_at_workshop is None
                 else _id("workshop", case.presented_at_workshop),
+                "presentedAtWorkshop": self.workshop_ref(case.presented_at_workshop),
                 "outcome": case.outcome,
                 "version": 1 + len(case.statuses),
                 "createdAt": _at(case.created_at),
@@ -562,7 +588,9 @@ class _Examples:
         return {
             "id": _id("membership", f"{GROUP}:{membership.member}"),
             "groupId": _id("learning-group", GROUP),
+            "group": self.group_ref(GROUP),
             "memberId": _id("member", membership.member),
+            "member": self.member_ref(membership.member),
             "displayName": self.member_read(membership.member)["displayName"],
             "role": membership.role.value,
             "joinedAt": _at(membership.joined_at),
@@ -575,7 +603,9 @@ class _Examples:
         member = self.member_read(email)
         return {
             "workshopId": _id("workshop", workshop.key),
+            "workshop": self.workshop_ref(workshop.key),
             "memberId": member["id"],
+            "member": self.member_ref(email),
             "displayName": member["displayName"],
             "department": member["department"],
             "registeredAt": _at(attendance.registered_at),

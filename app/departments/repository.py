@@ -18,6 +18,9 @@ from app.departments.schemas import DepartmentRead
 
 table = table_of(Department)
 c = table.c
+# The parent department, joined for its name.
+parent_table = table.alias("parent")
+pc = parent_table.c
 
 COLUMNS = (
     c.id,
@@ -29,7 +32,11 @@ COLUMNS = (
     c.version,
     c.created_at,
     c.updated_at,
+    pc.code.label("parent_code"),
+    pc.name.label("parent_name"),
 )
+
+_FROM = table.outerjoin(parent_table, pc.id == c.parent_id)
 
 SORTING = Sorting(
     {"name": c.name, "code": c.code, "createdAt": c.created_at}, id_column=c.id, default="name"
@@ -43,6 +50,11 @@ def to_item(row: Row[Any]) -> DepartmentRead:
         "name": row.name,
         "kind": row.kind,
         "parentId": row.parent_id,
+        "parent": (
+            {"id": row.parent_id, "code": row.parent_code, "name": row.parent_name}
+            if row.parent_id is not None
+            else None
+        ),
         "active": row.active,
         "version": row.version,
         "createdAt": row.created_at,
@@ -58,7 +70,7 @@ def list_query(
     code: str | None,
     q: str | None,
 ) -> Select[Any]:
-    query = select(*COLUMNS)
+    query = select(*COLUMNS).select_from(_FROM)
     if kind is not None:
         query = query.where(c.kind == kind)
     if parent_id is not None:
@@ -73,7 +85,9 @@ def list_query(
 
 
 async def get(conn: AsyncConnection, department_id: uuid.UUID) -> DepartmentRead:
-    row = await one_row(conn, select(*COLUMNS).where(c.id == department_id), "department")
+    row = await one_row(
+        conn, select(*COLUMNS).select_from(_FROM).where(c.id == department_id), "department"
+    )
     return to_item(row)
 
 

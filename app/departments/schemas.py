@@ -47,6 +47,7 @@ class DepartmentRead(TypedDict):
     name: str
     kind: DepartmentKind
     parentId: uuid.UUID | None
+    parent: DepartmentRef | None
     active: bool
     version: int
     createdAt: datetime

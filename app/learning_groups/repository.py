@@ -19,6 +19,7 @@ from app.core.models import new_id, table_of
 from app.core.pagination import Sorting
 from app.core.repository import matches, one_of, one_row, update_versioned
 from app.core.text import contains
+from app.departments.models import Department
 from app.learning_groups.lifecycle import FROZEN, TRANSITIONS
 from app.learning_groups.models import GroupMembership, LearningGroup, MembershipRole
 from app.learning_groups.schemas import GroupDetail, GroupMember, GroupRead, MembershipRead
@@ -26,6 +27,7 @@ from app.members.models import Member
 from app.members.rules import name_key
 from app.organisations.models import Organisation
 from app.themes.models import Theme
+from app.workshops.models import Workshop
 
 table = table_of(LearningGroup)
 c = table.c
@@ -35,6 +37,13 @@ t = table_of(Theme).c
 o = table_of(Organisation).c
 members = table_of(Member)
 m = members.c
+workshops = table_of(Workshop)
+w = workshops.c
+# The group a merged group carries on in, joined for its name.
+merged_into = table.alias("merged_into")
+mi = merged_into.c
+departments = table_of(Department)
+d = departments.c
 
 MEMBER_COUNT = (
     select(func.count())
@@ -56,8 +65,11 @@ COLUMNS = (
     c.facilitator_organisation_id,
     o.name.label("organisation_name"),
     c.formed_at_workshop_id,
+    w.title.label("workshop_title"),
+    w.starts_at.label("workshop_starts_at"),
     c.status,
     c.merged_into_id,
+    mi.name.label("merged_into_name"),
     MEMBER_COUNT,
     c.version,
     c.created_at,
@@ -74,14 +86,29 @@ SORTING = Sorting(
 # Built once (a Select is immutable); the detail statements are also compiled once by the
 # fast reader, which hands back rows unpacked by position.
 _BASE: Select[Any] = select(*COLUMNS).select_from(
-    table.join(table_of(Theme), t.id == c.theme_id).outerjoin(
-        table_of(Organisation), o.id == c.facilitator_organisation_id
-    )
+    table.join(table_of(Theme), t.id == c.theme_id)
+    .outerjoin(table_of(Organisation), o.id == c.facilitator_organisation_id)
+    .outerjoin(workshops, w.id == c.formed_at_workshop_id)
+    .outerjoin(merged_into, mi.id == c.merged_into_id)
 )
 _BY_ID: Select[Any] = _BASE.where(c.id == bindparam("group_id"))
 _CURRENT_MEMBERS: Select[Any] = (
-    select(ms.id, ms.member_id, m.display_name, ms.role, ms.joined_at)
-    .select_from(memberships.join(members, m.id == ms.member_id))
+    select(
+        ms.id,
+        ms.member_id,
+        m.display_name,
+        m.department_id,
+        d.code,
+        d.name,
+        m.status,
+        ms.role,
+        ms.joined_at,
+    )
+    .select_from(
+        memberships.join(members, m.id == ms.member_id).outerjoin(
+            departments, d.id == m.department_id
+        )
+    )
     .where(ms.group_id == bindparam("group_id"), ms.left_at.is_(None))
     .order_by(ms.joined_at, ms.id)
 )
@@ -103,9 +130,12 @@ def to_item(row: Sequence[Any]) -> GroupRead:
         mode,
         organisation_id,
         organisation_name,
-        formed_at_workshop_id,
+        workshop_id,
+        workshop_title,
+        workshop_starts_at,
         status,
         merged_into_id,
+        merged_into_name,
         member_count,
         version,
         created_at,
@@ -124,9 +154,17 @@ def to_item(row: Sequence[Any]) -> GroupRead:
             if organisation_id is not None
             else None
         ),
-        "formedAtWorkshopId": formed_at_workshop_id,
+        "formedAtWorkshopId": workshop_id,
+        "formedAtWorkshop": (
+            {"id": workshop_id, "title": workshop_title, "startsAt": workshop_starts_at}
+            if workshop_id is not None
+            else None
+        ),
         "status": status,
         "mergedIntoId": merged_into_id,
+        "mergedInto": (
+            {"id": merged_into_id, "name": merged_into_name} if merged_into_id is not None else None
+        ),
         "allowedTransitions": allowed_next(TRANSITIONS, status),
         "memberCount": int(member_count),
         "version": version,
@@ -203,10 +241,26 @@ def _members(rows: Sequence[Any]) -> list[GroupMember]:
             "membershipId": membership_id,
             "memberId": member_id,
             "displayName": display_name,
+            "department": (
+                {"id": department_id, "code": department_code, "name": department_name}
+                if department_id is not None
+                else None
+            ),
+            "status": status,
             "role": role,
             "joinedAt": joined_at,
         }
-        for membership_id, member_id, display_name, role, joined_at in rows
+        for (
+            membership_id,
+            member_id,
+            display_name,
+            department_id,
+            department_code,
+            department_name,
+            status,
+            role,
+            joined_at,
+        ) in rows
     ]
 
 
@@ -253,6 +307,7 @@ async def facilitates(conn: AsyncConnection, member_id: uuid.UUID, group_id: uui
 MEMBERSHIP_COLUMNS = (
     ms.id,
     ms.group_id,
+    c.name.label("group_name"),
     ms.member_id,
     m.display_name,
     ms.role,
@@ -272,7 +327,9 @@ def membership_item(row: Row[Any]) -> MembershipRead:
     return {
         "id": row.id,
         "groupId": row.group_id,
+        "group": {"id": row.group_id, "name": row.group_name},
         "memberId": row.member_id,
+        "member": {"id": row.member_id, "displayName": row.display_name},
         "displayName": row.display_name,
         "role": row.role,
         "joinedAt": row.joined_at,
@@ -290,7 +347,9 @@ def membership_query(
 ) -> Select[Any]:
     query = (
         select(*MEMBERSHIP_COLUMNS)
-        .select_from(memberships.join(members, m.id == ms.member_id))
+        .select_from(
+            memberships.join(members, m.id == ms.member_id).join(table, c.id == ms.group_id)
+        )
         .where(ms.group_id == group_id)
     )
     if current is True:

@@ -10,9 +10,13 @@ from pydantic import AwareDatetime, Field
 from typing_extensions import TypedDict
 
 from app.core.schemas import Embedded, InputModel, ListPage, NotNull, PatchModel
+from app.departments.schemas import DepartmentRef
 from app.learning_groups.models import GroupMode, GroupStatus, MembershipRole
+from app.members.models import MemberStatus
+from app.members.schemas import MemberRef
 from app.organisations.schemas import OrganisationRef
 from app.themes.schemas import ThemeRef
+from app.workshops.schemas import WorkshopRef
 
 Name = Annotated[str, Field(min_length=1, max_length=200)]
 Description = Annotated[str, Field(min_length=1, max_length=20_000)]
@@ -69,8 +73,10 @@ class GroupRead(TypedDict):
     facilitatorOrganisationId: uuid.UUID | None
     facilitatorOrganisation: OrganisationRef | None
     formedAtWorkshopId: uuid.UUID | None
+    formedAtWorkshop: WorkshopRef | None
     status: GroupStatus
     mergedIntoId: uuid.UUID | None
+    mergedInto: GroupRef | None
     allowedTransitions: Annotated[
         list[GroupStatus],
         Field(
@@ -84,10 +90,17 @@ class GroupRead(TypedDict):
     updatedAt: datetime
 
 
+# A current member of a group, as the group's detail lists them: the member's own row (their
+# name, department and status) with the membership's role and start.
 class GroupMember(Embedded):
     membershipId: uuid.UUID
     memberId: uuid.UUID
     displayName: str
+    department: DepartmentRef | None
+    status: Annotated[
+        MemberStatus,
+        Field(description="The member's own status in the community, not the membership's."),
+    ]
     role: MembershipRole
     joinedAt: datetime
 
@@ -123,7 +136,9 @@ class MembershipUpdate(PatchModel):
 class MembershipRead(TypedDict):
     id: uuid.UUID
     groupId: uuid.UUID
+    group: GroupRef
     memberId: uuid.UUID
+    member: MemberRef
     displayName: str
     role: MembershipRole
     joinedAt: datetime

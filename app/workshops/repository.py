@@ -158,6 +158,8 @@ def attendee_query(workshop_id: uuid.UUID) -> Select[Any]:
     return (
         select(
             a.workshop_id,
+            c.title,
+            c.starts_at,
             a.member_id,
             a.registered_at,
             m.display_name,
@@ -166,9 +168,9 @@ def attendee_query(workshop_id: uuid.UUID) -> Select[Any]:
             d.name.label("department_name"),
         )
         .select_from(
-            attendees.join(table_of(Member), m.id == a.member_id).outerjoin(
-                table_of(Department), d.id == m.department_id
-            )
+            attendees.join(table, c.id == a.workshop_id)
+            .join(table_of(Member), m.id == a.member_id)
+            .outerjoin(table_of(Department), d.id == m.department_id)
         )
         .where(a.workshop_id == workshop_id)
     )
@@ -178,7 +180,9 @@ def attendee_item(row: Row[Any]) -> AttendeeRead:
     department_id = row.department_id
     return {
         "workshopId": row.workshop_id,
+        "workshop": {"id": row.workshop_id, "title": row.title, "startsAt": row.starts_at},
         "memberId": row.member_id,
+        "member": {"id": row.member_id, "displayName": row.display_name},
         "displayName": row.display_name,
         "department": (
             {"id": department_id, "code": row.department_code, "name": row.department_name}

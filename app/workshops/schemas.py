@@ -11,6 +11,7 @@ from typing_extensions import TypedDict
 
 from app.core.schemas import Embedded, InputModel, ListPage, NotNull, PatchModel
 from app.departments.schemas import DepartmentRef
+from app.members.schemas import MemberRef
 from app.workshops.models import WorkshopStatus
 
 Title = Annotated[str, Field(min_length=1, max_length=200)]
@@ -100,7 +101,9 @@ class AttendeeCreate(InputModel):
 # An attendance as the API shows it; `repository.attendee_item` builds it.
 class AttendeeRead(TypedDict):
     workshopId: uuid.UUID
+    workshop: WorkshopRef
     memberId: uuid.UUID
+    member: MemberRef
     displayName: str
     department: DepartmentRef | None
     registeredAt: datetime

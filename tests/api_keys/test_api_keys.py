@@ -81,6 +81,7 @@ async def test_the_list_never_shows_secrets_or_hashes(client):
             "name",
             "role",
             "memberId",
+            "member",
             "prefix",
             "createdAt",
             "expiresAt",
@@ -322,3 +323,55 @@ async def test_a_key_for_an_inactive_member_is_a_conflict(client, backend):
         headers=bearer(admin),
     )
     assert issued.status_code == 201, issued.text
+
+
+async def test_a_key_names_the_member_it_acts_for(client):
+    admin = await make_key("admin")
+    member = await make_member(displayName="Noor Verbeek")
+    issued = await client.post(
+        "/v1/api-keys",
+        json={"name": "Noor", "role": "facilitator", "memberId": str(member["id"])},
+        headers=bearer(admin),
+    )
+    assert issued.status_code == 201, issued.text
+    assert issued.json()["memberId"] == str(member["id"])
+    assert issued.json()["member"] == {"id": str(member["id"]), "displayName": "Noor Verbeek"}
+    fetched = (await client.get(issued.headers["Location"], headers=bearer(admin))).json()
+    assert fetched["member"] == issued.json()["member"]
+
+    # A key for no one names no one.
+    script = await client.post(
+        "/v1/api-keys", json={"name": "script", "role": "reader"}, headers=bearer(admin)
+    )
+    assert script.json()["memberId"] is None
+    assert script.json()["member"] is None
+
+    # An erased member's keys stay listed (revoked), naming the pseudonym.
+    erased = await client.post(f"/v1/members/{member['id']}/_erase", headers=bearer(admin))
+    assert erased.status_code == 200, erased.text
+    after = (await client.get(issued.headers["Location"], headers=bearer(admin))).json()
+    assert after["revokedAt"] is not None
+    assert after["member"] == {"id": str(member["id"]), "displayName": erased.json()["pseudonym"]}
+
+
+async def test_a_page_of_keys_costs_the_same_statements_for_2_or_20(client, statements):
+    admin = await make_key("admin")
+    members = {}
+    for n in range(19):
+        member = await make_member(displayName=f"Sleutelhouder {n:02d}")
+        members[str(member["id"])] = member["displayName"]
+        await make_key("member", member["id"])
+    await client.get("/v1/api-keys?pageSize=1", headers=bearer(admin))  # caches the key
+    counts = {}
+    for size in (2, 20):
+        statements.statements.clear()
+        response = await client.get(f"/v1/api-keys?pageSize={size}", headers=bearer(admin))
+        items = response.json()["items"]
+        assert len(items) == size
+        for item in items:
+            if item["memberId"] is None:
+                assert item["member"] is None
+            else:
+                assert item["member"]["displayName"] == members[item["memberId"]]
+        counts[size] = statements.count
+    assert counts[2] == counts[20], counts

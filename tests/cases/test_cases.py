@@ -207,25 +207,90 @@ async def test_a_merged_group_takes_no_new_cases(client):
 
 
 async def test_list_runs_constant_statements_whatever_the_page_size(client, statements):
+    """The page is one statement with its group, department and werkplaats joined in, and one
+    more for the partner organisations of all its cases, however many cases and partners."""
     key = await make_key("reader")
     group = await make_group()
     partners = [await make_organisation() for _ in range(3)]
+    workshops = [await make_workshop() for _ in range(3)]
     for index in range(20):
         await make_case(
             title=f"Casus {index:02d}",
             learningGroupId=str(group["id"]),
             partnerOrganisationIds=[str(p["id"]) for p in partners[: index % 4]],
+            presentedAtWorkshopId=str(workshops[index % 3]["id"]),
         )
     await client.get("/v1/cases?pageSize=1", headers=bearer(key))
+    names = {str(p["id"]): p["name"] for p in partners}
+    titles = {str(w["id"]): w["title"] for w in workshops}
     counts = {}
-    for size in (4, 20):
+    for size in (2, 20):
         statements.statements.clear()
         response = await client.get(f"/v1/cases?pageSize={size}", headers=bearer(key))
         items = response.json()["items"]
         assert len(items) == size
-        assert [len(i["partnerOrganisationIds"]) for i in items[:4]] == [0, 1, 2, 3]
+        assert [len(i["partnerOrganisationIds"]) for i in items[:4]] == [0, 1, 2, 3][:size]
+        for item in items:
+            assert item["partnerOrganisations"] == [
+                {"id": i, "name": names[i]} for i in item["partnerOrganisationIds"]
+            ]
+            assert item["presentedAtWorkshop"]["title"] == titles[item["presentedAtWorkshopId"]]
         counts[size] = statements.count
-    assert counts[4] == counts[20] == 1, counts
+    assert counts[2] == counts[20] == 2, counts
+
+
+async def test_a_case_names_its_partners_and_the_werkplaats_it_was_presented_at(client):
+    key = await make_key("admin")
+    drift = await make_organisation(name="DRIFT", kind="facilitator")
+    sloper = await make_organisation(name="Sloopbedrijf", kind="market_party")
+    workshop = await make_workshop(
+        title="Werkplaats 2: presentaties", startsAt="2024-09-12T13:00:00+02:00"
+    )
+    response = await client.post(
+        "/v1/cases",
+        json={
+            "title": "Hergebruik bij de sloop",
+            "partnerOrganisationIds": [str(sloper["id"]), str(drift["id"])],
+            "presentedAtWorkshopId": str(workshop["id"]),
+        },
+        headers=bearer(key),
+    )
+    assert response.status_code == 201, response.text
+    body = response.json()
+    # The references in the order of the ids beside them.
+    by_id = {str(drift["id"]): "DRIFT", str(sloper["id"]): "Sloopbedrijf"}
+    assert body["partnerOrganisations"] == [
+        {"id": i, "name": by_id[i]} for i in body["partnerOrganisationIds"]
+    ]
+    assert len(body["partnerOrganisations"]) == 2
+    assert body["presentedAtWorkshopId"] == str(workshop["id"])
+    assert body["presentedAtWorkshop"] == {
+        "id": str(workshop["id"]),
+        "title": "Werkplaats 2: presentaties",
+        "startsAt": "2024-09-12T11:00:00+00:00",
+    }
+    url = response.headers["Location"]
+    assert (await client.get(url, headers=bearer(key))).json() == body
+
+    # A renamed partner shows its name as it is now, in the list too.
+    renamed = await client.patch(
+        f"/v1/organisations/{drift['id']}",
+        content=json.dumps({"name": "DRIFT (EUR)"}),
+        headers={**bearer(key), "Content-Type": MERGE_PATCH},
+    )
+    assert renamed.status_code == 200, renamed.text
+    listed = (await client.get("/v1/cases", headers=bearer(key))).json()["items"]
+    assert {p["name"] for p in listed[0]["partnerOrganisations"]} == {"DRIFT (EUR)", "Sloopbedrijf"}
+
+    # Nothing to name: an empty list and null, also in the answer to the PATCH.
+    cleared = await patch(
+        client, url, {"partnerOrganisationIds": [], "presentedAtWorkshopId": None}, key
+    )
+    assert cleared.status_code == 200, cleared.text
+    assert cleared.json()["partnerOrganisationIds"] == []
+    assert cleared.json()["partnerOrganisations"] == []
+    assert cleared.json()["presentedAtWorkshopId"] is None
+    assert cleared.json()["presentedAtWorkshop"] is None
 
 
 ACTORS = ["admin", "facilitator-own", "facilitator-other", "member", "reader", "sync"]

@@ -165,3 +165,31 @@ async def test_list_statements_do_not_grow_with_page_size(client, statements):
         assert len(response.json()["items"]) == size
         counts.append(statements.count)
     assert counts[0] == counts[1] == counts[2] <= 3, counts
+
+
+async def test_a_page_of_departments_with_parents_costs_the_same_statements(client, statements):
+    """Each department's parent comes in the page's own statement (a join), never one more
+    statement per item."""
+    key = await make_key("reader")
+    parents = [await make_department(code=f"P{n}", kind="directie") for n in range(4)]
+    for n in range(20):
+        await make_department(code=f"C{n:02d}", parentId=str(parents[n % 4]["id"]))
+    await client.get("/v1/departments?pageSize=1", headers=bearer(key))  # caches the key
+    counts = {}
+    for size in (2, 20):
+        statements.statements.clear()
+        response = await client.get(
+            f"/v1/departments?pageSize={size}&sort=code&q=C", headers=bearer(key)
+        )
+        items = response.json()["items"]
+        assert len(items) == size
+        by_id = {str(p["id"]): p for p in parents}
+        for item in items:
+            parent = by_id[item["parentId"]]
+            assert item["parent"] == {
+                "id": item["parentId"],
+                "code": parent["code"],
+                "name": parent["name"],
+            }
+        counts[size] = statements.count
+    assert counts[2] == counts[20], counts

@@ -266,3 +266,34 @@ async def test_without_a_key_is_401(client):
     response = await client.get("/v1/departments")
     assert response.status_code == 401
     assert response.headers["WWW-Authenticate"].startswith("Bearer")
+
+
+async def test_a_department_carries_its_parent_by_code_and_name(client):
+    key = await make_key("admin")
+    parent = await make_department(code="RD", name="Ruimte en Duurzaamheid", kind="directie")
+    child = await make_department(code="RD-CE", parentId=str(parent["id"]))
+    url = f"/v1/departments/{child['id']}"
+
+    body = (await client.get(url, headers=bearer(key))).json()
+    assert body["parentId"] == str(parent["id"])
+    assert body["parent"] == {
+        "id": str(parent["id"]),
+        "code": "RD",
+        "name": "Ruimte en Duurzaamheid",
+    }
+    root = (await client.get(f"/v1/departments/{parent['id']}", headers=bearer(key))).json()
+    assert root["parentId"] is None
+    assert root["parent"] is None
+
+    # The reference shows the parent as it is now, in lists too.
+    renamed = await patch(
+        client, f"/v1/departments/{parent['id']}", {"name": "Ruimte & Duurzaamheid"}, key
+    )
+    assert renamed.status_code == 200, renamed.text
+    listed = (await client.get("/v1/departments?code=RD-CE", headers=bearer(key))).json()
+    assert listed["items"][0]["parent"]["name"] == "Ruimte & Duurzaamheid"
+
+    # A write answers with the reference as well; clearing the parent clears it.
+    cleared = await patch(client, url, {"parentId": None}, key)
+    assert cleared.json()["parentId"] is None
+    assert cleared.json()["parent"] is None

@@ -237,6 +237,8 @@ async def test_detail_embeds_only_current_members(client):
         "membershipId",
         "memberId",
         "displayName",
+        "department",
+        "status",
         "role",
         "joinedAt",
     }

@@ -245,3 +245,53 @@ async def test_role_matrix(client, role, reads, writes):
         for response in (created, changed, attended):
             assert_problem(response, 403)
         assert await row_counts() == before
+
+
+async def test_an_attendee_names_the_werkplaats_and_the_member(client):
+    key = await make_key("admin")
+    workshop = await make_workshop(title="Werkplaats 1", startsAt="2024-03-14T09:00:00+01:00")
+    member = await make_member(displayName="Anna de Vries")
+    created = await attend(client, workshop["id"], member["id"], key)
+    assert created.status_code == 201, created.text
+    body = created.json()
+    assert body["workshopId"] == str(workshop["id"])
+    assert body["workshop"] == {
+        "id": str(workshop["id"]),
+        "title": "Werkplaats 1",
+        "startsAt": "2024-03-14T08:00:00+00:00",
+    }
+    assert body["memberId"] == str(member["id"])
+    assert body["member"] == {"id": str(member["id"]), "displayName": "Anna de Vries"}
+    assert (await client.get(created.headers["Location"], headers=bearer(key))).json() == body
+
+    # The werkplaats took place: the attendance stays after erasure, under the pseudonym.
+    erased = await client.post(f"/v1/members/{member['id']}/_erase", headers=bearer(key))
+    assert erased.status_code == 200, erased.text
+    listed = await client.get(f"/v1/workshops/{workshop['id']}/attendees", headers=bearer(key))
+    [item] = listed.json()["items"]
+    assert item["member"] == {"id": str(member["id"]), "displayName": erased.json()["pseudonym"]}
+    assert item["displayName"] == erased.json()["pseudonym"]
+    assert "Anna" not in listed.text
+
+
+async def test_an_attendee_page_costs_the_same_statements_for_2_or_20(client, statements):
+    admin = await make_key("admin")
+    key = await make_key("reader")
+    workshop = await make_workshop(title="Drukbezocht")
+    departments = [await make_department() for _ in range(3)]
+    for index in range(20):
+        member = await make_member(departmentId=str(departments[index % 3]["id"]))
+        assert (await attend(client, workshop["id"], member["id"], admin)).status_code == 201
+    base = f"/v1/workshops/{workshop['id']}/attendees"
+    await client.get(f"{base}?pageSize=1", headers=bearer(key))  # caches the key
+    counts = {}
+    for size in (2, 20):
+        statements.statements.clear()
+        response = await client.get(f"{base}?pageSize={size}", headers=bearer(key))
+        items = response.json()["items"]
+        assert len(items) == size
+        assert {i["workshop"]["title"] for i in items} == {"Drukbezocht"}
+        assert all(i["member"]["displayName"] == i["displayName"] for i in items)
+        assert all(i["department"] is not None for i in items)
+        counts[size] = statements.count
+    assert counts[2] == counts[20], counts
