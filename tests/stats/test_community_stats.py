@@ -151,6 +151,15 @@ async def test_the_community_now(client):
     assert coverage["share"] == pytest.approx(2 / 3, abs=1e-3)
     assert set(coverage["takingPartIds"]) == {str(known["go"]["id"]), str(known["sb"]["id"])}
     assert coverage["notTakingPartIds"] == [str(known["ib"]["id"])]
+    # Beside the ids, the departments themselves, in the order of the ids.
+    assert coverage["takingPartDepartments"] == [
+        {"id": str(known["go"]["id"]), "code": "GO", "name": "Green Office"},
+        {"id": str(known["sb"]["id"]), "code": "SB", "name": "Sport en Bos"},
+    ]
+    assert [d["id"] for d in coverage["takingPartDepartments"]] == coverage["takingPartIds"]
+    assert coverage["notTakingPartDepartments"] == [
+        {"id": str(known["ib"]["id"]), "code": "IB", "name": "Ingenieursbureau"}
+    ]
 
     verbinder, markt = known["themes"]
     by_theme = {(g["themeId"], g["mode"]): g["count"] for g in stats["groups"]["byThemeAndMode"]}
@@ -161,6 +170,20 @@ async def test_the_community_now(client):
         (str(markt["id"]), "facilitated"): 1,
     }
     assert stats["groups"]["total"] == 4
+    themes = {g["themeId"]: g["theme"] for g in stats["groups"]["byThemeAndMode"]}
+    assert themes == {
+        str(verbinder["id"]): {
+            "id": str(verbinder["id"]),
+            "name": "De gemeente als organisatie",
+            "transitionRole": "verbinder",
+        },
+        str(markt["id"]): {
+            "id": str(markt["id"]),
+            "name": "Gemeente en markt",
+            "transitionRole": "coalitiebouwer",
+        },
+    }
+    assert all(g["themeName"] == g["theme"]["name"] for g in stats["groups"]["byThemeAndMode"])
 
     assert stats["questions"] == {
         "total": 4,
@@ -247,7 +270,9 @@ async def test_an_empty_community_has_zeros_not_errors(client):
         "takingPart": 0,
         "share": 0.0,
         "takingPartIds": [],
+        "takingPartDepartments": [],
         "notTakingPartIds": [],
+        "notTakingPartDepartments": [],
     }
     assert stats["groups"] == {"total": 0, "byThemeAndMode": []}
     assert set(stats["questions"]["byStatus"].values()) == {0}
