@@ -399,6 +399,7 @@ def _embedded_items_query(moment: Any = None, *, statuses: bool = True) -> Selec
             support.label("question_support_count"),
             q.theme_id,
             t.name.label("theme_name"),
+            t.transition_role.label("theme_transition_role"),
             g.name.label("group_name"),
         )
         .select_from(items)
@@ -437,6 +438,7 @@ def to_embedded_item(values: Sequence[Any]) -> AgendaItemRead:
         support_count,
         theme_id,
         theme,
+        transition_role,
         group,
     ) = values
     return {
@@ -450,7 +452,11 @@ def to_embedded_item(values: Sequence[Any]) -> AgendaItemRead:
             "title": title,
             "status": status,
             "supportCount": support_count,
-            "theme": {"id": theme_id, "name": theme} if theme_id is not None else None,
+            "theme": (
+                {"id": theme_id, "name": theme, "transitionRole": transition_role}
+                if theme_id is not None
+                else None
+            ),
         },
         "ownerGroup": {"id": owner_id, "name": group} if owner_id is not None else None,
     }

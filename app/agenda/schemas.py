@@ -14,6 +14,7 @@ from app.core.schemas import Embedded, InputModel, ListPage, PatchModel
 from app.learning_groups.schemas import GroupRef
 from app.learning_questions.models import QuestionStatus
 from app.learning_questions.schemas import QuestionRef
+from app.themes.schemas import ThemeRef
 from app.workshops.schemas import WorkshopRef
 
 MAX_ITEMS = 1000
@@ -63,11 +64,6 @@ class AgendaItemsReplace(InputModel):
     )
 
 
-class AgendaThemeRef(Embedded):
-    id: uuid.UUID
-    name: str
-
-
 class AgendaQuestionRef(Embedded):
     id: uuid.UUID
     title: Annotated[
@@ -88,7 +84,7 @@ class AgendaQuestionRef(Embedded):
             )
         ),
     ]
-    theme: AgendaThemeRef | None
+    theme: ThemeRef | None
 
 
 # An item of a revision with its question and owner group; `repository.to_embedded_item`

@@ -633,9 +633,7 @@ class _Examples:
                 "title": question.title,
                 "status": status.value,
                 "supportCount": _supports_at(question, published_at),
-                "theme": None
-                if question.theme is None
-                else {"id": _id("theme", question.theme), "name": self.theme(question.theme).name},
+                "theme": self.theme_ref(question.theme),
             },
             "ownerGroup": self.group_ref(item.owner),
         }

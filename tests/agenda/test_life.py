@@ -109,7 +109,11 @@ async def test_the_agenda_over_two_workshops(client):
         "title": "Hoe kopen we circulair in?",
         "status": "open",
         "supportCount": 0,
-        "theme": {"id": verbinder["id"], "name": "De gemeente als organisatie"},
+        "theme": {
+            "id": verbinder["id"],
+            "name": "De gemeente als organisatie",
+            "transitionRole": "verbinder",
+        },
     }
     assert top["ownerGroup"] == {"id": circulair["id"], "name": "Circulair inkopen"}
     assert current["items"][1]["ownerGroup"] is None
