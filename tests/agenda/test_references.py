@@ -7,6 +7,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from pydantic import TypeAdapter
+
+from app.agenda.schemas import QuestionAgendaHistory, RevisionDiff, RevisionPage, RevisionRead
 from tests.agenda import api
 from tests.agenda.api import item
 from tests.agenda.factories import (
@@ -43,9 +46,12 @@ async def test_a_revision_names_its_werkplaats_wherever_it_is_read(client, state
     published = (await api.publish(client, admin, 2, '"1"')).json()
 
     expected = _workshop_ref(workshop)
+    TypeAdapter(RevisionRead).validate_python(published)
     assert published["workshop"] == expected
     assert (await api.get_revision(client, reader, 2))["workshop"] == expected
-    listed = (await _get(client, reader, "/v1/agenda/revisions"))["items"]
+    page = await _get(client, reader, "/v1/agenda/revisions")
+    TypeAdapter(RevisionPage).validate_python(page)
+    listed = page["items"]
     assert [(r["number"], r["workshop"]) for r in listed] == [(1, None), (2, expected)]
     assert (await _get(client, reader, "/v1/agenda/revisions", status="draft"))["items"] == []
 
@@ -88,12 +94,14 @@ async def test_a_diff_and_a_history_name_owner_groups_and_questions(client):
     inkoop_ref = {"id": inkoop["id"], "name": "Circulair inkopen"}
 
     diff = await _get(client, reader, "/v1/agenda/revisions/2/diff", **{"from": "1"})
+    TypeAdapter(RevisionDiff).validate_python(diff)
     changed = {c["questionId"]: c for c in diff["changed"]}
     assert changed[moved["id"]]["ownerGroupId"] == {"old": bouw["id"], "new": inkoop["id"]}
     assert changed[moved["id"]]["ownerGroup"] == {"old": bouw_ref, "new": inkoop_ref}
     assert changed[taken["id"]]["ownerGroup"] == {"old": None, "new": bouw_ref}
 
     history = await _get(client, reader, f"/v1/learning-questions/{moved['id']}/agenda-history")
+    TypeAdapter(QuestionAgendaHistory).validate_python(history)
     assert history["question"] == {"id": moved["id"], "title": "Wie neemt dit op?"}
     assert [(e["ownerGroupId"], e["ownerGroup"]) for e in history["items"]] == [
         (bouw["id"], bouw_ref),

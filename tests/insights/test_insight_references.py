@@ -6,7 +6,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from pydantic import TypeAdapter
+
 from app.core.context import Principal
+from app.insights.schemas import InsightRead
 from tests.factories import (
     bearer,
     make_case,
@@ -60,6 +63,7 @@ async def test_an_insight_names_its_sources_and_author(client):
     listed = (await _get(client, key, URL))["items"]
     assert [item["id"] for item in listed] == [str(insight["id"])]
     for shown in (detail, listed[0]):
+        TypeAdapter(InsightRead).validate_python(shown)
         assert {name: shown[name] for name in expected} == expected
         assert shown["createdByMemberId"] == expected["createdBy"]["id"]
 

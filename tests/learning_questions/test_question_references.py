@@ -7,10 +7,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from pydantic import TypeAdapter
+
 from app.cases.schemas import CaseUpdate
 from app.cases.service import update_case
 from app.core.context import SYSTEM
 from app.core.db import database
+from app.learning_questions.schemas import QuestionRead, SupportRead
 from app.learning_questions.service import merge_question
 from tests.factories import (
     bearer,
@@ -85,6 +88,7 @@ async def test_a_question_names_its_origins_raiser_and_lineage(client):
     listed = (await _get(client, key, f"{URL}?status=open"))["items"]
     assert [item["id"] for item in listed] == [str(survivor["id"])]
     for shown in (detail, listed[0]):
+        TypeAdapter(QuestionRead).validate_python(shown)
         assert {name: shown[name] for name in expected} == expected
         # The list of references is in the order of its ids.
         assert [q["id"] for q in shown["mergedQuestions"]] == shown["mergedQuestionIds"]
@@ -126,6 +130,7 @@ async def test_an_erased_raiser_and_supporter_are_named_by_their_pseudonym(clien
 
     support = await client.put(f"{URL}/{question['id']}/supporters/me", headers=bearer(own_key))
     assert support.status_code == 201, support.text
+    TypeAdapter(SupportRead).validate_python(support.json())
     assert support.json()["member"] == {
         "id": str(person["id"]),
         "displayName": "Fatima de Vries",

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from pydantic import TypeAdapter
 
 from app.core.context import SYSTEM
 from app.core.db import database
@@ -15,6 +16,7 @@ from app.core.models import utcnow
 from app.learning_questions.schemas import QuestionUpdate
 from app.learning_questions.service import merge_question, update_question
 from app.members.service import deactivate_member
+from app.stats.schemas import CommunityStats
 from tests.core.support import assert_problem, invalid_params
 from tests.factories import (
     bearer,
@@ -98,6 +100,7 @@ async def test_the_community_now(client):
     response = await client.get(URL, headers=bearer(key))
     assert response.status_code == 200, response.text
     stats = response.json()
+    TypeAdapter(CommunityStats).validate_python(stats)
 
     assert stats["members"] == {
         "participants": 3,
