@@ -45,6 +45,7 @@ from app.learning_questions.models import (
 )
 from app.members.models import Member, MemberStatus
 from app.themes.models import Theme
+from app.workshops.models import Workshop
 
 revisions = table_of(AgendaRevision)
 items = table_of(AgendaItem)
@@ -54,9 +55,11 @@ groups = table_of(LearningGroup)
 status_changes = table_of(QuestionStatusChange)
 title_changes = table_of(QuestionTitleChange)
 supports = table_of(QuestionSupport)
+workshops = table_of(Workshop)
 
 r = revisions.c
 i = items.c
+w = workshops.c
 
 DRAFT = RevisionStatus.DRAFT.value
 PUBLISHED = RevisionStatus.PUBLISHED.value
@@ -83,7 +86,12 @@ REVISION_COLUMNS = (
     r.published_by,
     r.version,
     _item_count,
+    w.title.label("workshop_title"),
+    w.starts_at.label("workshop_starts_at"),
 )
+
+# A revision with the werkplaats that triggered it (REVISION_COLUMNS read from this).
+REVISIONS = revisions.outerjoin(workshops, w.id == r.workshop_id)
 
 # Where a revision row holds its publication (the moment a published revision shows).
 PUBLISHED_AT = 8
@@ -96,6 +104,11 @@ SORTING = Sorting({"number": r.number}, id_column=r.number, default="number")
 def _select(*columns: Any) -> Select[Any]:
     """A select typed loosely, so its rows are plain `Row[Any]` (read by attribute name)."""
     return select(*columns)
+
+
+def _revisions() -> Select[Any]:
+    """Revisions as REVISION_COLUMNS reads them (with their werkplaats: one outer join)."""
+    return _select(*REVISION_COLUMNS).select_from(REVISIONS)
 
 
 def to_revision(row: Sequence[Any]) -> RevisionSummary:
@@ -113,6 +126,8 @@ def to_revision(row: Sequence[Any]) -> RevisionSummary:
         published_by,
         version,
         item_count,
+        workshop_title,
+        workshop_starts_at,
     ) = row
     return {
         "number": number,
@@ -120,6 +135,11 @@ def to_revision(row: Sequence[Any]) -> RevisionSummary:
         "title": title,
         "rationale": rationale,
         "workshopId": workshop_id,
+        "workshop": (
+            {"id": workshop_id, "title": workshop_title, "startsAt": workshop_starts_at}
+            if workshop_id is not None
+            else None
+        ),
         "createdAt": created_at,
         "updatedAt": updated_at,
         "publishedAt": published_at,
@@ -130,7 +150,7 @@ def to_revision(row: Sequence[Any]) -> RevisionSummary:
 
 
 def list_query(status: RevisionStatus | None) -> Select[Any]:
-    query = _select(*REVISION_COLUMNS)
+    query = _revisions()
     if status is not None:
         query = query.where(r.status == status.value)
     return query
@@ -152,7 +172,7 @@ async def revision_page(
 
 
 async def revision_by_number(conn: AsyncConnection, number: int) -> Row[Any]:
-    row = (await conn.execute(_select(*REVISION_COLUMNS).where(r.number == number))).first()
+    row = (await conn.execute(_revisions().where(r.number == number))).first()
     if row is None:
         raise NotFound(f"There is no agenda revision {number}.")
     found: Row[Any] = row
@@ -162,16 +182,14 @@ async def revision_by_number(conn: AsyncConnection, number: int) -> Row[Any]:
 async def revisions_by_number(
     conn: AsyncConnection, numbers: Collection[int]
 ) -> dict[int, Row[Any]]:
-    rows = await conn.execute(_select(*REVISION_COLUMNS).where(r.number.in_(list(numbers))))
+    rows = await conn.execute(_revisions().where(r.number.in_(list(numbers))))
     return {row.number: row for row in rows}
 
 
 # The newest published revision (now), and the newest published by `as_of`.
-_IN_FORCE = (
-    _select(*REVISION_COLUMNS).where(r.status == PUBLISHED).order_by(r.number.desc()).limit(1)
-)
+_IN_FORCE = _revisions().where(r.status == PUBLISHED).order_by(r.number.desc()).limit(1)
 _IN_FORCE_AT = _IN_FORCE.where(r.published_at <= bindparam("as_of"))
-_BY_NUMBER = _select(*REVISION_COLUMNS).where(r.number == bindparam("number"))
+_BY_NUMBER = _revisions().where(r.number == bindparam("number"))
 
 
 async def read_revision_in_force(as_of: datetime | None) -> Sequence[Any] | None:
@@ -296,10 +314,13 @@ async def unusable_items(conn: AsyncConnection, revision_id: uuid.UUID) -> list[
     return list((await conn.execute(query)).all())
 
 
-async def question_exists(conn: AsyncConnection, question_id: uuid.UUID) -> bool:
+async def question_title(conn: AsyncConnection, question_id: uuid.UUID) -> str | None:
+    """The question's title now, or None when there is no such question."""
     q = questions.c
-    row = (await conn.execute(select(q.id).where(q.id == question_id))).first()
-    return row is not None
+    title: str | None = (
+        await conn.execute(select(q.title).where(q.id == question_id))
+    ).scalar_one_or_none()
+    return title
 
 
 # --- items with what scripts want to see next to them -------------------------------------
@@ -378,6 +399,7 @@ def _embedded_items_query(moment: Any = None, *, statuses: bool = True) -> Selec
             support.label("question_support_count"),
             q.theme_id,
             t.name.label("theme_name"),
+            t.transition_role.label("theme_transition_role"),
             g.name.label("group_name"),
         )
         .select_from(items)
@@ -416,6 +438,7 @@ def to_embedded_item(values: Sequence[Any]) -> AgendaItemRead:
         support_count,
         theme_id,
         theme,
+        transition_role,
         group,
     ) = values
     return {
@@ -429,7 +452,11 @@ def to_embedded_item(values: Sequence[Any]) -> AgendaItemRead:
             "title": title,
             "status": status,
             "supportCount": support_count,
-            "theme": {"id": theme_id, "name": theme} if theme_id is not None else None,
+            "theme": (
+                {"id": theme_id, "name": theme, "transitionRole": transition_role}
+                if theme_id is not None
+                else None
+            ),
         },
         "ownerGroup": {"id": owner_id, "name": group} if owner_id is not None else None,
     }
@@ -500,9 +527,10 @@ async def status_history(
 
 
 async def question_history(conn: AsyncConnection, question_id: uuid.UUID) -> list[Row[Any]]:
-    """Every published revision, with this question's item on it where it had one, and its
-    title, status and support at that revision's publication (NULL title and status before it
-    existed)."""
+    """Every published revision, with this question's item on it where it had one (and the
+    item's owner group's name), and its title, status and support at that revision's
+    publication (NULL title and status before it existed)."""
+    g = groups.c
     query = (
         _select(
             r.number,
@@ -511,6 +539,7 @@ async def question_history(conn: AsyncConnection, question_id: uuid.UUID) -> lis
             i.rank,
             i.priority,
             i.owner_group_id,
+            g.name.label("owner_group_name"),
             i.note,
             _title_at(question_id, r.published_at).label("title"),
             _status_at(question_id, r.published_at).label("status"),
@@ -518,6 +547,7 @@ async def question_history(conn: AsyncConnection, question_id: uuid.UUID) -> lis
         )
         .select_from(revisions)
         .outerjoin(items, and_(i.revision_id == r.id, i.question_id == question_id))
+        .outerjoin(groups, g.id == i.owner_group_id)
         .where(r.status == PUBLISHED)
         .order_by(r.number)
     )

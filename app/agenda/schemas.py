@@ -11,7 +11,11 @@ from typing_extensions import TypedDict
 
 from app.agenda.models import Priority, RevisionStatus
 from app.core.schemas import Embedded, InputModel, ListPage, PatchModel
+from app.learning_groups.schemas import GroupRef
 from app.learning_questions.models import QuestionStatus
+from app.learning_questions.schemas import QuestionRef
+from app.themes.schemas import ThemeRef
+from app.workshops.schemas import WorkshopRef
 
 MAX_ITEMS = 1000
 
@@ -60,11 +64,6 @@ class AgendaItemsReplace(InputModel):
     )
 
 
-class AgendaThemeRef(Embedded):
-    id: uuid.UUID
-    name: str
-
-
 class AgendaQuestionRef(Embedded):
     id: uuid.UUID
     title: Annotated[
@@ -85,12 +84,7 @@ class AgendaQuestionRef(Embedded):
             )
         ),
     ]
-    theme: AgendaThemeRef | None
-
-
-class AgendaGroupRef(Embedded):
-    id: uuid.UUID
-    name: str
+    theme: ThemeRef | None
 
 
 # An item of a revision with its question and owner group; `repository.to_embedded_item`
@@ -102,7 +96,7 @@ class AgendaItemRead(TypedDict):
     ownerGroupId: uuid.UUID | None
     note: str | None
     question: AgendaQuestionRef
-    ownerGroup: AgendaGroupRef | None
+    ownerGroup: GroupRef | None
 
 
 # A revision without its items (as lists show it); `repository.to_revision` builds it.
@@ -112,6 +106,9 @@ class RevisionSummary(TypedDict):
     title: str | None
     rationale: str | None
     workshopId: uuid.UUID | None
+    workshop: Annotated[
+        WorkshopRef | None, Field(description="The werkplaats that triggered this revision.")
+    ]
     createdAt: datetime
     updatedAt: datetime
     publishedAt: datetime | None
@@ -173,6 +170,11 @@ class OwnerGroupChange(TypedDict):
     new: uuid.UUID | None
 
 
+class OwnerGroupRefChange(TypedDict):
+    old: GroupRef | None
+    new: GroupRef | None
+
+
 class NoteChange(TypedDict):
     old: str | None
     new: str | None
@@ -187,11 +189,17 @@ class ChangedItem(TypedDict):
     rank: RankChange
     priority: PriorityChange
     ownerGroupId: OwnerGroupChange
+    ownerGroup: Annotated[
+        OwnerGroupRefChange, Field(description="The owner groups of `ownerGroupId`, named.")
+    ]
     note: NoteChange
 
 
 class StatusChange(TypedDict):
     questionId: uuid.UUID
+    question: Annotated[
+        QuestionRef, Field(description="The question, named by the same title as `title`.")
+    ]
     title: Annotated[
         str,
         Field(
@@ -271,11 +279,13 @@ class AgendaHistoryEntry(TypedDict):
     rank: int | None
     priority: Priority | None
     ownerGroupId: uuid.UUID | None
+    ownerGroup: GroupRef | None
     note: str | None
 
 
 class QuestionAgendaHistory(TypedDict):
     questionId: uuid.UUID
+    question: Annotated[QuestionRef, Field(description="The question, with its title now.")]
     items: Annotated[
         list[AgendaHistoryEntry], Field(description="Every published revision, in order.")
     ]

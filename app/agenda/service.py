@@ -152,6 +152,7 @@ def _item_changes(old: AgendaItemRead, new: AgendaItemRead) -> ChangedItem | Non
         "rank": {"old": old["rank"], "new": new["rank"]},
         "priority": {"old": old["priority"], "new": new["priority"]},
         "ownerGroupId": {"old": old["ownerGroupId"], "new": new["ownerGroupId"]},
+        "ownerGroup": {"old": old["ownerGroup"], "new": new["ownerGroup"]},
         "note": {"old": old["note"], "new": new["note"]},
     }
 
@@ -184,6 +185,7 @@ def _status_changes(
     return [
         {
             "questionId": qid,
+            "question": {"id": qid, "title": item["question"]["title"]},
             "title": item["question"]["title"],
             "old": at_old[qid],
             "new": at_new[qid],
@@ -263,7 +265,8 @@ async def diff_revisions(
 async def question_agenda_history(
     conn: AsyncConnection, question_id: uuid.UUID
 ) -> QuestionAgendaHistory:
-    if not await repository.question_exists(conn, question_id):
+    title = await repository.question_title(conn, question_id)
+    if title is None:
         raise NotFound(f"No learning question has id {question_id}.")
     entries: list[AgendaHistoryEntry] = [
         {
@@ -276,11 +279,20 @@ async def question_agenda_history(
             "rank": row.rank,
             "priority": row.priority,
             "ownerGroupId": row.owner_group_id,
+            "ownerGroup": (
+                None
+                if row.owner_group_id is None
+                else {"id": row.owner_group_id, "name": row.owner_group_name}
+            ),
             "note": row.note,
         }
         for row in await repository.question_history(conn, question_id)
     ]
-    return {"questionId": question_id, "items": entries}
+    return {
+        "questionId": question_id,
+        "question": {"id": question_id, "title": title},
+        "items": entries,
+    }
 
 
 # --- writing -------------------------------------------------------------------------------

@@ -146,6 +146,32 @@ class _Examples:
     def insight(self) -> InsightRecord:
         return self.story.insights[0]
 
+    def workshop_ref(self, key: str | None) -> dict[str, Any] | None:
+        if key is None:
+            return None
+        workshop = self.workshop(key)
+        return {
+            "id": _id("workshop", key),
+            "title": workshop.title,
+            "startsAt": _at(workshop.starts_at),
+        }
+
+    def case_ref(self, key: str | None) -> dict[str, Any] | None:
+        return None if key is None else {"id": _id("case", key), "title": self.case(key).title}
+
+    def member_ref(self, email: str | None) -> dict[str, Any] | None:
+        if email is None:
+            return None
+        return {"id": _id("member", email), "displayName": self.member_read(email)["displayName"]}
+
+    def question_ref(self, key: str | None) -> dict[str, Any] | None:
+        if key is None:
+            return None
+        question = self.question(key)
+        # The title now: the last rewording, if it was reworded.
+        title = next((c.title for c in reversed(question.changes) if c.title), question.title)
+        return {"id": _id("learning-question", key), "title": title}
+
     # --- request bodies -------------------------------------------------------------------
 
     def requests(self) -> dict[str, Any]:
@@ -514,9 +540,13 @@ class _Examples:
                 "originWorkshopId": None
                 if question.origin_workshop is None
                 else _id("workshop", question.origin_workshop),
+                "originWorkshop": self.workshop_ref(question.origin_workshop),
                 "originGroupId": None,
+                "originGroup": None,
                 "originCaseId": None,
+                "originCase": None,
                 "raisedByMemberId": _id("member", question.raised_by),
+                "raisedBy": self.member_ref(question.raised_by),
                 "ownerGroupId": None
                 if question.owner is None
                 else _id("learning-group", question.owner),
@@ -526,7 +556,9 @@ class _Examples:
                     s.value for s in allowed_next(QUESTION_TRANSITIONS, question_status)
                 ],
                 "mergedIntoId": None,
+                "mergedInto": None,
                 "mergedQuestionIds": [],
+                "mergedQuestions": [],
                 "answer": next((c.answer for c in reversed(question.changes) if c.answer), None),
                 "supportCount": _supports_at(question, None),
                 "version": 1 + len(question.changes),
@@ -541,6 +573,7 @@ class _Examples:
                 "workshopId": None
                 if revision.workshop is None
                 else _id("workshop", revision.workshop),
+                "workshop": self.workshop_ref(revision.workshop),
                 "createdAt": _at(revision.created_at),
                 "updatedAt": _at(revision.published_at),
                 "publishedAt": _at(revision.published_at),
@@ -559,13 +592,17 @@ class _Examples:
                 "sourceCaseId": None
                 if insight.source_case is None
                 else _id("case", insight.source_case),
+                "sourceCase": self.case_ref(insight.source_case),
                 "sourceGroupId": None
                 if insight.source_group is None
                 else _id("learning-group", insight.source_group),
+                "sourceGroup": self.group_ref(insight.source_group),
                 "sourceQuestionId": None
                 if insight.source_question is None
                 else _id("learning-question", insight.source_question),
+                "sourceQuestion": self.question_ref(insight.source_question),
                 "createdByMemberId": None,
+                "createdBy": None,
                 "adoption": insight.adoption.value,
                 "allowedTransitions": [
                     s.value for s in allowed_next(INSIGHT_TRANSITIONS, insight.adoption)
@@ -626,9 +663,7 @@ class _Examples:
                 "title": question.title,
                 "status": status.value,
                 "supportCount": _supports_at(question, published_at),
-                "theme": None
-                if question.theme is None
-                else {"id": _id("theme", question.theme), "name": self.theme(question.theme).name},
+                "theme": self.theme_ref(question.theme),
             },
             "ownerGroup": self.group_ref(item.owner),
         }

@@ -10,6 +10,7 @@ from sqlalchemy import Select, delete, exists, insert, or_, select
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from app.cases.models import Case
 from app.core.lifecycle import allowed_next
 from app.core.models import new_id, table_of, utcnow
 from app.core.pagination import Sorting
@@ -19,6 +20,9 @@ from app.departments.models import Department
 from app.insights.lifecycle import TRANSITIONS
 from app.insights.models import Insight, InsightAdoption
 from app.insights.schemas import InsightRead
+from app.learning_groups.models import LearningGroup
+from app.learning_questions.models import LearningQuestion
+from app.members.models import Member
 
 table = table_of(Insight)
 adoptions = table_of(InsightAdoption)
@@ -26,6 +30,17 @@ departments = table_of(Department)
 c = table.c
 a = adoptions.c
 d = departments.c
+
+# What an insight refers to, joined under names of their own: one statement reads a page with
+# every reference's name.
+source_cases = table_of(Case).alias("source_case")
+source_groups = table_of(LearningGroup).alias("source_group")
+source_questions = table_of(LearningQuestion).alias("source_question")
+creators = table_of(Member).alias("created_by")
+sc = source_cases.c
+sg = source_groups.c
+sq = source_questions.c
+cb = creators.c
 
 COLUMNS = (
     c.id,
@@ -39,6 +54,17 @@ COLUMNS = (
     c.version,
     c.created_at,
     c.updated_at,
+    sc.title.label("source_case_title"),
+    sg.name.label("source_group_name"),
+    sq.title.label("source_question_title"),
+    cb.display_name.label("created_by_display_name"),
+)
+
+WITH_REFERENCES = (
+    table.outerjoin(source_cases, sc.id == c.source_case_id)
+    .outerjoin(source_groups, sg.id == c.source_group_id)
+    .outerjoin(source_questions, sq.id == c.source_question_id)
+    .outerjoin(creators, cb.id == c.created_by_member_id)
 )
 
 SORTING = Sorting(
@@ -53,16 +79,38 @@ SORTING = Sorting(
 )
 
 
+def base_query() -> Select[Any]:
+    return select(*COLUMNS).select_from(WITH_REFERENCES)
+
+
 def to_item(row: Row[Any]) -> InsightRead:
     """The insight without its adopters; `with_adopters` adds them."""
+    case_id = row.source_case_id
+    group_id = row.source_group_id
+    question_id = row.source_question_id
+    creator_id = row.created_by_member_id
     return {
         "id": row.id,
         "title": row.title,
         "body": row.body,
-        "sourceCaseId": row.source_case_id,
-        "sourceGroupId": row.source_group_id,
-        "sourceQuestionId": row.source_question_id,
-        "createdByMemberId": row.created_by_member_id,
+        "sourceCaseId": case_id,
+        "sourceCase": (
+            None if case_id is None else {"id": case_id, "title": row.source_case_title}
+        ),
+        "sourceGroupId": group_id,
+        "sourceGroup": (
+            None if group_id is None else {"id": group_id, "name": row.source_group_name}
+        ),
+        "sourceQuestionId": question_id,
+        "sourceQuestion": (
+            None if question_id is None else {"id": question_id, "title": row.source_question_title}
+        ),
+        "createdByMemberId": creator_id,
+        "createdBy": (
+            None
+            if creator_id is None
+            else {"id": creator_id, "displayName": row.created_by_display_name}
+        ),
         "adoption": row.adoption,
         "allowedTransitions": allowed_next(TRANSITIONS, row.adoption),
         "adoptedByDepartmentIds": [],
@@ -102,7 +150,7 @@ def list_query(
     source_question_id: uuid.UUID | None = None,
     q: str | None = None,
 ) -> Select[Any]:
-    query = select(*COLUMNS)
+    query = base_query()
     filters = {
         c.adoption: adoption,
         c.source_case_id: source_case_id,
@@ -120,7 +168,7 @@ def list_query(
 
 
 async def get(conn: AsyncConnection, insight_id: uuid.UUID) -> InsightRead:
-    row = await one_row(conn, select(*COLUMNS).where(c.id == insight_id), "insight")
+    row = await one_row(conn, base_query().where(c.id == insight_id), "insight")
     return (await with_adopters(conn, [to_item(row)]))[0]
 
 

@@ -9,8 +9,12 @@ from typing import Annotated
 from pydantic import Field
 from typing_extensions import TypedDict
 
+from app.cases.schemas import CaseRef
 from app.core.schemas import Embedded, InputModel, ListPage, NotNull, PatchModel
 from app.insights.models import Adoption
+from app.learning_groups.schemas import GroupRef
+from app.learning_questions.schemas import QuestionRef
+from app.members.schemas import MemberRef
 
 Title = Annotated[str, Field(min_length=1, max_length=300)]
 Body = Annotated[str, Field(min_length=1, max_length=20_000)]
@@ -65,9 +69,13 @@ class InsightRead(TypedDict):
     title: str
     body: str | None
     sourceCaseId: uuid.UUID | None
+    sourceCase: CaseRef | None
     sourceGroupId: uuid.UUID | None
+    sourceGroup: GroupRef | None
     sourceQuestionId: uuid.UUID | None
+    sourceQuestion: QuestionRef | None
     createdByMemberId: uuid.UUID | None
+    createdBy: MemberRef | None
     adoption: Adoption
     allowedTransitions: Annotated[
         list[Adoption],

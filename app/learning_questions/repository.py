@@ -15,6 +15,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from app.cases.models import Case
 from app.core.http import json_response
 from app.core.lifecycle import allowed_next
 from app.core.models import new_id, table_of, utcnow
@@ -34,6 +35,7 @@ from app.learning_questions.schemas import QuestionRead, SupporterRead, SupportR
 from app.members.models import Member
 from app.members.rules import name_key
 from app.themes.models import Theme
+from app.workshops.models import Workshop
 
 table = table_of(LearningQuestion)
 history = table_of(QuestionStatusChange)
@@ -47,6 +49,19 @@ t = themes.c
 g = groups.c
 s = supports.c
 m = members.c
+
+# What a question refers to, each joined under a name of its own (two joins reach learning
+# groups, two reach questions), so one statement reads a page with every reference's name.
+origin_workshops = table_of(Workshop).alias("origin_workshop")
+origin_groups = table_of(LearningGroup).alias("origin_group")
+origin_cases = table_of(Case).alias("origin_case")
+raisers = table_of(Member).alias("raised_by")
+survivors = table.alias("merged_into")
+ow = origin_workshops.c
+og = origin_groups.c
+oc = origin_cases.c
+rb = raisers.c
+mi = survivors.c
 
 COLUMNS = (
     c.id,
@@ -69,6 +84,12 @@ COLUMNS = (
     t.name.label("theme_name"),
     t.transition_role.label("theme_transition_role"),
     g.name.label("owner_group_name"),
+    ow.title.label("origin_workshop_title"),
+    ow.starts_at.label("origin_workshop_starts_at"),
+    og.name.label("origin_group_name"),
+    oc.title.label("origin_case_title"),
+    rb.display_name.label("raised_by_display_name"),
+    mi.title.label("merged_into_title"),
 )
 
 SORTING = Sorting(
@@ -87,7 +108,13 @@ SORTING = Sorting(
 
 def base_query() -> Select[Any]:
     return select(*COLUMNS).select_from(
-        table.outerjoin(themes, t.id == c.theme_id).outerjoin(groups, g.id == c.owner_group_id)
+        table.outerjoin(themes, t.id == c.theme_id)
+        .outerjoin(groups, g.id == c.owner_group_id)
+        .outerjoin(origin_workshops, ow.id == c.origin_workshop_id)
+        .outerjoin(origin_groups, og.id == c.origin_group_id)
+        .outerjoin(origin_cases, oc.id == c.origin_case_id)
+        .outerjoin(raisers, rb.id == c.raised_by_member_id)
+        .outerjoin(survivors, mi.id == c.merged_into_id)
     )
 
 
@@ -116,6 +143,12 @@ def to_item(row: Sequence[Any]) -> QuestionRead:
         theme_name,
         theme_transition_role,
         owner_group_name,
+        origin_workshop_title,
+        origin_workshop_starts_at,
+        origin_group_name,
+        origin_case_title,
+        raised_by_name,
+        merged_into_title,
     ) = row
     return {
         "id": question_id,
@@ -129,9 +162,33 @@ def to_item(row: Sequence[Any]) -> QuestionRead:
         ),
         "kind": kind,
         "originWorkshopId": origin_workshop_id,
+        "originWorkshop": (
+            {
+                "id": origin_workshop_id,
+                "title": origin_workshop_title,
+                "startsAt": origin_workshop_starts_at,
+            }
+            if origin_workshop_id is not None
+            else None
+        ),
         "originGroupId": origin_group_id,
+        "originGroup": (
+            {"id": origin_group_id, "name": origin_group_name}
+            if origin_group_id is not None
+            else None
+        ),
         "originCaseId": origin_case_id,
+        "originCase": (
+            {"id": origin_case_id, "title": origin_case_title}
+            if origin_case_id is not None
+            else None
+        ),
         "raisedByMemberId": raised_by_member_id,
+        "raisedBy": (
+            {"id": raised_by_member_id, "displayName": raised_by_name}
+            if raised_by_member_id is not None
+            else None
+        ),
         "ownerGroupId": owner_group_id,
         "ownerGroup": (
             {"id": owner_group_id, "name": owner_group_name} if owner_group_id is not None else None
@@ -139,7 +196,13 @@ def to_item(row: Sequence[Any]) -> QuestionRead:
         "status": status,
         "allowedTransitions": allowed_next(TRANSITIONS, status),
         "mergedIntoId": merged_into_id,
+        "mergedInto": (
+            {"id": merged_into_id, "title": merged_into_title}
+            if merged_into_id is not None
+            else None
+        ),
         "mergedQuestionIds": [],
+        "mergedQuestions": [],
         "answer": answer,
         "supportCount": support_count,
         "version": version,
@@ -149,17 +212,20 @@ def to_item(row: Sequence[Any]) -> QuestionRead:
 
 
 async def with_merged(conn: AsyncConnection, items: list[QuestionRead]) -> list[QuestionRead]:
-    """Fill in `mergedQuestionIds` for every item with one statement, whatever their number."""
+    """Fill in `mergedQuestionIds` and `mergedQuestions` for every item with one statement,
+    whatever their number."""
     if not items:
         return items
     by_id = {item["id"]: item for item in items}
     rows = await conn.execute(
-        select(c.id, c.merged_into_id)
+        select(c.id, c.title, c.merged_into_id)
         .where(c.merged_into_id.in_(list(by_id)))
         .order_by(c.updated_at, c.id)
     )
-    for row in rows:
-        by_id[row.merged_into_id]["mergedQuestionIds"].append(row.id)
+    for merged_id, title, survivor_id in rows:
+        survivor = by_id[survivor_id]
+        survivor["mergedQuestionIds"].append(merged_id)
+        survivor["mergedQuestions"].append({"id": merged_id, "title": title})
     return items
 
 
@@ -346,11 +412,11 @@ async def supporter_page(
 async def support_of(
     conn: AsyncConnection, question_id: uuid.UUID, member_id: uuid.UUID
 ) -> SupportRead | None:
-    """The member's current support of the question with the question's count (one
-    statement), or None when they do not support it now."""
+    """The member's current support of the question with the question's count and the
+    member's name (one statement), or None when they do not support it now."""
     query = (
-        select(s.supported_at, c.support_count)
-        .select_from(supports.join(table, c.id == s.question_id))
+        select(s.supported_at, c.support_count, m.display_name)
+        .select_from(supports.join(table, c.id == s.question_id).join(members, m.id == s.member_id))
         .where(s.question_id == question_id, s.member_id == member_id, s.withdrawn_at.is_(None))
     )
     row = (await conn.execute(query)).first()
@@ -359,6 +425,7 @@ async def support_of(
     return {
         "questionId": question_id,
         "memberId": member_id,
+        "member": {"id": member_id, "displayName": row.display_name},
         "supportedAt": row.supported_at,
         "supportCount": int(row.support_count),
     }

@@ -9,11 +9,14 @@ from typing import Annotated, Any
 from pydantic import Field
 from typing_extensions import TypedDict
 
+from app.cases.schemas import CaseRef
 from app.core.enums import subset_schema
 from app.core.schemas import Embedded, InputModel, ListPage, NotNull, PatchModel
 from app.learning_groups.schemas import GroupRef
 from app.learning_questions.models import QuestionKind, QuestionStatus
+from app.members.schemas import MemberRef
 from app.themes.schemas import ThemeRef
+from app.workshops.schemas import WorkshopRef
 
 Title = Annotated[str, Field(min_length=1, max_length=300)]
 LongText = Annotated[str, Field(min_length=1, max_length=20_000)]
@@ -102,9 +105,13 @@ class QuestionRead(TypedDict):
     theme: ThemeRef | None
     kind: QuestionKind
     originWorkshopId: uuid.UUID | None
+    originWorkshop: WorkshopRef | None
     originGroupId: uuid.UUID | None
+    originGroup: GroupRef | None
     originCaseId: uuid.UUID | None
+    originCase: CaseRef | None
     raisedByMemberId: uuid.UUID | None
+    raisedBy: MemberRef | None
     ownerGroupId: uuid.UUID | None
     ownerGroup: GroupRef | None
     status: QuestionStatus
@@ -119,8 +126,13 @@ class QuestionRead(TypedDict):
     mergedIntoId: Annotated[
         uuid.UUID | None, Field(description="The surviving question, once this one is merged.")
     ]
+    mergedInto: QuestionRef | None
     mergedQuestionIds: Annotated[
         list[uuid.UUID], Field(description="The questions that were merged into this one.")
+    ]
+    mergedQuestions: Annotated[
+        list[QuestionRef],
+        Field(description="The questions that were merged into this one, as `mergedQuestionIds`."),
     ]
     answer: str | None
     supportCount: Annotated[
@@ -145,6 +157,7 @@ class QuestionPage(ListPage):
 class SupportRead(TypedDict):
     questionId: uuid.UUID
     memberId: Annotated[uuid.UUID, Field(description="The supporting member: the caller's own.")]
+    member: MemberRef
     supportedAt: Annotated[
         datetime, Field(description="Since when the member supports it (the first PUT).")
     ]

@@ -9,8 +9,10 @@ from typing import Annotated
 from pydantic import Field
 from typing_extensions import TypedDict
 
+from app.departments.schemas import DepartmentRef
 from app.learning_groups.models import GroupMode
 from app.members.models import TransitionRole
+from app.themes.schemas import ThemeRef
 
 
 # One count per transition role, named by the role's value.
@@ -61,11 +63,22 @@ class Coverage(TypedDict):
     ]
     share: Annotated[float, Field(ge=0, le=1, description="takingPart / activeDepartments.")]
     takingPartIds: list[uuid.UUID]
+    takingPartDepartments: Annotated[
+        list[DepartmentRef],
+        Field(
+            description="The departments of `takingPartIds`, named (not `takingPart`: that is "
+            "their number)."
+        ),
+    ]
     notTakingPartIds: list[uuid.UUID]
+    notTakingPartDepartments: Annotated[
+        list[DepartmentRef], Field(description="The departments of `notTakingPartIds`, named.")
+    ]
 
 
 class ThemeModeCount(TypedDict):
     themeId: uuid.UUID
+    theme: ThemeRef
     themeName: str
     transitionRole: TransitionRole
     mode: GroupMode

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from app.core.context import Principal
 from app.core.models import utcnow
 from app.core.permissions import Role, ensure_role
+from app.departments.schemas import DepartmentRef
 from app.insights.models import Adoption
 from app.learning_groups.models import GroupMode
 from app.learning_questions.models import QuestionStatus
@@ -99,13 +100,24 @@ def _departments(
         for row in rows
     ]
     active = [dep for dep in departments if dep["active"]]
-    taking_part = [dep["id"] for dep in active if dep["total"] > 0]
+    taking_part: list[DepartmentRef] = [
+        {"id": dep["id"], "code": dep["code"], "name": dep["name"]}
+        for dep in active
+        if dep["total"] > 0
+    ]
+    not_taking_part: list[DepartmentRef] = [
+        {"id": dep["id"], "code": dep["code"], "name": dep["name"]}
+        for dep in active
+        if dep["total"] == 0
+    ]
     coverage: Coverage = {
         "activeDepartments": len(active),
         "takingPart": len(taking_part),
         "share": round(len(taking_part) / len(active), 4) if active else 0.0,
-        "takingPartIds": taking_part,
-        "notTakingPartIds": [dep["id"] for dep in active if dep["total"] == 0],
+        "takingPartIds": [dep["id"] for dep in taking_part],
+        "takingPartDepartments": taking_part,
+        "notTakingPartIds": [dep["id"] for dep in not_taking_part],
+        "notTakingPartDepartments": not_taking_part,
     }
     return departments, coverage
 
@@ -120,6 +132,7 @@ def _groups(rows: list[Any]) -> GroupCounts:
     by_theme_and_mode: list[ThemeModeCount] = [
         {
             "themeId": theme.id,
+            "theme": {"id": theme.id, "name": theme.name, "transitionRole": theme.transition_role},
             "themeName": theme.name,
             "transitionRole": theme.transition_role,
             "mode": mode,

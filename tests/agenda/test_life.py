@@ -109,7 +109,11 @@ async def test_the_agenda_over_two_workshops(client):
         "title": "Hoe kopen we circulair in?",
         "status": "open",
         "supportCount": 0,
-        "theme": {"id": verbinder["id"], "name": "De gemeente als organisatie"},
+        "theme": {
+            "id": verbinder["id"],
+            "name": "De gemeente als organisatie",
+            "transitionRole": "verbinder",
+        },
     }
     assert top["ownerGroup"] == {"id": circulair["id"], "name": "Circulair inkopen"}
     assert current["items"][1]["ownerGroup"] is None
@@ -184,8 +188,20 @@ async def test_the_agenda_over_two_workshops(client):
     assert changed[q3["id"]]["ownerGroupId"] == {"old": bouw["id"], "new": circulair["id"]}
     assert changed[q3["id"]]["note"] == {"old": None, "new": "Beantwoord; delen"}
     assert body["statusChanges"] == [
-        {"questionId": q3["id"], "title": q3["title"], "old": "open", "new": "answered"},
-        {"questionId": q2["id"], "title": q2["title"], "old": "open", "new": "merged"},
+        {
+            "questionId": q3["id"],
+            "question": {"id": q3["id"], "title": q3["title"]},
+            "title": q3["title"],
+            "old": "open",
+            "new": "answered",
+        },
+        {
+            "questionId": q2["id"],
+            "question": {"id": q2["id"], "title": q2["title"]},
+            "title": q2["title"],
+            "old": "open",
+            "new": "merged",
+        },
     ]
 
     reverse = (
@@ -278,7 +294,13 @@ async def test_the_agenda_over_two_workshops(client):
     assert towards_draft["to"]["publishedAt"] is None
     assert towards_draft["added"] == towards_draft["removed"] == towards_draft["changed"] == []
     assert towards_draft["statusChanges"] == [
-        {"questionId": q1["id"], "title": q1["title"], "old": "open", "new": "exploring"}
+        {
+            "questionId": q1["id"],
+            "question": {"id": q1["id"], "title": q1["title"]},
+            "title": q1["title"],
+            "old": "open",
+            "new": "exploring",
+        }
     ]
     # The history lists published revisions only; the draft is not (yet) part of it.
     assert [e["number"] for e in await history(q1)] == [1, 2]

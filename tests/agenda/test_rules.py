@@ -407,7 +407,11 @@ async def test_question_history_of_an_unknown_question_is_404(client):
     empty = await client.get(
         f"/v1/learning-questions/{lonely['id']}/agenda-history", headers=bearer(reader)
     )
-    assert empty.json() == {"questionId": lonely["id"], "items": []}
+    assert empty.json() == {
+        "questionId": lonely["id"],
+        "question": {"id": lonely["id"], "title": lonely["title"]},
+        "items": [],
+    }
 
 
 CSV_TYPE = "text/csv; charset=utf-8"

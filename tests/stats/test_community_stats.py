@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from pydantic import TypeAdapter
 
 from app.core.context import SYSTEM
 from app.core.db import database
@@ -15,6 +16,7 @@ from app.core.models import utcnow
 from app.learning_questions.schemas import QuestionUpdate
 from app.learning_questions.service import merge_question, update_question
 from app.members.service import deactivate_member
+from app.stats.schemas import CommunityStats
 from tests.core.support import assert_problem, invalid_params
 from tests.factories import (
     bearer,
@@ -98,6 +100,7 @@ async def test_the_community_now(client):
     response = await client.get(URL, headers=bearer(key))
     assert response.status_code == 200, response.text
     stats = response.json()
+    TypeAdapter(CommunityStats).validate_python(stats)
 
     assert stats["members"] == {
         "participants": 3,
@@ -151,6 +154,15 @@ async def test_the_community_now(client):
     assert coverage["share"] == pytest.approx(2 / 3, abs=1e-3)
     assert set(coverage["takingPartIds"]) == {str(known["go"]["id"]), str(known["sb"]["id"])}
     assert coverage["notTakingPartIds"] == [str(known["ib"]["id"])]
+    # Beside the ids, the departments themselves, in the order of the ids.
+    assert coverage["takingPartDepartments"] == [
+        {"id": str(known["go"]["id"]), "code": "GO", "name": "Green Office"},
+        {"id": str(known["sb"]["id"]), "code": "SB", "name": "Sport en Bos"},
+    ]
+    assert [d["id"] for d in coverage["takingPartDepartments"]] == coverage["takingPartIds"]
+    assert coverage["notTakingPartDepartments"] == [
+        {"id": str(known["ib"]["id"]), "code": "IB", "name": "Ingenieursbureau"}
+    ]
 
     verbinder, markt = known["themes"]
     by_theme = {(g["themeId"], g["mode"]): g["count"] for g in stats["groups"]["byThemeAndMode"]}
@@ -161,6 +173,20 @@ async def test_the_community_now(client):
         (str(markt["id"]), "facilitated"): 1,
     }
     assert stats["groups"]["total"] == 4
+    themes = {g["themeId"]: g["theme"] for g in stats["groups"]["byThemeAndMode"]}
+    assert themes == {
+        str(verbinder["id"]): {
+            "id": str(verbinder["id"]),
+            "name": "De gemeente als organisatie",
+            "transitionRole": "verbinder",
+        },
+        str(markt["id"]): {
+            "id": str(markt["id"]),
+            "name": "Gemeente en markt",
+            "transitionRole": "coalitiebouwer",
+        },
+    }
+    assert all(g["themeName"] == g["theme"]["name"] for g in stats["groups"]["byThemeAndMode"])
 
     assert stats["questions"] == {
         "total": 4,
@@ -247,7 +273,9 @@ async def test_an_empty_community_has_zeros_not_errors(client):
         "takingPart": 0,
         "share": 0.0,
         "takingPartIds": [],
+        "takingPartDepartments": [],
         "notTakingPartIds": [],
+        "notTakingPartDepartments": [],
     }
     assert stats["groups"] == {"total": 0, "byThemeAndMode": []}
     assert set(stats["questions"]["byStatus"].values()) == {0}
