@@ -52,6 +52,24 @@ async def notify(
     )
 
 
+async def notify_each(
+    conn: AsyncConnection,
+    kind: NotificationKind,
+    rows: Select[Any],
+    *,
+    subject_type: str,
+    href_prefix: str,
+    fixed: dict[str, int | str],
+) -> int:
+    """Notify about many resources at once, in one statement: one notification for every
+    distinct (member, resource) pair the `rows` query names. Its columns: the member's id, the
+    resource's UUID (its href is `href_prefix` and that id), then what the detail shows, each
+    under its label, beside the `fixed` entries. Answers how many were notified."""
+    return await repository.fan_out_each(
+        conn, kind.value, rows, (subject_type, href_prefix), fixed, utcnow()
+    )
+
+
 async def list_inbox(
     conn: AsyncConnection,
     request: Request,
