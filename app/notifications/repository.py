@@ -179,6 +179,18 @@ async def mark_read(
     return int(result.rowcount or 0)
 
 
+async def last_unread_at(
+    conn: AsyncConnection, member_id: uuid.UUID, moment: datetime
+) -> int | None:
+    found = await conn.execute(
+        select(func.max(c.id)).where(
+            c.member_id == member_id, c.read_at.is_(None), c.created_at <= moment
+        )
+    )
+    last: int | None = found.scalar_one()
+    return last
+
+
 async def unread_count(conn: AsyncConnection, member_id: uuid.UUID) -> int:
     found = await conn.execute(
         select(func.count()).where(c.member_id == member_id, c.read_at.is_(None))
