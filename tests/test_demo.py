@@ -696,3 +696,143 @@ async def test_support_grew_for_the_questions_that_rose_on_revision_2(client):
         "/v1/learning-questions", params={"sort": "-supportCount", "pageSize": 2}, headers=key
     )
     assert [i["supportCount"] for i in ranked.json()["items"]] == [7, 5]
+
+
+THREAD_ROUTES = {
+    "learning-question": "/v1/learning-questions",
+    "case": "/v1/cases",
+    "insight": "/v1/insights",
+    "learning-group": "/v1/learning-groups",
+}
+
+
+async def test_the_second_werkplaats_is_discussed_afterwards(client):
+    """Comments and replies on what the second werkplaats raised, by members of the demo, in
+    the weeks after it; a facilitator hid one, whose text only moderators read."""
+    await seed_demo()
+    story = plan_story()
+    member_key = bearer(await make_key("member"))
+    moderator_key = bearer(await make_key("facilitator"))
+    second = next(w for w in story.workshops if w.key == "werkplaats-2")
+    raised_there = {
+        ("learning-question", q.key) for q in story.questions if q.origin_workshop == "werkplaats-2"
+    }
+    raised_there |= {
+        ("case", c.key) for c in story.cases if c.presented_at_workshop == "werkplaats-2"
+    }
+    raised_there |= {
+        ("learning-group", g.key) for g in story.groups if g.formed_at_workshop == "werkplaats-2"
+    }
+    raised_there |= {
+        ("insight", i.key) for i in story.insights if i.captured_at >= second.starts_at
+    }
+    demo_members = {str(spec.id) for spec in plan_members()}
+
+    threads = {(spec.thread_type.value, spec.thread) for spec in story.comments}
+    assert len(threads) >= 8
+    assert threads <= raised_there
+    assert {kind for kind, _ in threads} == set(THREAD_ROUTES)
+    seen, replies, hidden = 0, 0, []
+    for kind, key in sorted(threads):
+        thread_id = demo_id(kind, key)  # the demo's ids are named by the thread's type
+        response = await client.get(
+            f"{THREAD_ROUTES[kind]}/{thread_id}/comments", headers=member_key
+        )
+        assert response.status_code == 200, response.text
+        comments = response.json()["items"]
+        assert comments, (kind, key)
+        for comment in comments:
+            assert comment["parentId"] is None
+            for written in (comment, *comment["replies"]):
+                seen += 1
+                assert written["author"]["id"] in demo_members
+                assert written["createdAt"] > second.ends_at.isoformat().replace("+00:00", "Z")
+                assert written["createdAt"] < "2024-12-01"  # the weeks after the werkplaats
+                if written["hidden"]:
+                    hidden.append(written)
+                    assert written["body"] is None and written["hiddenReason"]
+                else:
+                    assert written["body"] and not written["deleted"]
+            for reply in comment["replies"]:
+                replies += 1
+                assert reply["parentId"] == comment["id"]
+                assert reply["createdAt"] > comment["createdAt"]
+    assert seen == 24 and replies >= 10
+    [concealed] = hidden
+    as_moderator = await client.get(f"/v1/comments/{concealed['id']}", headers=moderator_key)
+    assert as_moderator.status_code == 200, as_moderator.text
+    assert "per vierkante meter" in as_moderator.json()["body"]  # kept for the moderators
+    # Facilitators of DRIFT, who moderate, hid it.
+    assert as_moderator.json()["hiddenBy"]["id"] == str(
+        demo_id("member", "imane.bakkali@drift.example")
+    )
+
+
+async def _inbox(client: Any, member_id: uuid.UUID) -> tuple[list[dict[str, Any]], int]:
+    key = await make_key("member", member_id)
+    items = await _all(client, key, "/v1/me/notifications")
+    me = await client.get("/v1/me", headers=bearer(key))
+    assert me.status_code == 200, me.text
+    return items, me.json()["counts"]["unreadNotifications"]
+
+
+async def test_members_of_the_demo_have_a_believable_inbox(client):
+    """What the story's writes told each member, through the services: dated in the story,
+    newest first, some read (by members who opened their inbox), the rest unread."""
+    await seed_demo()
+    story = plan_story()
+
+    eva = demo_id("member", "eva.ramdin@amsterdam.example")
+    items, unread = await _inbox(client, eva)
+    assert items
+    kinds = Counter(item["kind"] for item in items)
+    for kind in (
+        "membership-added",
+        "agenda-revision-published",
+        "question-on-agenda",
+        "comment-in-thread",
+        "question-status-changed",
+    ):
+        assert kinds[kind] >= 1, kind
+    # Newest first, by id and by the story's moments alike; none dated by the load.
+    assert [i["id"] for i in items] == sorted((i["id"] for i in items), reverse=True)
+    moments = [i["createdAt"] for i in items]
+    assert moments == sorted(moments, reverse=True)
+    assert moments[-1] >= "2024-03-14" and moments[0] < "2025-02"
+    # She opened her inbox on 14 October: what came before is read, what came after is not.
+    [opened] = [r.at for r in story.reads if r.member == "eva.ramdin@amsterdam.example"]
+    cut = opened.isoformat().replace("+00:00", "Z")
+    assert all((i["readAt"] is not None) == (i["createdAt"] <= cut) for i in items)
+    assert 0 < unread == sum(i["readAt"] is None for i in items) < len(items)
+    # The reply to her question, in her thread, tells where to look.
+    [reply] = [
+        i
+        for i in items
+        if i["kind"] == "comment-in-thread"
+        and i["detail"]["reply"]
+        and i["createdAt"].startswith("2024-10-14")
+    ]
+    assert reply["detail"]["threadId"] == str(demo_id("learning-question", "rollen-in-de-praktijk"))
+    found = await client.get(reply["subject"]["href"], headers=bearer(await make_key("reader")))
+    assert found.status_code == 200 and found.json()["body"]
+
+    # A follower who never opened the app: the two publications, unread.
+    follower = demo_id("member", "wei.devries@amsterdam.example")
+    items, unread = await _inbox(client, follower)
+    assert [i["kind"] for i in items] == ["agenda-revision-published"] * 2
+    assert unread == 2
+
+    # Across the community: everyone heard of the publications; who opened their inbox read.
+    readers = {_db_id(demo_id("member", r.member)) for r in story.reads}
+    rows = await raw_sql(
+        "SELECT member_id, count(*), count(read_at) FROM notifications GROUP BY member_id"
+    )
+    assert len(rows) == 175
+    for member_id, total, read in rows:
+        assert total >= 2
+        if _db_id(member_id) in readers:
+            assert 0 < read <= total, member_id
+        else:
+            assert read == 0, member_id
+    [(later,)] = await raw_sql("SELECT count(*) FROM notifications WHERE created_at > '2025-02-01'")
+    assert later == 0

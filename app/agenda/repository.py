@@ -560,3 +560,53 @@ def everyone() -> Select[Any]:
     return select(members.id).where(
         members.status == MemberStatus.ACTIVE.value, members.erased_at.is_(None)
     )
+
+
+def agenda_moves(
+    revision_id: uuid.UUID, number: int, actor: uuid.UUID | None, *, on: bool
+) -> Select[Any]:
+    """Whom the publication of revision `number` (id `revision_id`) tells that a question came
+    on the agenda (`on`: on this revision, not on the published one before it, or on none when
+    it is the first) or went off it (on that one, not on this): the raiser and the current
+    supporters of each such question, if active, except the member who published. Rows of
+    (member id, question id, its title, and its rank when it came on); a member who both
+    raised and supports a question is named twice, which the fan-out makes one."""
+    before = (
+        select(r.id)
+        .where(r.status == PUBLISHED, r.number < number)
+        .order_by(r.number.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    here, there = (revision_id, before) if on else (before, revision_id)
+    mine, theirs = items.alias("moved"), items.alias("kept")
+    moved = (
+        select(mine.c.question_id, mine.c.rank)
+        .where(
+            mine.c.revision_id == here,
+            ~select(theirs.c.question_id)
+            .where(theirs.c.revision_id == there, theirs.c.question_id == mine.c.question_id)
+            .exists(),
+        )
+        .subquery("moved")
+    )
+    q = questions.c
+    s = supports.c
+    shown = [q.title.label("title")] + ([moved.c.rank.label("rank")] if on else [])
+    raisers = select(q.raised_by_member_id.label("member_id"), q.id.label("question_id"), *shown)
+    raisers = raisers.select_from(moved.join(questions, q.id == moved.c.question_id))
+    backers = select(s.member_id, q.id, *shown).select_from(
+        moved.join(questions, q.id == moved.c.question_id).join(
+            supports, and_(s.question_id == q.id, s.withdrawn_at.is_(None))
+        )
+    )
+    people = raisers.union_all(backers).subquery("people")
+    m = table_of(Member).c
+    query = (
+        select(m.id, people.c.question_id, *[people.c[column.name] for column in shown])
+        .select_from(people.join(table_of(Member), m.id == people.c.member_id))
+        .where(m.status == MemberStatus.ACTIVE.value, m.erased_at.is_(None))
+    )
+    if actor is not None:
+        query = query.where(m.id != actor)
+    return query

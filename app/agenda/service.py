@@ -41,6 +41,7 @@ from app.core.permissions import ensure_admin
 from app.core.repository import existing_ids, require_references
 from app.learning_groups.models import LearningGroup
 from app.learning_questions.models import QuestionStatus
+from app.learning_questions.service import OBJECT as QUESTION
 from app.notifications import service as notifications
 from app.notifications.models import NotificationKind
 from app.workshops.models import Workshop
@@ -528,6 +529,20 @@ async def publish_revision(
         href=f"/v1/agenda/revisions/{number}",
         payload={"number": number, "itemCount": len(revision["items"])},
     )
+    # And whom it concerns more: the raisers and supporters of the questions it put on the
+    # agenda or took off it (compared with the revision published before), one statement each.
+    for kind, on in (
+        (NotificationKind.QUESTION_ON_AGENDA, True),
+        (NotificationKind.QUESTION_OFF_AGENDA, False),
+    ):
+        await notifications.notify_each(
+            conn,
+            kind,
+            repository.agenda_moves(row.id, number, principal.member_id, on=on),
+            subject_type=QUESTION,
+            href_prefix="/v1/learning-questions/",
+            fixed={"number": number},
+        )
     return revision
 
 

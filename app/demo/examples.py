@@ -405,7 +405,7 @@ class _Examples:
         insight = self.insight()
         revision = self.story.revisions[0]
         # Each as the demo leaves it: every status it went through, one version per write.
-        group_status = group.statuses[-1] if group.statuses else GroupStatus.FORMING
+        group_status = group.statuses[-1].status if group.statuses else GroupStatus.FORMING
         current = [m for m in group.memberships if m.left_at is None]
         case_status = case.statuses[-1] if case.statuses else CaseStatus.PROPOSED
         partners = sorted(case.partners, key=lambda name: demo_id("organisation", name))

@@ -17,18 +17,23 @@ Two things make a load repeatable without the services taking anything the API d
 Loading is idempotent: whatever already exists (by id, or by its natural key such as a
 department code or an e-mail address) is left alone, so `seed-demo` twice changes nothing.
 
+- order: the dated writes (groups, memberships, cases, questions, supports, the agenda, insights,
+  comments, members reading their inbox) go on one timeline (`SeedRun.later`) and are replayed in
+  the story's order (`replay`), so that what they notify comes in that order too.
+
 To tell more of the story, add its records to a YAML file (or a new file with an entry model and
-a step below), and add the step to STEPS after the steps whose ids it needs.
+a step below), and add the step to STEPS after the steps whose ids it needs (before `replay`).
 """
 
 from __future__ import annotations
 
+import heapq
 import uuid
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from contextlib import asynccontextmanager, contextmanager, nullcontext
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import cache, partial
 from importlib.resources import files
 from typing import Any, NamedTuple, TypeVar
@@ -46,6 +51,10 @@ from app.agenda.service import create_draft, publish_revision, replace_items
 from app.cases.models import Case, CaseStatus
 from app.cases.schemas import CaseCreate, CaseUpdate
 from app.cases.service import create_case, update_case
+from app.comments import repository as comments_repository
+from app.comments.models import ThreadType
+from app.comments.schemas import CommentCreate
+from app.comments.service import create_comment, hide_comment
 from app.core.context import SYSTEM, Principal, current_principal
 from app.core.db import write_connection
 from app.core.errors import Conflict
@@ -79,6 +88,7 @@ from app.members import repository as member_repository
 from app.members.models import Participation, TransitionRole
 from app.members.schemas import MemberCreate
 from app.members.service import create_member
+from app.notifications.service import read_what_was_there
 from app.organisations import repository as organisation_repository
 from app.organisations.models import OrganisationKind
 from app.organisations.schemas import OrganisationCreate
@@ -177,6 +187,11 @@ class MembershipRecord(_Record):
     left_at: AwareDatetime | None = None
 
 
+class GroupStep(_Record):
+    status: GroupStatus
+    at: AwareDatetime
+
+
 class GroupRecord(_Record):
     key: str
     name: str
@@ -186,7 +201,7 @@ class GroupRecord(_Record):
     facilitator_organisation: str | None = None  # a name
     formed_at_workshop: str  # a werkplaats key
     formed_at: AwareDatetime
-    statuses: tuple[GroupStatus, ...] = ()  # what it went through after `forming`
+    statuses: tuple[GroupStep, ...] = ()  # what it went through after `forming`, and when
     memberships: tuple[MembershipRecord, ...] = ()
 
 
@@ -270,6 +285,34 @@ class RevisionRecord(_Record):
     items: tuple[AgendaItemRecord, ...] = ()  # in rank order
 
 
+class HidingRecord(_Record):
+    by: str  # the e-mail address of a facilitator (of DRIFT) who moderates
+    at: AwareDatetime
+    reason: str
+
+
+class ReplyRecord(_Record):
+    by: str  # an e-mail address
+    at: AwareDatetime
+    body: str
+
+
+class CommentRecord(_Record):
+    key: str
+    thread_type: ThreadType
+    thread: str  # the key of the question, case, insight or group
+    by: str  # an e-mail address
+    at: AwareDatetime
+    body: str
+    replies: tuple[ReplyRecord, ...] = ()  # in time order, each after the comment
+    hidden: HidingRecord | None = None
+
+
+class InboxRead(_Record):
+    member: str  # an e-mail address
+    at: AwareDatetime  # they read every notification written up to then
+
+
 class PlannedMembership(NamedTuple):
     id: uuid.UUID
     record: MembershipRecord
@@ -298,6 +341,8 @@ class Story:
     questions: tuple[QuestionRecord, ...]
     insights: tuple[InsightRecord, ...]
     revisions: tuple[RevisionRecord, ...]
+    comments: tuple[CommentRecord, ...]
+    reads: tuple[InboxRead, ...]
 
     @property
     def memberships(self) -> dict[str, list[PlannedMembership]]:
@@ -324,6 +369,8 @@ def load_story() -> Story:
         questions=_read("questions.yaml", "learningQuestions", QuestionRecord),
         insights=_read("insights.yaml", "insights", InsightRecord),
         revisions=_read("agenda.yaml", "revisions", RevisionRecord),
+        comments=_read("comments.yaml", "comments", CommentRecord),
+        reads=_read("inboxes.yaml", "reads", InboxRead),
     )
 
 
@@ -342,6 +389,17 @@ QUESTIONS: tuple[QuestionRecord, ...] = load_story().questions
 # --- the run ----------------------------------------------------------------------------------
 
 
+class _Event(NamedTuple):
+    at: datetime
+    last: bool  # after every other event of the same moment (an agenda revision)
+    order: int  # the files' order among events of the same moment
+    apply: Callable[[], Awaitable[None]]
+
+
+# Where the story's undated events go: after everything dated (the open draft of the agenda).
+AT_THE_END = datetime.max.replace(tzinfo=UTC)
+
+
 @dataclass
 class SeedRun:
     """What the steps share: the transaction, the ids they resolved, and what they created."""
@@ -357,10 +415,21 @@ class SeedRun:
     group_ids: dict[str, uuid.UUID] = field(default_factory=dict)
     case_ids: dict[str, uuid.UUID] = field(default_factory=dict)
     question_ids: dict[str, uuid.UUID] = field(default_factory=dict)
+    insight_ids: dict[str, uuid.UUID] = field(default_factory=dict)
     # Questions this run raised: only their history is replayed (others carry theirs already).
     new_questions: set[str] = field(default_factory=set)
     agenda_told: bool = False  # whether this run writes the demo agenda
     created: Counter[str] = field(default_factory=Counter)
+    order: int = 0  # how many writes were put on the timeline
+    timeline: list[_Event] = field(default_factory=list)  # a heap: the writes still to replay
+
+    def later(
+        self, at: datetime | None, apply: Callable[[], Awaitable[None]], *, last: bool = False
+    ) -> None:
+        """A write of the story, to be replayed at its moment (None: at the end)."""
+        moment = at if at is not None else AT_THE_END
+        self.order += 1
+        heapq.heappush(self.timeline, _Event(moment, last, self.order, apply))
 
 
 Step = Callable[[SeedRun], Awaitable[None]]
@@ -544,13 +613,26 @@ async def seed_groups(run: SeedRun) -> None:
                 "formedAtWorkshopId": run.workshop_ids[spec.formed_at_workshop],
             }
         )
-        await _create(group_id, spec.formed_at, create_group(run.conn, SYSTEM, data))
-        run.created["learning groups"] += 1
+        run.later(spec.formed_at, partial(_form_group, run, group_id, spec.formed_at, data))
         for membership in memberships[spec.key]:
-            await _seed_membership(run, group_id, membership)
-        for status in spec.statuses:
-            patch = GroupUpdate.model_validate({"status": status})
-            await update_group(run.conn, SYSTEM, group_id, patch, None)
+            run.later(
+                membership.record.joined_at, partial(_seed_membership, run, group_id, membership)
+            )
+        for step in spec.statuses:
+            run.later(step.at, partial(_group_step, run, group_id, step))
+
+
+async def _form_group(
+    run: SeedRun, group_id: uuid.UUID, formed_at: datetime, data: GroupCreate
+) -> None:
+    await _create(group_id, formed_at, create_group(run.conn, SYSTEM, data))
+    run.created["learning groups"] += 1
+
+
+async def _group_step(run: SeedRun, group_id: uuid.UUID, step: GroupStep) -> None:
+    patch = GroupUpdate.model_validate({"status": step.status})
+    with clock_at(step.at):
+        await update_group(run.conn, SYSTEM, group_id, patch, None)
 
 
 async def _seed_membership(run: SeedRun, group_id: uuid.UUID, planned: PlannedMembership) -> None:
@@ -559,13 +641,20 @@ async def _seed_membership(run: SeedRun, group_id: uuid.UUID, planned: PlannedMe
         {"memberId": run.member_ids[spec.member], "role": spec.role, "joinedAt": spec.joined_at}
     )
     try:
-        await _create(planned.id, None, join_group(run.conn, SYSTEM, group_id, data))
+        await _create(planned.id, spec.joined_at, join_group(run.conn, SYSTEM, group_id, data))
     except Conflict:
         return  # someone synced in as inactive cannot join; the group goes on without them
     run.created["group memberships"] += 1
     if spec.left_at is not None:
-        ended = MembershipUpdate.model_validate({"leftAt": spec.left_at})
-        await change_membership(run.conn, SYSTEM, group_id, planned.id, ended)
+        run.later(spec.left_at, partial(_leave_group, run, group_id, planned.id, spec.left_at))
+
+
+async def _leave_group(
+    run: SeedRun, group_id: uuid.UUID, membership_id: uuid.UUID, left_at: datetime
+) -> None:
+    ended = MembershipUpdate.model_validate({"leftAt": left_at})
+    with clock_at(left_at):
+        await change_membership(run.conn, SYSTEM, group_id, membership_id, ended)
 
 
 async def seed_cases(run: SeedRun) -> None:
@@ -585,37 +674,34 @@ async def seed_cases(run: SeedRun) -> None:
                 "partnerOrganisationIds": [run.organisation_ids[name] for name in spec.partners],
             }
         )
-        await _create(case_id, spec.created_at, create_case(run.conn, SYSTEM, data))
-        run.created["cases"] += 1
-        for status in spec.statuses:
-            changes: dict[str, Any] = {"status": status}
-            if status == CaseStatus.PRESENTED:
-                assert spec.presented_at_workshop is not None, spec.key
-                changes["presentedAtWorkshopId"] = run.workshop_ids[spec.presented_at_workshop]
-                changes["outcome"] = spec.outcome
-            await update_case(run.conn, SYSTEM, case_id, CaseUpdate.model_validate(changes), None)
+        run.later(spec.created_at, partial(_open_case, run, case_id, spec, data))
 
 
-# The questions and the agenda are replayed together in the order they happened: each revision
-# is written after every question event up to its publication, so it sees the questions as they
-# stood then (a revision that holds a merged or retired question cannot be published).
+async def _open_case(run: SeedRun, case_id: uuid.UUID, spec: CaseRecord, data: CaseCreate) -> None:
+    """The case, and the course it took (undated in the story: at once)."""
+    await _create(case_id, spec.created_at, create_case(run.conn, SYSTEM, data))
+    run.created["cases"] += 1
+    for status in spec.statuses:
+        changes: dict[str, Any] = {"status": status}
+        if status == CaseStatus.PRESENTED:
+            assert spec.presented_at_workshop is not None, spec.key
+            changes["presentedAtWorkshopId"] = run.workshop_ids[spec.presented_at_workshop]
+            changes["outcome"] = spec.outcome
+        await update_case(run.conn, SYSTEM, case_id, CaseUpdate.model_validate(changes), None)
 
 
-class _Event(NamedTuple):
-    at: datetime
-    order: int  # the files' order among events of the same moment
-    apply: Callable[[], Awaitable[None]]
+# The questions, the agenda, the insights, the discussions and the inboxes are replayed together
+# in the order they happened (`SeedRun.later`, then `replay`): each revision is written after
+# every event up to its publication, so it sees the questions as they stood then (a revision that
+# holds a merged or retired question cannot be published), and the notifications these writes
+# cause come in the order of the story (an inbox pages newest first by id).
 
 
 async def seed_questions_and_agenda(run: SeedRun) -> None:
     questions = run.story.questions
     run.question_ids.update({q.key: demo_id("learning-question", q.key) for q in questions})
     present = await existing_ids(run.conn, table_of(LearningQuestion), run.question_ids.values())
-    events: list[_Event] = []
-
-    def add(at: datetime, apply: Callable[[], Awaitable[None]]) -> None:
-        events.append(_Event(at, len(events), apply))
-
+    add = run.later
     for spec in questions:
         if run.question_ids[spec.key] not in present:
             add(spec.raised_at, partial(_raise_question, run, spec))
@@ -630,15 +716,15 @@ async def seed_questions_and_agenda(run: SeedRun) -> None:
                     support.withdrawn_at,
                     partial(_support_question, run, spec, support, withdraw=True),
                 )
-    pending = sorted(events, key=lambda event: event[:2])
-
     for revision in run.story.revisions:
-        until = revision.published_at
-        while pending and (until is None or pending[0].at <= until):
-            await pending.pop(0).apply()
-        await _agenda_revision(run, revision)
-    for event in pending:
-        await event.apply()
+        add(revision.published_at, partial(_agenda_revision, run, revision), last=True)
+
+
+async def replay(run: SeedRun) -> None:
+    """Every write the steps before put on the timeline, in the story's order (and those the
+    writes put on it as they go: a member who joined a group leaves it later)."""
+    while run.timeline:
+        await heapq.heappop(run.timeline).apply()
 
 
 async def _raise_question(run: SeedRun, spec: QuestionRecord) -> None:
@@ -758,32 +844,114 @@ async def _agenda_revision(run: SeedRun, spec: RevisionRecord) -> None:
 
 
 async def seed_insights(run: SeedRun) -> None:
+    """Each insight captured at its moment, and adopted at its moment, on the timeline."""
     planned = {spec.key: demo_id("insight", spec.key) for spec in run.story.insights}
     present = await existing_ids(run.conn, table_of(Insight), planned.values())
     for spec in run.story.insights:
         insight_id = planned[spec.key]
+        run.insight_ids[spec.key] = insight_id
         if insight_id in present:
             continue
-        data = InsightCreate.model_validate(
-            {
-                "title": spec.title,
-                "body": spec.body,
-                "sourceCaseId": run.case_ids[spec.source_case] if spec.source_case else None,
-                "sourceGroupId": run.group_ids[spec.source_group] if spec.source_group else None,
-                "sourceQuestionId": run.question_ids[spec.source_question]
-                if spec.source_question
-                else None,
-                "adoption": spec.adoption,
-            }
-        )
-        await _create(insight_id, spec.captured_at, create_insight(run.conn, SYSTEM, data))
-        run.created["insights"] += 1
+        run.later(spec.captured_at, partial(_capture_insight, run, spec, insight_id))
         if spec.adopted_by:
             # The departments adopted it later than it was captured.
-            adopters = [run.department_ids[code] for code in spec.adopted_by]
-            patch = InsightUpdate.model_validate({"adoptedByDepartmentIds": adopters})
-            with _at(spec.adopted_at):
-                await update_insight(run.conn, SYSTEM, insight_id, patch, None)
+            run.later(spec.adopted_at, partial(_adopt_insight, run, spec, insight_id))
+
+
+async def _capture_insight(run: SeedRun, spec: InsightRecord, insight_id: uuid.UUID) -> None:
+    data = InsightCreate.model_validate(
+        {
+            "title": spec.title,
+            "body": spec.body,
+            "sourceCaseId": run.case_ids[spec.source_case] if spec.source_case else None,
+            "sourceGroupId": run.group_ids[spec.source_group] if spec.source_group else None,
+            "sourceQuestionId": run.question_ids[spec.source_question]
+            if spec.source_question
+            else None,
+            "adoption": spec.adoption,
+        }
+    )
+    await _create(insight_id, spec.captured_at, create_insight(run.conn, SYSTEM, data))
+    run.created["insights"] += 1
+
+
+async def _adopt_insight(run: SeedRun, spec: InsightRecord, insight_id: uuid.UUID) -> None:
+    adopters = [run.department_ids[code] for code in spec.adopted_by]
+    patch = InsightUpdate.model_validate({"adoptedByDepartmentIds": adopters})
+    with _at(spec.adopted_at):
+        await update_insight(run.conn, SYSTEM, insight_id, patch, None)
+
+
+def _as_member(run: SeedRun, email: str, role: str = "member") -> Principal:
+    return Principal(None, role, "demo", member_id=run.member_ids[email])
+
+
+class _Writing(NamedTuple):
+    at: datetime
+    id: uuid.UUID
+    spec: CommentRecord
+    reply: ReplyRecord | None  # None: the comment itself
+
+
+async def seed_comments(run: SeedRun) -> None:
+    """The discussions, on the timeline: each comment and reply written at its moment by its
+    member as their key would (so it notifies the thread's people then), a hidden one hidden by
+    a facilitator. A reply's id is its comment's key and its place among the replies."""
+    writings: list[_Writing] = []
+    for spec in run.story.comments:
+        writings.append(_Writing(spec.at, demo_id("comment", spec.key), spec, None))
+        for n, answer in enumerate(spec.replies, start=1):
+            writings.append(
+                _Writing(answer.at, demo_id("comment", f"{spec.key}:{n}"), spec, answer)
+            )
+    present = await existing_ids(run.conn, comments_repository.table, [w.id for w in writings])
+    for writing in writings:
+        if writing.id in present:
+            continue
+        run.later(writing.at, partial(_write_comment, run, writing))
+        hidden = writing.spec.hidden
+        if writing.reply is None and hidden is not None:
+            run.later(hidden.at, partial(_hide_comment, run, writing.id, hidden))
+
+
+async def _write_comment(run: SeedRun, writing: _Writing) -> None:
+    spec, reply = writing.spec, writing.reply
+    data = CommentCreate.model_validate(
+        {
+            "body": spec.body if reply is None else reply.body,
+            "parentId": None if reply is None else demo_id("comment", spec.key),
+        }
+    )
+    threads = {
+        ThreadType.LEARNING_QUESTION: run.question_ids,
+        ThreadType.CASE: run.case_ids,
+        ThreadType.INSIGHT: run.insight_ids,
+        ThreadType.LEARNING_GROUP: run.group_ids,
+    }
+    thread_id = threads[spec.thread_type][spec.thread]
+    author = _as_member(run, spec.by if reply is None else reply.by)
+    write = create_comment(run.conn, author, spec.thread_type, thread_id, data)
+    await _create(writing.id, writing.at, write)
+    run.created["comments"] += 1
+
+
+async def _hide_comment(run: SeedRun, comment_id: uuid.UUID, hidden: HidingRecord) -> None:
+    moderator = _as_member(run, hidden.by, "facilitator")
+    with clock_at(hidden.at):
+        await hide_comment(run.conn, moderator, comment_id, hidden.reason, None)
+
+
+async def seed_reads(run: SeedRun) -> None:
+    """The members who opened their inbox, on the timeline: what was in it then is read (the
+    rest unread). A second load finds nothing unread by then, and changes nothing."""
+    for read in run.story.reads:
+        run.later(read.at, partial(_read_inbox, run, read))
+
+
+async def _read_inbox(run: SeedRun, read: InboxRead) -> None:
+    with clock_at(read.at):
+        if await read_what_was_there(run.conn, _as_member(run, read.member), read.at):
+            run.created["inboxes read"] += 1
 
 
 STEPS: Sequence[Step] = (
@@ -796,6 +964,9 @@ STEPS: Sequence[Step] = (
     seed_cases,
     seed_questions_and_agenda,
     seed_insights,
+    seed_comments,
+    seed_reads,
+    replay,
 )
 
 

@@ -32,6 +32,10 @@ from app.core.models import Base, UTCDateTime
         "wrote in it, raised the question, wrote the insight or are in the group it is about.",
         "question-status-changed": "A learning question you raised or support changed status.",
         "question-merged": "A learning question you raised or support was merged into another.",
+        "question-on-agenda": "A learning question you raised or support is on the agenda "
+        "revision just published, and was not on the one before (detail: its rank).",
+        "question-off-agenda": "A learning question you raised or support was on the previous "
+        "agenda revision and is not on the one just published.",
         "workshop-changed": "A werkplaats you signed up for was changed (time, place, title…).",
         "workshop-cancelled": "A werkplaats you signed up for was cancelled.",
         "membership-added": "Someone else added you to a learning group.",
@@ -45,6 +49,8 @@ class NotificationKind(enum.StrEnum):
     COMMENT_IN_THREAD = "comment-in-thread"
     QUESTION_STATUS_CHANGED = "question-status-changed"
     QUESTION_MERGED = "question-merged"
+    QUESTION_ON_AGENDA = "question-on-agenda"
+    QUESTION_OFF_AGENDA = "question-off-agenda"
     WORKSHOP_CHANGED = "workshop-changed"
     WORKSHOP_CANCELLED = "workshop-cancelled"
     MEMBERSHIP_ADDED = "membership-added"

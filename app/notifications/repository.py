@@ -10,9 +10,11 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    Integer,
     Select,
     String,
     and_,
+    cast,
     delete,
     exists,
     func,
@@ -22,6 +24,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql.elements import ColumnElement
 
 from app.core.models import UTCDateTime, table_of
 from app.core.pagination import Sorting
@@ -34,6 +37,16 @@ opt_outs = table_of(NotificationOptOut)
 o = opt_outs.c
 
 SORTING = Sorting({"id": c.id}, c.id, "-id")
+# The columns a fan-out writes, in the order its SELECT gives them.
+COLUMNS = [
+    "member_id",
+    "kind",
+    "created_at",
+    "subject_type",
+    "subject_id",
+    "subject_href",
+    "payload",
+]
 
 
 async def fan_out(
@@ -64,20 +77,68 @@ async def fan_out(
         literal(href, String),
         literal(payload, JSON),
     ).where(~exists().where(o.member_id == member, o.kind == kind))
-    result = await conn.execute(
-        insert(table).from_select(
-            [
-                "member_id",
-                "kind",
-                "created_at",
-                "subject_type",
-                "subject_id",
-                "subject_href",
-                "payload",
-            ],
-            chosen,
-        )
-    )
+    result = await conn.execute(insert(table).from_select(COLUMNS, chosen))
+    return int(result.rowcount or 0)
+
+
+# Where the dashes of a UUID's text go: its five groups of hex digits (start, length).
+_UUID_GROUPS = ((1, 8), (9, 4), (13, 4), (17, 4), (21, 12))
+
+
+def _uuid_text(conn: AsyncConnection, column: ColumnElement[Any]) -> ColumnElement[str]:
+    """A UUID column as the text `str(uuid)` gives: Postgres casts it so; SQLite stores the
+    32 hex digits without dashes, which are put back here."""
+    if conn.dialect.name == "postgresql":
+        return cast(column, String)
+    digits = func.lower(cast(column, String))
+    parts = [func.substr(digits, start, length) for start, length in _UUID_GROUPS]
+    text_: ColumnElement[str] = parts[0]
+    for part in parts[1:]:
+        text_ = text_ + literal("-", String) + part
+    return text_
+
+
+def _json_object(conn: AsyncConnection, pairs: list[ColumnElement[Any]]) -> ColumnElement[Any]:
+    build = func.json_build_object if conn.dialect.name == "postgresql" else func.json_object
+    return build(*pairs, type_=JSON)
+
+
+async def fan_out_each(
+    conn: AsyncConnection,
+    kind: str,
+    rows: Select[Any],
+    subject: tuple[str, str],
+    fixed: dict[str, int | str],
+    now: datetime,
+) -> int:
+    """One INSERT … SELECT for an event about many resources at once: a notification for every
+    distinct (member, resource) pair the `rows` query names (its first column the member's id,
+    its second the resource's UUID, any further columns what the detail shows under their
+    labels, beside `fixed`), except to members who turned the kind off. `subject` is the
+    resources' type and the path their id is appended to."""
+    first = rows.selected_columns[0]
+    found = rows.where(first.is_not(None)).distinct().subquery("recipients")
+    member, resource, *shown = found.c
+    subject_type, href_prefix = subject
+    resource_id = _uuid_text(conn, resource)
+    pairs: list[ColumnElement[Any]] = []
+    for key, value in fixed.items():
+        pairs += [
+            literal(key, String),
+            literal(value, Integer if isinstance(value, int) else String),
+        ]
+    for column in shown:
+        pairs += [literal(column.name, String), column]
+    chosen = select(
+        member,
+        literal(kind, String),
+        literal(now, UTCDateTime),
+        literal(subject_type, String),
+        resource_id,
+        literal(href_prefix, String) + resource_id,
+        _json_object(conn, pairs),
+    ).where(~exists().where(o.member_id == member, o.kind == kind))
+    result = await conn.execute(insert(table).from_select(COLUMNS, chosen))
     return int(result.rowcount or 0)
 
 
@@ -116,6 +177,18 @@ async def mark_read(
         conditions.append(c.id <= up_to)
     result = await conn.execute(update(table).where(and_(*conditions)).values(read_at=now))
     return int(result.rowcount or 0)
+
+
+async def last_unread_at(
+    conn: AsyncConnection, member_id: uuid.UUID, moment: datetime
+) -> int | None:
+    found = await conn.execute(
+        select(func.max(c.id)).where(
+            c.member_id == member_id, c.read_at.is_(None), c.created_at <= moment
+        )
+    )
+    last: int | None = found.scalar_one()
+    return last
 
 
 async def unread_count(conn: AsyncConnection, member_id: uuid.UUID) -> int:

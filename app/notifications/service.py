@@ -6,6 +6,7 @@ and settings (`/v1/me/notifications`, `/v1/me/notification-settings`)."""
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Any
 
 from fastapi import Request
@@ -52,6 +53,24 @@ async def notify(
     )
 
 
+async def notify_each(
+    conn: AsyncConnection,
+    kind: NotificationKind,
+    rows: Select[Any],
+    *,
+    subject_type: str,
+    href_prefix: str,
+    fixed: dict[str, int | str],
+) -> int:
+    """Notify about many resources at once, in one statement: one notification for every
+    distinct (member, resource) pair the `rows` query names. Its columns: the member's id, the
+    resource's UUID (its href is `href_prefix` and that id), then what the detail shows, each
+    under its label, beside the `fixed` entries. Answers how many were notified."""
+    return await repository.fan_out_each(
+        conn, kind.value, rows, (subject_type, href_prefix), fixed, utcnow()
+    )
+
+
 async def list_inbox(
     conn: AsyncConnection,
     request: Request,
@@ -93,6 +112,17 @@ async def mark_read(conn: AsyncConnection, principal: Principal, data: ReadMark)
         detail={"upTo": data.up_to, "marked": marked},
     )
     return {"marked": marked, "unread": await repository.unread_count(conn, member_id)}
+
+
+async def read_what_was_there(
+    conn: AsyncConnection, principal: Principal, moment: datetime
+) -> ReadMarked | None:
+    """What a member's client does on opening the inbox at `moment`: mark read every one of
+    theirs written by then (`mark_read` up to the last of them). None: nothing was unread."""
+    last = await repository.last_unread_at(conn, own_member(principal), moment)
+    if last is None:
+        return None
+    return await mark_read(conn, principal, ReadMark.model_validate({"upTo": last}))
 
 
 def _settings(off: set[str]) -> NotificationSettings:
