@@ -107,13 +107,6 @@ class _Examples:
             "transitionRole": theme.transition_role.value,
         }
 
-    def member_ref(self, email: str) -> dict[str, Any]:
-        member = self.member(email)
-        return {
-            "id": _id("member", email),
-            "displayName": f"{member.given_name} {member.family_name}",
-        }
-
     def workshop(self, key: str) -> WorkshopRecord:
         return _one(self.story.workshops, key=key)  # type: ignore[no-any-return]
 
@@ -145,16 +138,6 @@ class _Examples:
 
     def insight(self) -> InsightRecord:
         return self.story.insights[0]
-
-    def workshop_ref(self, key: str | None) -> dict[str, Any] | None:
-        if key is None:
-            return None
-        workshop = self.workshop(key)
-        return {
-            "id": _id("workshop", key),
-            "title": workshop.title,
-            "startsAt": _at(workshop.starts_at),
-        }
 
     def case_ref(self, key: str | None) -> dict[str, Any] | None:
         return None if key is None else {"id": _id("case", key), "title": self.case(key).title}
