@@ -9,7 +9,7 @@ import uuid
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import Integer, String, bindparam, cast, select
+from sqlalchemy import Integer, String, bindparam, cast, column, select, table
 from sqlalchemy.exc import DBAPIError
 
 from app.core.db import database
@@ -150,3 +150,20 @@ async def test_a_driver_error_is_the_error_sqlalchemy_raises(app):
     assert (await reader.fetch(select(bindparam("n", type_=Integer()).label("n")), {"n": 7}))[0][
         0
     ] == 7
+
+
+async def test_several_statements_on_one_connection_read_what_each_reads_alone(app):
+    """`fetch_each` runs independent statements one after the other on one checkout: each
+    gives what `fetch` gives for it, in order; an error in any of them is SQLAlchemy's, and
+    the connection goes back to the pool in working order."""
+    number = select(bindparam("n", type_=Integer()).label("n"))
+    moment = select(bindparam("at", type_=UTCDateTime()).label("at"))
+    queries = [(number, {"n": 7}), (moment, {"at": MOMENTS[2]}), (number, {"n": 8})]
+    together = await reader.fetch_each(queries)
+    alone = [await reader.fetch(statement, params) for statement, params in queries]
+    assert [list(map(list, rows)) for rows in together] == [list(map(list, r)) for r in alone]
+    assert together[1][0][0] == MOMENTS[2]
+    broken = select(column("x")).select_from(table("no_such_table"))
+    with pytest.raises(DBAPIError):
+        await reader.fetch_each([(number, {"n": 1}), (broken, {})])
+    assert (await reader.fetch_each([(number, {"n": 9})]))[0][0][0] == 9
