@@ -88,6 +88,9 @@ class Scenario:
     # The scenario of benchmarks/idiomatic.py doing the same work: the result also reports
     # `ratioToIdiomatic`, this scenario's requests/s over that one's (median of the rounds).
     idiomatic: str | None = None
+    # The API key its requests carry, when not the admin key (a key bound to a member, for
+    # the routes about oneself); `prepare` issues it and stores it in the fixture.
+    key: Callable[[Fixture], str] | None = None
 
 
 def _check_member_list(body: Any) -> str | None:
@@ -318,6 +321,187 @@ def _check_thread(body: Any) -> str | None:
     return None
 
 
+ME_GROUPS = 3  # the member of `me`: in 3 groups, signed up for 2 werkplaatsen ahead (and 1
+ME_AHEAD = 2  # past), raised 4 questions (3 open) and supports 2 others,
+ME_NOTIFICATIONS = 60  # with 60 notifications of every kind, 7 of them unread.
+ME_UNREAD = 7
+
+
+async def _prepare_me(conn: AsyncConnection, fixture: Fixture) -> None:
+    """One member as a member of the community would be, built through the services, with an
+    API key bound to them: their groups (each with its theme), werkplaatsen, questions raised
+    and supported, and an inbox of notifications (`notify`, the services' own fan-out, with a
+    recipients query naming them), most of them read."""
+    from sqlalchemy import select
+
+    from app.auth.service import issue_key
+    from app.core.context import SYSTEM, Principal
+    from app.core.models import utcnow
+    from app.core.permissions import Role
+    from app.learning_groups.schemas import GroupCreate, MembershipCreate
+    from app.learning_groups.service import create_group, join_group
+    from app.learning_questions.schemas import QuestionCreate, QuestionUpdate
+    from app.learning_questions.service import (
+        create_question,
+        support_question,
+        update_question,
+    )
+    from app.members.models import Member
+    from app.notifications import repository as inbox
+    from app.notifications.models import NotificationKind
+    from app.notifications.service import notify
+    from app.themes.models import Theme
+    from app.themes.schemas import ThemeCreate
+    from app.themes.service import create_theme
+    from app.workshops.schemas import AttendeeCreate, WorkshopCreate
+    from app.workshops.service import add_attendee, create_workshop, sign_up
+
+    member_id = (
+        await conn.execute(
+            select(Member.id).where(Member.status == "active").order_by(Member.id.desc()).limit(1)
+        )
+    ).scalar_one()
+    me = Principal(key_id=None, role=Role.MEMBER.value, name="bench member", member_id=member_id)
+    roles = ("verbinder", "coalitiebouwer", "gebiedsmakelaar")
+    group_ids = []
+    for index in range(ME_GROUPS):
+        # One theme per transition role: the one an earlier scenario made, or a new one.
+        theme_id = (
+            await conn.execute(select(Theme.id).where(Theme.transition_role == roles[index]))
+        ).scalar_one_or_none()
+        if theme_id is None:
+            theme = await create_theme(
+                conn,
+                SYSTEM,
+                ThemeCreate.model_validate(
+                    {"name": f"Thema {index + 1}", "transitionRole": roles[index]}
+                ),
+            )
+            theme_id = theme["id"]
+        group = await create_group(
+            conn,
+            SYSTEM,
+            GroupCreate.model_validate(
+                {
+                    "name": f"Leergroep {index + 1}: circulair werken",
+                    "themeId": str(theme_id),
+                    "mode": "self_directed",
+                }
+            ),
+        )
+        await join_group(
+            conn,
+            SYSTEM,
+            group["id"],
+            MembershipCreate.model_validate(
+                {"memberId": str(member_id), "role": "lead" if index == 0 else "member"}
+            ),
+        )
+        group_ids.append(group["id"])
+    now = utcnow()
+    for days in (-30, *(14 * (n + 1) for n in range(ME_AHEAD))):
+        workshop = await create_workshop(
+            conn,
+            SYSTEM,
+            WorkshopCreate.model_validate(
+                {
+                    "title": f"Werkplaats over {days} dagen",
+                    "startsAt": (now + timedelta(days=days)).isoformat(),
+                    "location": "Stadhuis, Amstel 1",
+                }
+            ),
+        )
+        if days < 0:
+            # One that has begun: they were there, and it is not among those ahead.
+            await add_attendee(
+                conn,
+                SYSTEM,
+                workshop["id"],
+                AttendeeCreate.model_validate({"memberId": str(member_id)}),
+            )
+        else:
+            await sign_up(conn, me, workshop["id"])
+    raised = []
+    for index in range(4):
+        question = await create_question(
+            conn,
+            me,
+            QuestionCreate.model_validate(
+                {"title": f"Mijn vraag {index + 1}: hoe pakken we dit aan?"}
+            ),
+        )
+        raised.append(question["id"])
+    await update_question(
+        conn, SYSTEM, raised[0], QuestionUpdate.model_validate({"status": "retired"}), None
+    )
+    for index in range(2):
+        other = await create_question(
+            conn, SYSTEM, QuestionCreate.model_validate({"title": f"Andermans vraag {index + 1}"})
+        )
+        await support_question(conn, me, other["id"])
+    recipients = select(Member.id).where(Member.id == member_id)
+    kinds = list(NotificationKind)
+    for index in range(ME_NOTIFICATIONS):
+        kind = kinds[index % len(kinds)]
+        group_id = group_ids[index % ME_GROUPS]
+        await notify(
+            conn,
+            kind,
+            recipients,
+            subject_type="learning-group",
+            subject_id=group_id,
+            href=f"/v1/learning-groups/{group_id}",
+            payload={"name": f"Leergroep {index % ME_GROUPS + 1}: circulair werken"},
+        )
+    await inbox.mark_read(conn, member_id, None, utcnow())
+    # The latest ME_UNREAD unread again, as if they came after the member last looked.
+    await conn.execute(
+        text(
+            "UPDATE notifications SET read_at = NULL WHERE id IN (SELECT id FROM notifications "
+            "WHERE member_id = :member ORDER BY id DESC LIMIT :n)"
+        ),
+        {"member": member_id, "n": ME_UNREAD},
+    )
+    key = await issue_key(
+        conn, SYSTEM, name="benchmark member", role=Role.MEMBER, member_id=member_id
+    )
+    fixture.extra["me_key"] = str(key["key"])
+    fixture.extra["me_id"] = str(member_id)
+
+
+async def _prepare_inbox(conn: AsyncConnection, fixture: Fixture) -> None:
+    if "me_key" not in fixture.extra:
+        await _prepare_me(conn, fixture)
+
+
+def _check_me(body: Any) -> str | None:
+    if not isinstance(body, dict) or not body.get("id") or "version" not in body:
+        return "expected the caller's member"
+    groups = body.get("learningGroups") or []
+    if len(groups) != ME_GROUPS or any(not (g.get("theme") or {}).get("name") for g in groups):
+        return f"expected their {ME_GROUPS} groups, each with its theme's name"
+    if len(body.get("upcomingWorkshops") or []) != ME_AHEAD:
+        return f"expected the {ME_AHEAD} werkplaatsen ahead they signed up for"
+    counts = body.get("counts") or {}
+    expected = {"openLearningQuestions": 3, "supportedLearningQuestions": 2}
+    expected["unreadNotifications"] = ME_UNREAD
+    if any(counts.get(name) != value for name, value in expected.items()):
+        return f"expected the counts {expected}, got {counts}"
+    return None
+
+
+def _check_notifications(body: Any) -> str | None:
+    items = body.get("items") if isinstance(body, dict) else None
+    if not isinstance(items, list) or len(items) != 50:
+        return "expected a full page of 50 notifications"
+    ids = [item.get("id") for item in items]
+    if ids != sorted(ids, reverse=True) or not body.get("next"):
+        return "expected the newest 50 first, and a next page"
+    if sum(item.get("readAt") is None for item in items) != ME_UNREAD:
+        return f"expected {ME_UNREAD} of them unread"
+    return None
+
+
 def _check_group(body: Any) -> str | None:
     if not isinstance(body, dict) or len(body.get("members") or []) != 40:
         return "expected a group embedding its 40 current members"
@@ -418,6 +602,26 @@ SCENARIOS: list[Scenario] = [
         check=_check_thread,
         prepare=_prepare_thread,
         description="GET /v1/learning-questions/{id}/comments?pageSize=50, a thread of 50",
+    ),
+    Scenario(
+        name="me",
+        server="api",
+        paths=lambda fx: ["/v1/me"],
+        target=0.15,
+        check=_check_me,
+        prepare=_prepare_me,
+        key=lambda fx: str(fx.extra["me_key"]),
+        description="GET /v1/me: a member in 3 groups, 2 werkplaatsen ahead, 7 unread",
+    ),
+    Scenario(
+        name="notifications-page",
+        server="api",
+        paths=lambda fx: ["/v1/me/notifications?pageSize=50"],
+        target=0.12,
+        check=_check_notifications,
+        prepare=_prepare_inbox,
+        key=lambda fx: str(fx.extra["me_key"]),
+        description="GET /v1/me/notifications?pageSize=50, the newest 50 of 60",
     ),
     # The reference: the same two endpoints as a typical team writes them (ORM, eager loads,
     # Pydantic response models; benchmarks/idiomatic.py), same URLs, auth and JSON.
@@ -1004,7 +1208,8 @@ class Prepared:
 def prepare(scenario: Scenario, server: Server, fixture: Fixture, tmp: Path) -> Prepared:
     paths = scenario.paths(fixture)
     authenticated = scenario.server in ("api", "idiomatic")
-    headers = {"Authorization": f"Bearer {fixture.api_key}"} if authenticated else {}
+    key = scenario.key(fixture) if scenario.key is not None else fixture.api_key
+    headers = {"Authorization": f"Bearer {key}"} if authenticated else {}
     verify(server.base_url, paths, headers, scenario.check)
     script = tmp / f"{scenario.name}.lua"
     script.write_text(wrk_script(paths, headers))

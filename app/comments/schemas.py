@@ -11,7 +11,8 @@ from pydantic_core import PydanticCustomError
 from typing_extensions import TypedDict
 
 from app.comments.models import CommentFormat, ThreadType
-from app.core.schemas import Embedded, InputModel, ListPage, NotNull, PatchModel
+from app.core.schemas import InputModel, ListPage, NotNull, PatchModel
+from app.members.schemas import MemberRef
 
 MAX_BODY = 5_000
 
@@ -65,15 +66,6 @@ class CommentHide(InputModel):
     )
 
 
-class CommentMember(Embedded):
-    """A member as a comment names them."""
-
-    id: uuid.UUID
-    displayName: Annotated[
-        str, Field(description="The name the member goes by; an erased member's pseudonym.")
-    ]
-
-
 # A comment as the API shows it: a reply, and the shape of every comment (a top-level one adds
 # its replies). The text is null when its author deleted it, and for a hidden comment to
 # anyone but a moderator.
@@ -85,7 +77,7 @@ class CommentReply(TypedDict):
         uuid.UUID | None,
         Field(description="The top-level comment this replies to; null for a top-level one."),
     ]
-    author: CommentMember
+    author: MemberRef
     body: Annotated[
         str | None,
         Field(
@@ -105,7 +97,7 @@ class CommentReply(TypedDict):
     hiddenAt: datetime | None
     hiddenReason: Annotated[str | None, Field(description="Why a moderator hid it.")]
     hiddenBy: Annotated[
-        CommentMember | None,
+        MemberRef | None,
         Field(
             description="The moderator who hid it; shown to admins and facilitators only (and "
             "null when an admin key that acts for no member hid it)."

@@ -158,6 +158,14 @@ class FastReader:
     def __init__(self) -> None:
         self._compiled: dict[Select[Any], _Compiled] = {}
 
+    def _entry(self, statement: Select[Any]) -> _Compiled:
+        entry = self._compiled.get(statement)
+        if entry is None:
+            if len(self._compiled) >= _MAX_STATEMENTS:
+                self._compiled.clear()
+            entry = self._compiled[statement] = _compile(statement)
+        return entry
+
     async def fetch(self, statement: Select[Any], params: Mapping[str, Any]) -> Sequence[Any]:
         """All rows of `statement`, read outside any transaction, in the select's column
         order and with the types SQLAlchemy gives for it. Values come from `params` by name,
@@ -166,14 +174,29 @@ class FastReader:
         if database.sqlite:
             async with database.reader.connect() as conn:
                 return list((await conn.execute(statement, params)).all())
-        entry = self._compiled.get(statement)
-        if entry is None:
-            if len(self._compiled) >= _MAX_STATEMENTS:
-                self._compiled.clear()
-            entry = self._compiled[statement] = _compile(statement)
-        args = [params[slot.name] if slot.named else slot.value for slot in entry.slots]
-        for listener in listeners:
-            listener(entry.sql)
+        return (await self._run([(self._entry(statement), params)]))[0]
+
+    async def fetch_each(
+        self, queries: Sequence[tuple[Select[Any], Mapping[str, Any]]]
+    ) -> list[Sequence[Any]]:
+        """`fetch` of several statements that do not depend on each other, one after the other
+        on one connection checked out once: the rows of each, in order. Each statement still
+        runs on its own, outside any transaction, as `fetch` runs it."""
+        if database.sqlite:
+            async with database.reader.connect() as conn:
+                return [list((await conn.execute(s, params)).all()) for s, params in queries]
+        return await self._run([(self._entry(s), params) for s, params in queries])
+
+    async def _run(
+        self, entries: Sequence[tuple[_Compiled, Mapping[str, Any]]]
+    ) -> list[Sequence[Any]]:
+        calls = [
+            (entry, [params[slot.name] if slot.named else slot.value for slot in entry.slots])
+            for entry, params in entries
+        ]
+        for entry, _args in calls:
+            for listener in listeners:
+                listener(entry.sql)
         # Checked out through the pool as SQLAlchemy checks out (its events, its limits and
         # timeout); opening a connection may need the driver, hence the greenlet.
         try:
@@ -181,21 +204,26 @@ class FastReader:
                 database.engine.sync_engine.raw_connection
             )
         except Exception as error:
+            entry, args = calls[0]
             raise _sqlalchemy_error(error, entry.sql, args) from error
-        try:
-            driver = raw.driver_connection
-            assert driver is not None
-            # Outside any transaction: the connection's adapter has none open (the pool rolls
-            # back on return), so this one statement runs in autocommit, like the reader's.
-            records = await driver.fetch(entry.sql, *args)
-        except BaseException as error:
-            _give_back(raw, error)
-            if isinstance(error, Exception):
-                raise _sqlalchemy_error(error, entry.sql, args) from error
-            raise  # cancelled: the request is gone, and so is the connection's statement
+        results: list[Sequence[Any]] = []
+        driver = raw.driver_connection
+        assert driver is not None
+        for entry, args in calls:
+            try:
+                # Outside any transaction: the connection's adapter has none open (the pool
+                # rolls back on return), so each statement runs in autocommit, like the
+                # reader's.
+                records = await driver.fetch(entry.sql, *args)
+            except BaseException as error:
+                _give_back(raw, error)
+                if isinstance(error, Exception):
+                    raise _sqlalchemy_error(error, entry.sql, args) from error
+                raise  # cancelled: the request is gone, and so is the connection's statement
+            results.append(_converted(records, entry.converters))
         # Back to the pool at once; resetting it costs no round trip (no transaction began).
         raw.close()
-        return _converted(records, entry.converters)  # type: ignore[no-any-return]
+        return results
 
 
 def _give_back(raw: PoolProxiedConnection, error: BaseException) -> None:

@@ -110,9 +110,10 @@ def _page_dependency(pattern: str, description: str, updated: bool) -> Any:
     return page_request
 
 
-class PageQuery(QueryModel):
-    """The paging parameters of a list read as one model (see app/core/query.py); a list
-    subclasses it with its filters and `sort = SORTING.sort_field()`."""
+class KeysetQuery(QueryModel):
+    """The paging parameters of a list read as one model (see app/core/query.py), for a list
+    whose items have no `updatedAt` (no `updatedSince`); a list subclasses it, or `PageQuery`,
+    with its filters and `sort = SORTING.sort_field()`."""
 
     cursor: Annotated[
         str | None,
@@ -127,13 +128,10 @@ class PageQuery(QueryModel):
         description=f"Items per page, 1 to {MAX_PAGE_SIZE}.",
     )
     sort: str | None = None
-    updated_since: Instant | None = Field(
-        None, alias="updatedSince", description=UPDATED_SINCE_HELP
-    )
 
     @property
     def page(self) -> PageRequest:
-        return PageRequest(self.cursor, self.page_size, self.sort, self.updated_since)
+        return PageRequest(self.cursor, self.page_size, self.sort)
 
     def filters(self) -> dict[str, Any]:
         """The list's own parameters (everything but paging), by field name."""
@@ -142,6 +140,18 @@ class PageQuery(QueryModel):
             for name in type(self).model_fields
             if name not in _PAGING_FIELDS
         }
+
+
+class PageQuery(KeysetQuery):
+    """The paging parameters with `updatedSince`, for a list whose items have an `updatedAt`."""
+
+    updated_since: Instant | None = Field(
+        None, alias="updatedSince", description=UPDATED_SINCE_HELP
+    )
+
+    @property
+    def page(self) -> PageRequest:
+        return PageRequest(self.cursor, self.page_size, self.sort, self.updated_since)
 
 
 _PAGING_FIELDS = frozenset(PageQuery.model_fields)

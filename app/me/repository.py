@@ -32,6 +32,7 @@ from app.me.schemas import (
 )
 from app.members import repository as members
 from app.notifications.models import Notification
+from app.themes.models import Theme
 from app.workshops import repository as workshops
 from app.workshops.models import Workshop, WorkshopAttendee
 
@@ -42,6 +43,7 @@ sp = table_of(QuestionSupport).c
 w = table_of(Workshop).c
 a = table_of(WorkshopAttendee).c
 nt = table_of(Notification).c
+th = table_of(Theme).c
 
 # --- the summary (GET /me): built once, read on the hot path ---------------------------------
 
@@ -77,8 +79,22 @@ _MEMBER: Select[Any] = (
 )
 _MEMBER_WIDTH = len(members.COLUMNS)
 _GROUPS: Select[Any] = (
-    select(g.id, g.name, g.status, g.theme_id, ms.id.label("membership_id"), ms.role, ms.joined_at)
-    .select_from(table_of(GroupMembership).join(table_of(LearningGroup), g.id == ms.group_id))
+    select(
+        g.id,
+        g.name,
+        g.status,
+        g.theme_id,
+        th.name.label("theme_name"),
+        th.transition_role,
+        ms.id.label("membership_id"),
+        ms.role,
+        ms.joined_at,
+    )
+    .select_from(
+        table_of(GroupMembership)
+        .join(table_of(LearningGroup), g.id == ms.group_id)
+        .join(table_of(Theme), th.id == g.theme_id)
+    )
     .where(ms.member_id == bindparam("member_id"), ms.left_at.is_(None))
     .order_by(g.name, g.id)
 )
@@ -92,25 +108,34 @@ _AHEAD: Select[Any] = (
     .order_by(w.starts_at, w.id)
 )
 
-# How the summary's statements are run: on the hot path, or in the caller's transaction.
-Fetch = Callable[[Select[Any], Mapping[str, Any]], Awaitable[Sequence[Any]]]
+# How the summary's statements are run: on the hot path (one connection for the three), or in
+# the caller's transaction.
+FetchEach = Callable[[Sequence[tuple[Select[Any], Mapping[str, Any]]]], Awaitable[list[Any]]]
 
 
-def in_transaction(conn: AsyncConnection) -> Fetch:
-    async def fetch(statement: Select[Any], params: Mapping[str, Any]) -> Sequence[Any]:
-        rows: Sequence[Any] = (await conn.execute(statement, params)).all()
-        return rows
+def in_transaction(conn: AsyncConnection) -> FetchEach:
+    async def fetch_each(queries: Sequence[tuple[Select[Any], Mapping[str, Any]]]) -> list[Any]:
+        return [(await conn.execute(statement, params)).all() for statement, params in queries]
 
-    return fetch
+    return fetch_each
 
 
-async def summary(member_id: uuid.UUID, now: datetime, fetch: Fetch = reader.fetch) -> MeRead:
+async def summary(
+    member_id: uuid.UUID, now: datetime, fetch_each: FetchEach | None = None
+) -> MeRead:
     """The member with their current groups, the werkplaatsen ahead they signed up for and the
-    count of their open questions: three statements."""
-    rows = await fetch(_MEMBER, {"member_id": member_id})
-    if not rows:
+    counts of their questions and unread notifications: three statements, on one connection
+    (the hot path's, unless `fetch_each` runs them in a transaction)."""
+    found, groups, ahead = await (fetch_each or reader.fetch_each)(
+        [
+            (_MEMBER, {"member_id": member_id}),
+            (_GROUPS, {"member_id": member_id}),
+            (_AHEAD, {"member_id": member_id, "now": now}),
+        ]
+    )
+    if not found:
         raise NotFound("No member has that id.")
-    row = rows[0]
+    row = found[0]
     member = members.to_item(row[:_MEMBER_WIDTH])
     group_refs: list[MyGroupRef] = [
         {
@@ -118,11 +143,20 @@ async def summary(member_id: uuid.UUID, now: datetime, fetch: Fetch = reader.fet
             "name": name,
             "status": status,
             "themeId": theme_id,
+            "theme": {"id": theme_id, "name": theme_name, "transitionRole": transition_role},
             "membership": {"id": membership_id, "role": role, "joinedAt": joined_at},
         }
-        for group_id, name, status, theme_id, membership_id, role, joined_at in await fetch(
-            _GROUPS, {"member_id": member_id}
-        )
+        for (
+            group_id,
+            name,
+            status,
+            theme_id,
+            theme_name,
+            transition_role,
+            membership_id,
+            role,
+            joined_at,
+        ) in groups
     ]
     workshop_refs: list[MyWorkshopRef] = [
         {
@@ -133,9 +167,7 @@ async def summary(member_id: uuid.UUID, now: datetime, fetch: Fetch = reader.fet
             "location": location,
             "registeredAt": registered_at,
         }
-        for workshop_id, title, starts_at, ends_at, location, registered_at in await fetch(
-            _AHEAD, {"member_id": member_id, "now": now}
-        )
+        for workshop_id, title, starts_at, ends_at, location, registered_at in ahead
     ]
     return {
         **member,

@@ -15,6 +15,7 @@ from app.learning_groups.models import GroupStatus, MembershipRole
 from app.learning_groups.schemas import GroupRead
 from app.learning_questions.schemas import QuestionRead
 from app.members.schemas import MemberRead
+from app.themes.schemas import ThemeRef
 from app.workshops.schemas import WorkshopRead
 
 
@@ -41,6 +42,7 @@ class MyGroupRef(Embedded):
     name: str
     status: GroupStatus
     themeId: uuid.UUID
+    theme: ThemeRef
     membership: MyMembership
 
 

@@ -4,7 +4,7 @@ recipients), the inbox's pages, marking read and the opt-outs."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -14,6 +14,7 @@ from sqlalchemy import (
     Select,
     String,
     and_,
+    bindparam,
     cast,
     delete,
     exists,
@@ -142,23 +143,43 @@ async def fan_out_each(
     return int(result.rowcount or 0)
 
 
-def inbox_query(member_id: uuid.UUID, *, unread: bool | None) -> Select[Any]:
-    query = select(table).where(c.member_id == member_id)
-    if unread is True:
-        query = query.where(c.read_at.is_(None))
-    elif unread is False:
-        query = query.where(c.read_at.is_not(None))
-    return query
+# The inbox's page is read on the hot path (app/core/fastread.py): one statement per filter
+# shape, built once, with the member as a named parameter.
+COLUMNS = (
+    c.id,
+    c.kind,
+    c.created_at,
+    c.read_at,
+    c.subject_type,
+    c.subject_id,
+    c.subject_href,
+    c.payload,
+)
+_INBOX: Select[Any] = select(*COLUMNS).where(
+    c.member_id == bindparam("member_id", type_=c.member_id.type)
+)
+_INBOX_BY_UNREAD: dict[bool | None, Select[Any]] = {
+    None: _INBOX,
+    True: _INBOX.where(c.read_at.is_(None)),
+    False: _INBOX.where(c.read_at.is_not(None)),
+}
 
 
-def to_item(row: Any) -> NotificationRead:
+def inbox_query(member_id: uuid.UUID, *, unread: bool | None) -> tuple[Select[Any], dict[str, Any]]:
+    """The member's inbox (`unread`: only unread ones, or only read ones), and its values."""
+    return _INBOX_BY_UNREAD[unread], {"member_id": member_id}
+
+
+def to_item(row: Sequence[Any]) -> NotificationRead:
+    notification_id, kind, created_at, read_at, subject_type, subject_id, href, payload = row
     return {
-        "id": row.id,
-        "kind": row.kind,
-        "createdAt": row.created_at,
-        "readAt": row.read_at,
-        "subject": {"type": row.subject_type, "id": row.subject_id, "href": row.subject_href},
-        "detail": dict(row.payload or {}),
+        "id": notification_id,
+        "kind": kind,
+        "createdAt": created_at,
+        "readAt": read_at,
+        "subject": {"type": subject_type, "id": subject_id, "href": href},
+        # Decoded for this row alone: nothing else holds it, so it needs no copy.
+        "detail": payload if payload is not None else {},
     }
 
 

@@ -20,7 +20,7 @@ from app.core.errors import InvalidInput, InvalidParam, NotFound
 from app.core.models import utcnow
 from app.core.pagination import PageRequest
 from app.core.permissions import own_member
-from app.core.repository import list_page
+from app.core.repository import hot_list_page
 from app.notifications import repository
 from app.notifications.models import NotificationKind
 from app.notifications.schemas import (
@@ -72,15 +72,12 @@ async def notify_each(
 
 
 async def list_inbox(
-    conn: AsyncConnection,
-    request: Request,
-    principal: Principal,
-    page: PageRequest,
-    *,
-    unread: bool | None,
+    request: Request, principal: Principal, page: PageRequest, *, unread: bool | None
 ) -> Response:
-    query = repository.inbox_query(own_member(principal), unread=unread)
-    return await list_page(conn, request, query, page, SORTING, repository.to_item)
+    """One page of the caller's inbox, newest first unless asked otherwise; read on the hot
+    path (one statement, whatever the page's size)."""
+    statement, params = repository.inbox_query(own_member(principal), unread=unread)
+    return await hot_list_page(request, statement, params, page, SORTING, repository.to_item)
 
 
 async def unread_count(conn: AsyncConnection, member_id: uuid.UUID) -> int:

@@ -9,7 +9,7 @@ import uuid
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import Integer, String, bindparam, cast, select
+from sqlalchemy import Integer, String, bindparam, cast, column, select, table
 from sqlalchemy.exc import DBAPIError
 
 from app.core.db import database
@@ -64,7 +64,16 @@ async def test_every_hot_statement_reads_the_same_rows_both_ways(client, monkeyp
         used.append((statement, dict(params), rows))
         return rows
 
+    fetch_each = reader.fetch_each
+
+    async def recording_each(queries):
+        results = await fetch_each(queries)
+        for (statement, params), rows in zip(queries, results, strict=True):
+            used.append((statement, dict(params), rows))
+        return results
+
     monkeypatch.setattr(reader, "fetch", recording)
+    monkeypatch.setattr(reader, "fetch_each", recording_each)
     key = await make_key()
     department = await make_department()
     members = [await make_member(departmentId=str(department["id"])) for _ in range(3)]
@@ -95,9 +104,19 @@ async def test_every_hot_statement_reads_the_same_rows_both_ways(client, monkeyp
     # GET /me: the member with their open questions, their groups, their werkplaatsen ahead.
     ahead = await workshop_in(7)
     await sign_up(ahead["id"], members[0]["id"])
-    mine = await client.get("/v1/me", headers=bearer(await make_key("member", members[0]["id"])))
+    own = bearer(await make_key("member", members[0]["id"]))
+    mine = await client.get("/v1/me", headers=own)
     assert mine.status_code == 200, mine.text
-    assert len({id(statement) for statement, _, _ in used}) >= 11
+    # Their inbox (the agenda's publication, the replies to their comment), a page and the next,
+    # and only the unread ones.
+    for path in ("/v1/me/notifications?pageSize=1", "/v1/me/notifications?unread=true"):
+        inbox = await client.get(path, headers=own)
+        assert inbox.status_code == 200, inbox.text
+        assert inbox.json()["items"], path
+        if inbox.json()["next"]:
+            following = await client.get(inbox.json()["next"], headers=own)
+            assert following.status_code == 200, following.text
+    assert len({id(statement) for statement, _, _ in used}) >= 17
     async with database.reader.connect() as conn:
         for statement, params, fast_rows in used:
             plain_rows = (await conn.execute(statement, params)).all()
@@ -131,3 +150,20 @@ async def test_a_driver_error_is_the_error_sqlalchemy_raises(app):
     assert (await reader.fetch(select(bindparam("n", type_=Integer()).label("n")), {"n": 7}))[0][
         0
     ] == 7
+
+
+async def test_several_statements_on_one_connection_read_what_each_reads_alone(app):
+    """`fetch_each` runs independent statements one after the other on one checkout: each
+    gives what `fetch` gives for it, in order; an error in any of them is SQLAlchemy's, and
+    the connection goes back to the pool in working order."""
+    number = select(bindparam("n", type_=Integer()).label("n"))
+    moment = select(bindparam("at", type_=UTCDateTime()).label("at"))
+    queries = [(number, {"n": 7}), (moment, {"at": MOMENTS[2]}), (number, {"n": 8})]
+    together = await reader.fetch_each(queries)
+    alone = [await reader.fetch(statement, params) for statement, params in queries]
+    assert [list(map(list, rows)) for rows in together] == [list(map(list, r)) for r in alone]
+    assert together[1][0][0] == MOMENTS[2]
+    broken = select(column("x")).select_from(table("no_such_table"))
+    with pytest.raises(DBAPIError):
+        await reader.fetch_each([(number, {"n": 1}), (broken, {})])
+    assert (await reader.fetch_each([(number, {"n": 9})]))[0][0][0] == 9

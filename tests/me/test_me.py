@@ -15,6 +15,7 @@ from tests.factories import (
     make_key,
     make_member,
     make_question,
+    make_theme,
 )
 from tests.me.support import sign_up, workshop_in
 
@@ -104,6 +105,46 @@ async def test_me_is_the_member_with_what_they_take_part_in_now(client):
     }
     # Nothing about support or notifications: others build those.
     assert set(body) - set(shown) == {"learningGroups", "upcomingWorkshops", "counts"}
+
+
+async def test_each_group_of_mine_carries_its_theme(client, statements):
+    """The theme as every reference to a theme shows it ({id, name, transitionRole}), as it
+    is now, with no statement more."""
+    member = await make_member()
+    key = await make_key("member", member["id"])
+    circular = await make_theme(name="De gemeente als organisatie", transitionRole="verbinder")
+    market = await make_theme(name="Gemeente en markt", transitionRole="coalitiebouwer")
+    for name, theme in (("Aanbesteden", market), ("Bouwstromen", circular), ("Circulair", market)):
+        await add_membership(
+            (await make_group(name=name, themeId=str(theme["id"])))["id"], member["id"]
+        )
+    renamed = await client.patch(
+        f"/v1/themes/{market['id']}",
+        json={"name": "De gemeente en marktpartijen"},
+        headers={**bearer(await make_key()), **PATCH_HEADERS},
+    )
+    assert renamed.status_code == 200, renamed.text
+    await client.get("/v1/me/workshops", headers=bearer(key))  # the key is verified
+    statements.statements.clear()
+    response = await client.get("/v1/me", headers=bearer(key))
+    assert response.status_code == 200, response.text
+    assert statements.count == 3
+    shown = {}
+    for theme in (circular, market):
+        found = (await client.get(f"/v1/themes/{theme['id']}", headers=bearer(key))).json()
+        shown[found["id"]] = {
+            "id": found["id"],
+            "name": found["name"],
+            "transitionRole": found["transitionRole"],
+        }
+    groups = response.json()["learningGroups"]
+    assert [(g["name"], g["theme"]) for g in groups] == [
+        ("Aanbesteden", shown[str(market["id"])]),
+        ("Bouwstromen", shown[str(circular["id"])]),
+        ("Circulair", shown[str(market["id"])]),
+    ]
+    assert all(g["themeId"] == g["theme"]["id"] for g in groups)
+    assert groups[0]["theme"]["name"] == "De gemeente en marktpartijen"
 
 
 async def test_the_summary_takes_three_statements_however_much_is_in_it(client, statements):

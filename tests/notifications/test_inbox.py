@@ -252,3 +252,37 @@ async def test_reading_and_settings_stay_out_of_the_change_feed(client):
         ("me-notification-settings-update", None),
         ("me-notifications-read", None),
     ]
+
+
+async def test_the_inbox_filters_and_sorts_and_lists_every_bad_parameter(client, statements):
+    admin = await make_key("admin")
+    member = await make_member()
+    key = await make_key("member", member["id"])
+    for _ in range(4):
+        await publish_a_revision(client, admin)
+    ids = [
+        i["id"]
+        for i in (await client.get("/v1/me/notifications", headers=bearer(key))).json()["items"]
+    ]
+    marked = await client.post(
+        "/v1/me/notifications/_read", json={"upTo": ids[2]}, headers=bearer(key)
+    )
+    assert marked.status_code == 200, marked.text
+
+    async def listed(query: str) -> list[int]:
+        statements.statements.clear()
+        response = await client.get(f"/v1/me/notifications?{query}", headers=bearer(key))
+        assert response.status_code == 200, response.text
+        assert statements.count == 1
+        return [item["id"] for item in response.json()["items"]]
+
+    assert await listed("unread=true") == ids[:2]
+    assert await listed("unread=false&sort=id") == sorted(ids[2:])
+    assert await listed("sort=id&pageSize=3") == sorted(ids)[:3]
+    bad = await client.get(
+        "/v1/me/notifications?unread=maybe&pageSize=0&sort=kind", headers=bearer(key)
+    )
+    problem = assert_problem(bad, 400)
+    assert {p["name"] for p in problem["invalidParams"]} == {"unread", "pageSize", "sort"}
+    unknown = await client.get("/v1/me/notifications?unRead=true", headers=bearer(key))
+    assert "unRead" in str(assert_problem(unknown, 400))
