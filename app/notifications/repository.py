@@ -145,7 +145,7 @@ async def fan_out_each(
 
 # The inbox's page is read on the hot path (app/core/fastread.py): one statement per filter
 # shape, built once, with the member as a named parameter.
-COLUMNS = (
+INBOX_COLUMNS = (
     c.id,
     c.kind,
     c.created_at,
@@ -155,7 +155,7 @@ COLUMNS = (
     c.subject_href,
     c.payload,
 )
-_INBOX: Select[Any] = select(*COLUMNS).where(
+_INBOX: Select[Any] = select(*INBOX_COLUMNS).where(
     c.member_id == bindparam("member_id", type_=c.member_id.type)
 )
 _INBOX_BY_UNREAD: dict[bool | None, Select[Any]] = {
