@@ -41,9 +41,10 @@ run: $(STAMP)
 	$(BIN)/leergemeenschap serve --host $(HOST) --port $(PORT)
 
 ## The whole suite on SQLite, and on Postgres when one is reachable (REQUIRE_POSTGRES=1: must be).
-## The browser check is not part of it (nor of CI): `make docs-check` runs it.
+## The browser check is not part of it (nor of CI): `make docs-check` runs it. The contract
+## fuzzing is collected first and the order kept, so one worker fuzzes while the other runs the rest.
 test: $(STAMP)
-	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile --ignore=tests/browser $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder --ignore=tests/browser $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(UV) lock --check
@@ -86,7 +87,8 @@ seed: $(STAMP)
 ## syncs against a bare COPY; a change feed follower under a sync's write load (benchmarks/feed.json);
 ## how reads and syncs grow to 100,000 members (benchmarks/scale.json); 1,000 webhook deliveries
 ## to a local receiver (benchmarks/webhooks.json); a notification fan-out to 10,000 members
-## (benchmarks/notifications.json).
+## (benchmarks/notifications.json); the diff of two 500-item agenda revisions on both databases
+## (benchmarks/agenda_diff.json).
 bench: $(STAMP)
 	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
 	@# All of them run; the make fails afterwards if any of them did (a missed target included).
@@ -97,6 +99,7 @@ bench: $(STAMP)
 	$(BIN)/python -m benchmarks.scale || status=$$?; \
 	$(BIN)/python -m benchmarks.webhook_bench --output benchmarks/webhooks.json || status=$$?; \
 	$(BIN)/python -m benchmarks.notifications_bench --output benchmarks/notifications.json || status=$$?; \
+	$(BIN)/python -m benchmarks.agenda_diff_bench --output benchmarks/agenda_diff.json || status=$$?; \
 	exit $$status
 
 clean:

@@ -171,3 +171,10 @@ async def raw_sql(sql: str) -> list[Any]:
     """For assertions only (counting rows), never to build test data."""
     async with database.engine.connect() as conn:
         return list((await conn.execute(text(sql))).all())
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The contract fuzzing first: it takes minutes on one worker, and started last (pytest
+    collects in path order, xdist by default hands out the files with most tests first) it
+    left the other worker idle at the end of the run."""
+    items.sort(key=lambda item: not item.nodeid.startswith("tests/fuzz/"))

@@ -1,10 +1,9 @@
 """The agenda's reads cost a constant number of statements whatever the agenda's size, and a
-diff between two 500-item revisions is computed well within 50 ms."""
+diff between two 500-item revisions is right and costs as few statements as a small one."""
 
 from __future__ import annotations
 
-import statistics
-import time
+import uuid
 
 from app.agenda import service
 from app.core.db import database
@@ -72,7 +71,10 @@ async def test_reads_cost_the_same_for_10_and_60_items(client, statements):
     )
 
 
-async def test_a_diff_of_two_500_item_revisions_is_fast(client, backend_name):
+async def test_a_diff_of_two_500_item_revisions_is_right_in_three_statements(client, statements):
+    """The 500-item diff's answer and its cost in statements. Its time (target: within 50 ms)
+    is measured by `benchmarks.agenda_diff_bench` in `make bench`: a wall-clock limit in the
+    suite would measure the neighbours on a shared machine as much as the diff."""
     admin = await make_key("admin")
     theme = await make_theme()
     groups = [await make_group(theme["id"]) for _ in range(4)]
@@ -92,26 +94,17 @@ async def test_a_diff_of_two_500_item_revisions_is_fast(client, backend_name):
     ]
     await api.publish_agenda(client, admin, second)
 
-    timings = []
-    for _ in range(7):
-        async with database.reader.connect() as conn:
-            started = time.perf_counter()
-            diff = await service.diff_revisions(conn, 2, 1)
-            timings.append((time.perf_counter() - started) * 1000)
+    async with database.reader.connect() as conn:
+        diff = await service.diff_revisions(conn, 2, 1)
     assert len(diff["added"]) == 100
     assert len(diff["removed"]) == 100
     assert len(diff["changed"]) == 400
     assert len(diff["statusChanges"]) == 50
-    best, median = min(timings), statistics.median(timings)
-    print(f"\n500-item diff on {backend_name}: best {best:.1f} ms, median {median:.1f} ms")
-    # The best of seven runs: the machine is shared, so a neighbour's burst must not decide.
-    assert best < 50, timings
+    assert {change["questionId"] for change in diff["statusChanges"]} == {
+        uuid.UUID(q["id"]) for q in questions[100:150]
+    }
 
-    http_timings = []
-    for _ in range(3):
-        started = time.perf_counter()
-        response = await client.get("/v1/agenda/revisions/2/diff?from=1", headers=bearer(admin))
-        http_timings.append((time.perf_counter() - started) * 1000)
-        assert response.status_code == 200
+    url = "/v1/agenda/revisions/2/diff?from=1"
+    assert await _statements_for(client, statements, url, admin) <= 3
+    response = await client.get(url, headers=bearer(admin))
     assert len(response.json()["changed"]) == 400
-    print(f"the same diff over HTTP (in process): best {min(http_timings):.1f} ms")
