@@ -26,7 +26,7 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -83,7 +83,7 @@ async def _build(conn: AsyncConnection) -> None:
         await replace_items(conn, SYSTEM, draft["number"], inputs, None)
         await publish_revision(conn, SYSTEM, draft["number"], None)
 
-    def body(question: dict[str, Any], rank: int, priority: str, group: int) -> dict[str, Any]:
+    def body(question: Mapping[str, Any], rank: int, priority: str, group: int) -> dict[str, Any]:
         return {
             "questionId": str(question["id"]),
             "rank": rank,
