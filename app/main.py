@@ -30,7 +30,6 @@ from app.audit.endpoints import router as audit_router
 from app.auth.authentication import Authenticator
 from app.auth.endpoints import calendar_subscription_router, stream_tickets_router
 from app.auth.endpoints import router as api_keys_router
-from app.auth.service import CALENDAR_PATH as MY_CALENDAR_PATH
 from app.cases.endpoints import router as cases_router
 from app.changes.endpoints import router as changes_router
 from app.comments.endpoints import router as comments_router
@@ -47,6 +46,7 @@ from app.core.middleware.idempotency import Idempotency
 from app.core.middleware.input_checks import InputChecks
 from app.core.middleware.request_context import RequestContext
 from app.core.openapi import build_document, responses, served
+from app.core.paths import MY_WORKSHOPS_CALENDAR
 from app.core.problems import Problem, Renderer, problem_json
 from app.core.routes import ContractRoute
 from app.departments.endpoints import router as departments_router
@@ -373,7 +373,7 @@ def create_app(settings: Settings | None = None) -> Service:
             authenticate=Authenticator(
                 settings,
                 ticket_paths=(changes_router.prefix,),
-                calendar_paths=(MY_CALENDAR_PATH,),
+                calendar_paths=(MY_WORKSHOPS_CALENDAR,),
             ),
             public_paths=PUBLIC_PATHS,
             public_prefixes=PUBLIC_PREFIXES,

@@ -34,6 +34,7 @@ from app.core.db import database
 from app.core.errors import Conflict, InvalidInput, InvalidParam, NotFound
 from app.core.models import table_of, utcnow
 from app.core.pagination import PageRequest
+from app.core.paths import MY_WORKSHOPS_CALENDAR
 from app.core.permissions import Role, ensure_admin, own_member
 from app.core.repository import list_page, require_references
 from app.members import repository as members
@@ -179,8 +180,6 @@ async def issue_stream_ticket(
 
 
 CALENDAR_OBJECT = "calendar-ticket"
-# What a calendar ticket opens: the member's own werkplaatsen feed.
-CALENDAR_PATH = "/v1/me/calendars/workshops.ics"
 
 
 async def calendar_subscription(
@@ -209,7 +208,7 @@ async def renew_calendar_subscription(
     await trail.record(
         conn, "calendar-subscription-renew", CALENDAR_OBJECT, ticket_id, principal=principal
     )
-    href = f"{CALENDAR_PATH}?{urlencode({TICKET_PARAMETER: ticket})}"
+    href = f"{MY_WORKSHOPS_CALENDAR}?{urlencode({TICKET_PARAMETER: ticket})}"
     return {"createdAt": now, "ticket": ticket, "href": href, "url": origin.rstrip("/") + href}
 
 

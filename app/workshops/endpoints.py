@@ -21,6 +21,7 @@ from app.core.http import (
 )
 from app.core.openapi import CALENDAR_TICKET, READ, WRITE, responses
 from app.core.pagination import PageRequest
+from app.core.paths import MY_WORKSHOPS_CALENDAR
 from app.core.permissions import AdminOnly, CanContribute, CanReadCommunity
 from app.core.routes import ContractRoute
 from app.core.schemas import Instant
@@ -84,7 +85,7 @@ async def workshops_calendar(_: CanReadCommunity, conn: ReadDb) -> Response:
 
 
 @calendar_router.get(
-    "/v1/me/calendars/workshops.ics",
+    MY_WORKSHOPS_CALENDAR,
     operation_id="me-workshops-calendar-get",
     summary="The werkplaatsen you signed up for, as an iCalendar feed",
     description="The werkplaatsen the caller's member signed up for (or attended), as"
