@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import statistics
 import sys
 import time
@@ -96,10 +95,7 @@ def main(argv: list[str] | None = None) -> int:
     except run.HarnessError as exc:
         print(f"harness: {exc}", file=sys.stderr)
         return 2
-    text = json.dumps(result, indent=2)
-    print(text)
-    if args.output is not None:
-        args.output.write_text(text + "\n")
+    run.emit(result, args.output)
     return 0 if result["met"] else 1
 
 

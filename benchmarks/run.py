@@ -50,6 +50,14 @@ class HarnessError(Exception):
     """The harness itself could not do its work (as opposed to a slow endpoint)."""
 
 
+def emit(result: dict[str, Any], output: Path | None) -> None:
+    """A benchmark's result as JSON: printed, and written to `output` when one is given."""
+    text = json.dumps(result, indent=2)
+    print(text)
+    if output is not None:
+        output.write_text(text + "\n")
+
+
 # --------------------------------------------------------------------------- scenarios
 
 
