@@ -271,7 +271,8 @@ async def publish_revision(
         "`{old, new}`), and the questions of either revision whose status differed between "
         "the two revisions' moments. A revision's moment is its publication; a draft's is "
         "now. Each item shows its question's title and status at its own revision's moment. "
-        "`from` may be newer than this revision (a reverse diff). " + READ_DESCRIPTION
+        "`from` may be newer than this revision (a reverse diff), or this revision itself "
+        "(nothing differs). " + READ_DESCRIPTION
     ),
     response_model=RevisionDiff,
     responses=responses(200, "The differences.", *READ, 404),

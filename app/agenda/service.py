@@ -209,17 +209,6 @@ async def diff_revisions(
                 )
             ]
         )
-    if from_number == number:
-        raise InvalidInput(
-            [
-                InvalidParam(
-                    "from",
-                    f"Compare revision {number} with another revision, not with itself.",
-                    code="same_revision",
-                    where="query",
-                )
-            ]
-        )
     rows = await repository.revisions_by_number(conn, (number, from_number))
     missing = sorted({number, from_number} - rows.keys())
     if missing:

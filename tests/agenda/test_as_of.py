@@ -267,6 +267,11 @@ async def test_a_diff_shows_each_side_s_questions_at_its_moment(client, statemen
     await status(at(8), q["moved"]["id"], "open")
     assert await get(client, reader, "/v1/agenda/revisions/2/diff", **{"from": "1"}) == diff
 
+    # A revision compared with itself: one moment on both sides, and nothing differs.
+    same = await get(client, reader, "/v1/agenda/revisions/2/diff", **{"from": "2"})
+    assert same["from"] == same["to"] == diff["to"]
+    assert [same[key] for key in ("added", "removed", "changed", "statusChanges")] == [[]] * 4
+
 
 @pytest.mark.parametrize(
     ("day", "end"),
