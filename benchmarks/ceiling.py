@@ -1,4 +1,5 @@
-"""Calibration (`--ceiling`): the members queries on plain FastAPI with a raw asyncpg pool.
+"""Calibration (`--ceiling`): the members queries, `GET /me`'s three statements and a comment
+thread's two, on plain FastAPI with a raw asyncpg pool.
 
 No auth, no middleware, no SQLAlchemy at run time: the same SQL (compiled once from the app's
 own statements), the same plan settings, and the same item shape and JSON. It asks the driver
@@ -6,13 +7,15 @@ for the least work that gives that JSON: ids stay text (the app returns UUID obj
 SQLAlchemy does, which orjson writes more slowly), enum columns stay text (the app returns enum
 members), and timestamps are parsed from Postgres's text form, as the app's fast reader does. What it reaches on a machine is roughly the best the
 API could do there, which tells a missed target caused by the app from one the machine sets.
+`/me` and the thread take their SQL and arguments from the app's fast reader and build their
+answers with the app's own functions, so only the way in and the way out differ.
 """
 
 from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Any
@@ -21,15 +24,23 @@ import asyncpg
 import orjson
 from fastapi import FastAPI
 from fastapi.responses import Response
-from sqlalchemy import bindparam
+from sqlalchemy import Select, bindparam
 from sqlalchemy.dialects import postgresql
 
+from app.comments import repository as comments
+from app.comments.models import ThreadType
 from app.core.db import SESSION_SETTINGS
+from app.core.fastread import reader
+from app.core.models import utcnow
+from app.core.pagination import PageRequest
+from app.me import repository as me
 from app.members import repository
 from benchmarks import bare
 
 LIST_PATH = "/ceiling/members"
 GET_PATH = "/ceiling/members/{member_id}"
+ME_PATH = "/ceiling/me/{member_id}"
+THREAD_PATH = "/ceiling/learning-questions/{question_id}/comments"
 
 
 def _sql(statement: Any, names: list[str]) -> str:
@@ -117,6 +128,44 @@ async def get_member(member_id: uuid.UUID) -> Response:
     return Response(
         orjson.dumps(repository.to_item(row), default=_default), media_type="application/json"
     )
+
+
+@app.get(ME_PATH)
+async def get_me(member_id: str) -> Response:
+    """`GET /v1/me` for `member_id`: its three statements on one connection."""
+    async with state["pool"].acquire() as conn:
+
+        async def fetch_each(queries: Sequence[tuple[Select[Any], Mapping[str, Any]]]) -> list[Any]:
+            calls = [reader.sql_and_arguments(statement, params) for statement, params in queries]
+            return [await conn.fetch(sql, *arguments) for sql, arguments in calls]
+
+        body = await me.summary(member_id, utcnow(), fetch_each)  # type: ignore[arg-type]
+    return Response(orjson.dumps(body, default=_default), media_type="application/json")
+
+
+@app.get(THREAD_PATH)
+async def get_thread(question_id: str, pageSize: int = 20) -> Response:
+    """A page of a learning question's thread as a reader sees it: its two statements."""
+    page = PageRequest(None, pageSize, None)
+    statement, params, _ = comments.thread_page_query(
+        ThreadType.LEARNING_QUESTION,
+        question_id,  # type: ignore[arg-type]
+        page,
+    )
+    async with state["pool"].acquire() as conn:
+        rows = await conn.fetch(*_call(statement, params))
+        items = [comments.to_item(row, False) for row in rows[:pageSize]]
+        if items:
+            parents = {"parent_ids": [item["id"] for item in items]}
+            replies = await conn.fetch(*_call(comments.REPLIES[True], parents))
+            comments.attach_replies(items, replies, False)
+    body = {"items": items, "next": "cursor" if len(rows) > pageSize else None}
+    return Response(orjson.dumps(body, default=_default), media_type="application/json")
+
+
+def _call(statement: Select[Any], params: Mapping[str, Any]) -> list[Any]:
+    sql, arguments = reader.sql_and_arguments(statement, params)
+    return [sql, *arguments]
 
 
 def main(argv: list[str] | None = None) -> None:

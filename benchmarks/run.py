@@ -668,6 +668,24 @@ SCENARIOS: list[Scenario] = [
         description="raw asyncpg on bare FastAPI, the members-get query",
         calibration=True,
     ),
+    Scenario(
+        name="ceiling-me",
+        server="ceiling",
+        paths=lambda fx: [ceiling.ME_PATH.format(member_id=fx.extra["me_id"])],
+        check=_check_me,  # its data comes with the `me` scenario's
+        description="raw asyncpg on bare FastAPI, GET /v1/me's three statements",
+        calibration=True,
+    ),
+    Scenario(
+        name="ceiling-thread",
+        server="ceiling",
+        paths=lambda fx: [
+            ceiling.THREAD_PATH.format(question_id=fx.extra["thread_question_id"]) + "?pageSize=50"
+        ],
+        check=_check_thread,  # its data comes with the `comments-thread` scenario's
+        description="raw asyncpg on bare FastAPI, a thread of 50's two statements",
+        calibration=True,
+    ),
 ]
 
 

@@ -110,7 +110,8 @@ def _replies_statement(postgres: bool) -> Select[Any]:
     return _BASE.where(parents).order_by(c.parent_id, c.created_at, c.id)
 
 
-_REPLIES = {postgres: _replies_statement(postgres) for postgres in (False, True)}
+# The replies of a page's comments, by whether the database is Postgres.
+REPLIES = {postgres: _replies_statement(postgres) for postgres in (False, True)}
 _THREAD_EXISTS = {
     kind: select(thread.c.id).where(thread.c.id == bindparam("thread_id", type_=thread.c.id.type))
     for kind, (thread, _noun) in THREADS.items()
@@ -179,13 +180,28 @@ def to_item(row: Sequence[Any], moderator_sees: bool) -> CommentRead:
     return item
 
 
-def _attach(items: list[CommentRead], rows: Sequence[Any], moderator_sees: bool) -> None:
+def attach_replies(items: list[CommentRead], rows: Sequence[Any], moderator_sees: bool) -> None:
+    """The rows of `REPLIES` put under the comments they reply to."""
     by_id = {item["id"]: item for item in items}
     for row in rows:
         by_id[row[3]]["replies"].append(to_reply(row, moderator_sees))
 
 
 # --- the hot path: a thread's page, outside any transaction (app/core/fastread.py) ------------
+
+
+def thread_page_query(
+    thread_type: ThreadType, thread_id: uuid.UUID, page: PageRequest
+) -> tuple[Select[Any], dict[str, Any], str]:
+    """The statement of a page of a thread's top-level comments, its parameters, and the
+    sort's name (for the cursor)."""
+    params: dict[str, Any] = {"thread_type": thread_type, "thread_id": thread_id}
+    query = _THREAD
+    if page.updated_since is not None:
+        query = _THREAD_SINCE
+        params["since"] = page.updated_since
+        page = PageRequest(page.cursor, page.size, page.sort)
+    return paginate_named(query, page, SORTING, params)
 
 
 async def read_thread_page(
@@ -197,20 +213,12 @@ async def read_thread_page(
     """Up to `page.size + 1` top-level comments of the thread (the extra one tells whether a
     next page exists), with every reply of each: two statements, whatever the page's size.
     Also the sort's name, for the cursor."""
-    params: dict[str, Any] = {"thread_type": thread_type, "thread_id": thread_id}
-    query = _THREAD
-    if page.updated_since is not None:
-        query = _THREAD_SINCE
-        params["since"] = page.updated_since
-        page = PageRequest(page.cursor, page.size, page.sort)
-    statement, values, sort_name = paginate_named(query, page, SORTING, params)
+    statement, values, sort_name = thread_page_query(thread_type, thread_id, page)
     items = [to_item(row, moderator_sees) for row in await reader.fetch(statement, values)]
     if items:
         postgres = not database.sqlite
-        rows = await reader.fetch(
-            _REPLIES[postgres], {"parent_ids": [item["id"] for item in items]}
-        )
-        _attach(items, rows, moderator_sees)
+        rows = await reader.fetch(REPLIES[postgres], {"parent_ids": [item["id"] for item in items]})
+        attach_replies(items, rows, moderator_sees)
     return items, sort_name
 
 
@@ -246,8 +254,8 @@ async def get(
     item = to_item(await get_row(conn, comment_id), moderator_sees)
     if with_replies and item["parentId"] is None:
         postgres = conn.dialect.name == "postgresql"
-        rows = (await conn.execute(_REPLIES[postgres], {"parent_ids": [comment_id]})).all()
-        _attach([item], rows, moderator_sees)
+        rows = (await conn.execute(REPLIES[postgres], {"parent_ids": [comment_id]})).all()
+        attach_replies([item], rows, moderator_sees)
     return item
 
 

@@ -116,9 +116,8 @@ def _compile(statement: Select[Any]) -> _Compiled:
     return _Compiled(compiled.string, tuple(slots), converters)
 
 
-def compiled_sql(statement: Select[Any]) -> str:
-    """The SQL the fast reader sends for `statement` (for the benchmark's calibration)."""
-    return _compile(statement).sql
+def _arguments(entry: _Compiled, params: Mapping[str, Any]) -> list[Any]:
+    return [params[slot.name] if slot.named else slot.value for slot in entry.slots]
 
 
 def _converted(records: Sequence[Any], converters: tuple[tuple[int, ColumnConverter], ...]) -> Any:
@@ -166,6 +165,14 @@ class FastReader:
             entry = self._compiled[statement] = _compile(statement)
         return entry
 
+    def sql_and_arguments(
+        self, statement: Select[Any], params: Mapping[str, Any]
+    ) -> tuple[str, list[Any]]:
+        """What `fetch` sends to Postgres for `statement` and `params`: the SQL and its
+        arguments in order (the benchmark's calibration runs them on a bare connection)."""
+        entry = self._entry(statement)
+        return entry.sql, _arguments(entry, params)
+
     async def fetch(self, statement: Select[Any], params: Mapping[str, Any]) -> Sequence[Any]:
         """All rows of `statement`, read outside any transaction, in the select's column
         order and with the types SQLAlchemy gives for it. Values come from `params` by name,
@@ -190,10 +197,7 @@ class FastReader:
     async def _run(
         self, entries: Sequence[tuple[_Compiled, Mapping[str, Any]]]
     ) -> list[Sequence[Any]]:
-        calls = [
-            (entry, [params[slot.name] if slot.named else slot.value for slot in entry.slots])
-            for entry, params in entries
-        ]
+        calls = [(entry, _arguments(entry, params)) for entry, params in entries]
         for entry, _args in calls:
             for listener in listeners:
                 listener(entry.sql)
