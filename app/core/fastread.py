@@ -165,13 +165,15 @@ class FastReader:
             entry = self._compiled[statement] = _compile(statement)
         return entry
 
-    def sql_and_arguments(
-        self, statement: Select[Any], params: Mapping[str, Any]
-    ) -> tuple[str, list[Any]]:
-        """What `fetch` sends to Postgres for `statement` and `params`: the SQL and its
-        arguments in order (the benchmark's calibration runs them on a bare connection)."""
+    async def fetch_on(
+        self, driver: Any, statement: Select[Any], params: Mapping[str, Any]
+    ) -> Sequence[Any]:
+        """`fetch` on a given asyncpg connection, outside the engine's pool: the same SQL,
+        arguments and conversions (the benchmark's calibration runs the app's statements so)."""
         entry = self._entry(statement)
-        return entry.sql, _arguments(entry, params)
+        records = await driver.fetch(entry.sql, *_arguments(entry, params))
+        rows: Sequence[Any] = _converted(records, entry.converters)
+        return rows
 
     async def fetch(self, statement: Select[Any], params: Mapping[str, Any]) -> Sequence[Any]:
         """All rows of `statement`, read outside any transaction, in the select's column
